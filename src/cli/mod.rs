@@ -1,0 +1,89 @@
+//! Command-line arguments and dispatch. Each command lives in its own file.
+
+mod ask;
+mod check;
+mod eval;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Context;
+use bizbot::embed::Encoder;
+use bizbot::{Config, Engine, KnowledgeBase};
+use clap::{Parser, Subcommand};
+
+/// Exit code for invalid knowledge or input (clap uses 2 for usage errors too).
+pub(crate) const EXIT_INVALID: u8 = 2;
+
+/// bizbot: a runtime for Chinese customer-service business bots.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub(crate) struct Args {
+    /// Config file (TOML); defaults are compiled in, BIZBOT__SECTION__KEY overrides.
+    #[arg(long, global = true, env = "BIZBOT_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Validate knowledge: exit 0 when clean, 2 with every problem listed.
+    Check(check::CheckArgs),
+    /// One question: top matches, scores and the decision.
+    Ask(ask::AskArgs),
+    /// Accuracy on a labelled query set.
+    Eval(eval::EvalArgs),
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let config = bizbot::config::load(args.config.as_deref()).context("loading the configuration")?;
+    match args.command {
+        Command::Check(a) => check::run(&config, &a),
+        Command::Ask(a) => ask::run(&config, &a),
+        Command::Eval(a) => eval::run(&config, &a),
+    }
+}
+
+/// The knowledge path: the flag, else the config's.
+pub(crate) fn knowledge_path<'a>(config: &'a Config, flag: Option<&'a Path>) -> &'a Path {
+    flag.unwrap_or(&config.knowledge.path)
+}
+
+/// Load knowledge, or print every problem and return the exit code.
+pub(crate) fn load_knowledge(path: &Path) -> Result<KnowledgeBase, ExitCode> {
+    KnowledgeBase::load(path).map_err(|e| {
+        for p in e.problems() {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problem(s) in {}", e.problems().len(), path.display());
+        ExitCode::from(EXIT_INVALID)
+    })
+}
+
+/// The encoder, or `None` with a warning when the model is disabled or missing:
+/// bizbot then runs lexical-only.
+pub(crate) fn encoder(config: &Config) -> Option<Arc<dyn Encoder>> {
+    match bizbot::engine::load_encoder(&config.model) {
+        Ok(Some(e)) => Some(e),
+        Ok(None) => {
+            tracing::info!("embedding model disabled (model.enabled = false): lexical-only retrieval");
+            None
+        }
+        Err(e) => {
+            tracing::warn!("embedding model unavailable ({e}): lexical-only retrieval");
+            None
+        }
+    }
+}
+
+/// Load knowledge and build the engine.
+pub(crate) fn engine(config: &Config, knowledge: Option<&Path>) -> anyhow::Result<Result<Engine, ExitCode>> {
+    let kb = match load_knowledge(knowledge_path(config, knowledge)) {
+        Ok(kb) => kb,
+        Err(code) => return Ok(Err(code)),
+    };
+    let engine = Engine::build(kb, config, encoder(config)).context("indexing the knowledge")?;
+    Ok(Ok(engine))
+}

@@ -1,0 +1,121 @@
+//! The configuration layers and their merge.
+
+use std::path::Path;
+
+use toml::{Table, Value};
+
+use super::{Config, ConfigError, validate};
+
+/// The compiled-in defaults, also the documented reference of every key.
+pub const DEFAULT_TOML: &str = include_str!("../../config/default.toml");
+
+const ENV_PREFIX: &str = "BIZBOT__";
+
+/// Load defaults, then `file` if given, then `BIZBOT__…` variables from the process
+/// environment, and validate.
+pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+    load_from(file, std::env::vars())
+}
+
+/// As [`load`] with the environment given explicitly (for tests).
+pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
+    let mut table: Table = parse_table(DEFAULT_TOML, "config/default.toml")?;
+    if let Some(path) = file {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        merge(&mut table, parse_table(&text, &path.display().to_string())?);
+    }
+    let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    vars.sort();
+    for (key, raw) in vars {
+        let path: Vec<String> = key[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+        if path.iter().any(String::is_empty) {
+            return Err(ConfigError::Parse { origin: key, message: "expected BIZBOT__SECTION__KEY".into() });
+        }
+        set_path(&mut table, &path, env_value(&raw));
+    }
+    let origin = file.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
+    let config: Config =
+        Value::Table(table).try_into().map_err(|e: toml::de::Error| ConfigError::Parse { origin, message: e.to_string() })?;
+    let problems = validate(&config);
+    if problems.is_empty() { Ok(config) } else { Err(ConfigError::Invalid { problems }) }
+}
+
+fn parse_table(text: &str, origin: &str) -> Result<Table, ConfigError> {
+    text.parse::<Table>().map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.to_string() })
+}
+
+/// Deep merge: tables merge key by key, anything else is replaced.
+fn merge(base: &mut Table, over: Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+fn set_path(table: &mut Table, path: &[String], value: Value) {
+    let (last, parents) = path.split_last().expect("path has at least one part");
+    let mut current = table;
+    for p in parents {
+        let entry = current.entry(p.clone()).or_insert_with(|| Value::Table(Table::new()));
+        if !entry.is_table() {
+            *entry = Value::Table(Table::new());
+        }
+        current = entry.as_table_mut().expect("just made a table");
+    }
+    current.insert(last.clone(), value);
+}
+
+/// An environment value as TOML (`0.5`, `true`, `["a"]`), else as a string.
+fn env_value(raw: &str) -> Value {
+    format!("v = {raw}").parse::<Table>().ok().and_then(|mut t| t.remove("v")).unwrap_or_else(|| Value::String(raw.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults_parse_and_validate() {
+        let config = load_from(None, env(&[])).expect("default config is valid");
+        assert_eq!(config.thresholds.answer, 0.65);
+    }
+
+    #[test]
+    fn file_then_environment_override() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bizbot.toml");
+        std::fs::write(&file, "[retrieval]\nsemantic_weight = 0.2\ntop_k = 9\n").unwrap();
+        let config = load_from(Some(&file), env(&[("BIZBOT__RETRIEVAL__TOP_K", "3"), ("BIZBOT__KNOWLEDGE__PATH", "kb dir")])).unwrap();
+        assert_eq!(config.retrieval.semantic_weight, 0.2);
+        assert_eq!(config.retrieval.top_k, 3);
+        assert_eq!(config.knowledge.path, std::path::PathBuf::from("kb dir"));
+    }
+
+    #[test]
+    fn unknown_keys_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bizbot.toml");
+        std::fs::write(&file, "[thresholds]\nanswr = 0.5\n").unwrap();
+        let err = load_from(Some(&file), env(&[])).unwrap_err().to_string();
+        assert!(err.contains("answr"), "{err}");
+        let err = load_from(None, env(&[("BIZBOT__NOPE__X", "1")])).unwrap_err().to_string();
+        assert!(err.contains("nope"), "{err}");
+    }
+
+    #[test]
+    fn every_violation_is_listed() {
+        let vars = env(&[("BIZBOT__THRESHOLDS__CLARIFY", "0.9"), ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5")]);
+        match load_from(None, vars).unwrap_err() {
+            ConfigError::Invalid { problems } => assert_eq!(problems.len(), 2, "{problems:?}"),
+            other => panic!("unexpected {other}"),
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Configuration: compiled-in defaults (`config/default.toml`) → an optional file →
+//! `BIZBOT__SECTION__KEY` environment variables, deserialised strictly and then
+//! validated as a whole.
+//!
+//! Each module owns its settings struct; this module only composes them.
+
+mod load;
+mod validate;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+pub use load::{DEFAULT_TOML, load, load_from};
+pub use validate::validate;
+
+use crate::embed::EmbedConfig;
+use crate::index::RetrievalConfig;
+use crate::intent::ThresholdConfig;
+use crate::text::NormalizeConfig;
+
+/// Where the knowledge is (`[knowledge]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KnowledgeConfig {
+    /// Folder or single CSV/Markdown file.
+    pub path: PathBuf,
+}
+
+/// The whole configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[knowledge]`
+    pub knowledge: KnowledgeConfig,
+    /// `[text]`
+    pub text: NormalizeConfig,
+    /// `[model]`
+    pub model: EmbedConfig,
+    /// `[retrieval]`
+    pub retrieval: RetrievalConfig,
+    /// `[thresholds]`
+    pub thresholds: ThresholdConfig,
+}
+
+/// Why configuration could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config {path}: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A layer is not valid TOML or does not fit the schema (unknown key, wrong type).
+    #[error("{origin}: {message}")]
+    Parse {
+        /// The layer: the file path or the environment variable.
+        origin: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// Values are out of range or inconsistent; every violation is listed.
+    #[error("invalid configuration:\n  {}", .problems.join("\n  "))]
+    Invalid {
+        /// One line per violation, naming the key.
+        problems: Vec<String>,
+    },
+}

@@ -1,0 +1,102 @@
+//! The engine: knowledge plus its indexes, built once per load and immutable
+//! afterwards, answering "which entries match this text, and what should we do?".
+//!
+//! No sessions, no escalation, no HTTP: those build on top of it.
+
+use std::sync::Arc;
+
+use crate::config::Config;
+use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
+use crate::index::{Hit, IndexDoc, IndexError, Mode, Retriever, VectorBuildStats};
+use crate::intent::{MatchOutcome, ThresholdConfig, decide};
+use crate::knowledge::{FaqEntry, KnowledgeBase};
+use crate::text::Analyzer;
+
+/// Load the configured encoder; `Ok(None)` when the model is disabled.
+pub fn load_encoder(config: &EmbedConfig) -> Result<Option<Arc<dyn Encoder>>, EmbedError> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    Ok(Some(Arc::new(OnnxEncoder::load(config)?)))
+}
+
+/// A ranked FAQ match with the text that matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaqMatch<'a> {
+    /// The entry.
+    pub entry: &'a FaqEntry,
+    /// Scores.
+    pub hit: Hit,
+    /// The question (or "answer") that matched best.
+    pub matched: &'a str,
+}
+
+/// Knowledge and its indexes.
+#[derive(Debug)]
+pub struct Engine {
+    knowledge: KnowledgeBase,
+    retriever: Retriever,
+    thresholds: ThresholdConfig,
+    stats: VectorBuildStats,
+}
+
+impl Engine {
+    /// Index `knowledge` (embedding it when an encoder is given, through the
+    /// configured cache).
+    pub fn build(knowledge: KnowledgeBase, config: &Config, encoder: Option<Arc<dyn Encoder>>) -> Result<Self, IndexError> {
+        let analyzer = Arc::new(Analyzer::new(config.text.clone(), &knowledge.vocabulary));
+        let docs: Vec<IndexDoc> = knowledge
+            .faqs
+            .iter()
+            .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) })
+            .collect();
+        let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
+        let with_encoder = encoder.zip(cache.as_mut());
+        let (retriever, stats) = Retriever::build(analyzer, &docs, with_encoder, config.retrieval.clone())?;
+        if let Some(cache) = cache.as_mut() {
+            if let Err(e) = cache.save() {
+                tracing::warn!("cannot write the embedding cache in {}: {e}", config.model.cache_dir.display());
+            }
+        }
+        Ok(Self { knowledge, retriever, thresholds: config.thresholds.clone(), stats })
+    }
+
+    /// The knowledge served.
+    pub fn knowledge(&self) -> &KnowledgeBase {
+        &self.knowledge
+    }
+
+    /// The retriever (for eval and benches).
+    pub fn retriever(&self) -> &Retriever {
+        &self.retriever
+    }
+
+    /// Whether dense retrieval is on.
+    pub fn has_dense(&self) -> bool {
+        self.retriever.has_dense()
+    }
+
+    /// How the vector index was built.
+    pub fn vector_stats(&self) -> VectorBuildStats {
+        self.stats
+    }
+
+    /// The best `k` entries for `text`.
+    pub fn search(&self, text: &str, k: usize, mode: Mode) -> Result<Vec<FaqMatch<'_>>, IndexError> {
+        Ok(self.retriever.search(text, k, mode)?.into_iter().map(|hit| self.faq_match(hit)).collect())
+    }
+
+    /// Rank and decide: answer, clarify or no match.
+    pub fn ask(&self, text: &str, k: usize) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
+        let hits = self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
+        let outcome = decide(&hits, &self.thresholds);
+        Ok((hits.into_iter().take(k).map(|h| self.faq_match(h)).collect(), outcome))
+    }
+
+    /// Attach the entry and matched text to a hit.
+    pub fn faq_match(&self, hit: Hit) -> FaqMatch<'_> {
+        let entry = &self.knowledge.faqs[hit.doc];
+        let matched = entry.questions().nth(hit.slot).unwrap_or("(answer text)");
+        FaqMatch { entry, hit, matched }
+    }
+}

@@ -1,0 +1,190 @@
+//! Accuracy on a labelled query set (`bizbot eval`).
+//!
+//! Query files are CSV with columns `query,expected_id`; an empty `expected_id`
+//! marks an out-of-scope query, which should not be answered. Metrics are pure
+//! functions of the ranked results.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::index::{IndexError, Mode};
+use crate::knowledge::{KnowledgeBase, Problem};
+use crate::engine::Engine;
+
+/// Ranks looked at per query (MRR counts 0 beyond).
+pub const EVAL_DEPTH: usize = 10;
+
+/// A labelled query.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LabelledQuery {
+    /// The customer's text.
+    pub text: String,
+    /// The expected entry id; `None` for out of scope.
+    pub expected: Option<String>,
+    /// Line in the query file.
+    pub line: usize,
+}
+
+/// Read a query file; every bad row and every unknown expected id is a problem.
+pub fn load_queries(path: &Path, kb: &KnowledgeBase) -> Result<Vec<LabelledQuery>, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return Err(vec![Problem::new(path, 0, "file", format!("cannot read: {e}"))]),
+    };
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
+    let header: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
+        Err(e) => return Err(vec![Problem::new(path, 1, "header", e.to_string())]),
+    };
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(q_col), Some(e_col)) = (col("query"), col("expected_id")) else {
+        return Err(vec![Problem::new(path, 1, "header", "expected columns query,expected_id")]);
+    };
+    let ids: std::collections::HashSet<&str> = kb.faqs.iter().map(|f| f.id.as_str()).collect();
+    let mut queries = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize);
+                problems.push(Problem::new(path, line, "row", e.to_string()));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize);
+        let text = record.get(q_col).unwrap_or("").trim().to_owned();
+        let expected = record.get(e_col).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        if text.is_empty() {
+            problems.push(Problem::new(path, line, "query", "empty query"));
+            continue;
+        }
+        if let Some(id) = &expected {
+            if !ids.contains(id.as_str()) {
+                problems.push(Problem::new(path, line, "expected_id", format!("unknown entry id {id:?}")));
+                continue;
+            }
+        }
+        queries.push(LabelledQuery { text, expected, line });
+    }
+    if problems.is_empty() { Ok(queries) } else { Err(problems) }
+}
+
+/// One query's outcome: the expected document and the ranking (doc, confidence).
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryResult {
+    /// Index of the expected document; `None` when out of scope.
+    pub expected: Option<usize>,
+    /// Ranked documents with their confidence, best first.
+    pub ranked: Vec<(usize, f32)>,
+}
+
+/// Precision and coverage when answering only at or above `threshold`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThresholdPoint {
+    /// The answer threshold.
+    pub threshold: f32,
+    /// Share of all queries answered.
+    pub coverage: f32,
+    /// Share of answered queries answered with the expected entry (an answered
+    /// out-of-scope query is an error).
+    pub precision: f32,
+    /// Share of out-of-scope queries that were (wrongly) answered.
+    pub out_of_scope_answered: f32,
+}
+
+/// Accuracy figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Metrics {
+    /// Retrieval mode evaluated.
+    pub mode: Mode,
+    /// Queries evaluated.
+    pub queries: usize,
+    /// Queries with an expected entry.
+    pub in_scope: usize,
+    /// Queries without.
+    pub out_of_scope: usize,
+    /// In-scope queries whose expected entry ranks first.
+    pub recall_at_1: f32,
+    /// … ranks in the top 3.
+    pub recall_at_3: f32,
+    /// Mean reciprocal rank over in-scope queries (0 beyond rank 10).
+    pub mrr: f32,
+    /// Precision and coverage at thresholds 0.00, 0.05, …, 0.95.
+    pub thresholds: Vec<ThresholdPoint>,
+}
+
+/// Compute the figures for `results`.
+pub fn metrics(mode: Mode, results: &[QueryResult]) -> Metrics {
+    let in_scope: Vec<&QueryResult> = results.iter().filter(|r| r.expected.is_some()).collect();
+    let rank = |r: &QueryResult| r.ranked.iter().position(|(d, _)| Some(*d) == r.expected);
+    let share = |n: usize, of: usize| if of == 0 { 0.0 } else { n as f32 / of as f32 };
+    let at = |k: usize| share(in_scope.iter().filter(|r| rank(r).is_some_and(|p| p < k)).count(), in_scope.len());
+    let mrr = if in_scope.is_empty() {
+        0.0
+    } else {
+        in_scope.iter().filter_map(|r| rank(r)).map(|p| 1.0 / (p + 1) as f32).sum::<f32>() / in_scope.len() as f32
+    };
+    let out_of_scope = results.len() - in_scope.len();
+    let thresholds = (0..20)
+        .map(|i| {
+            let threshold = i as f32 * 0.05;
+            let answered: Vec<&QueryResult> =
+                results.iter().filter(|r| r.ranked.first().is_some_and(|(_, s)| *s >= threshold)).collect();
+            let correct = answered.iter().filter(|r| r.expected.is_some() && r.ranked[0].0 == r.expected.unwrap_or(usize::MAX)).count();
+            let oos = answered.iter().filter(|r| r.expected.is_none()).count();
+            ThresholdPoint {
+                threshold,
+                coverage: share(answered.len(), results.len()),
+                precision: share(correct, answered.len()),
+                out_of_scope_answered: share(oos, out_of_scope),
+            }
+        })
+        .collect();
+    Metrics { mode, queries: results.len(), in_scope: in_scope.len(), out_of_scope, recall_at_1: at(1), recall_at_3: at(3), mrr, thresholds }
+}
+
+/// Rank every query in every mode; one query embedding serves all modes.
+pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result<Vec<Metrics>, IndexError> {
+    let index: HashMap<&str, usize> = engine.knowledge().faqs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+    let retriever = engine.retriever();
+    let mut results: Vec<Vec<QueryResult>> = vec![Vec::with_capacity(queries.len()); modes.len()];
+    for q in queries {
+        let expected = q.expected.as_deref().and_then(|id| index.get(id).copied());
+        let needs_vector = modes.iter().any(|m| *m != Mode::Lexical);
+        let vector = if needs_vector { retriever.embed_query(&q.text)? } else { None };
+        for (m, mode) in modes.iter().enumerate() {
+            let hits = retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
+            results[m].push(QueryResult { expected, ranked: hits.iter().map(|h| (h.doc, h.score)).collect() });
+        }
+    }
+    Ok(modes.iter().zip(&results).map(|(mode, r)| metrics(*mode, r)).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn figures_on_a_small_set() {
+        let results = vec![
+            QueryResult { expected: Some(1), ranked: vec![(1, 0.9), (2, 0.1)] },
+            QueryResult { expected: Some(2), ranked: vec![(1, 0.4), (3, 0.3), (2, 0.2)] },
+            QueryResult { expected: Some(3), ranked: vec![(1, 0.5)] },
+            QueryResult { expected: None, ranked: vec![(4, 0.6)] },
+        ];
+        let m = metrics(Mode::Hybrid, &results);
+        assert_eq!((m.in_scope, m.out_of_scope), (3, 1));
+        assert!((m.recall_at_1 - 1.0 / 3.0).abs() < 1e-6);
+        assert!((m.recall_at_3 - 2.0 / 3.0).abs() < 1e-6);
+        assert!((m.mrr - (1.0 + 1.0 / 3.0) / 3.0).abs() < 1e-6);
+        let at_half = &m.thresholds[10];
+        assert!((at_half.threshold - 0.5).abs() < 1e-6);
+        assert!((at_half.coverage - 0.75).abs() < 1e-6); // 0.9, 0.5, 0.6
+        assert!((at_half.precision - 1.0 / 3.0).abs() < 1e-6);
+        assert!((at_half.out_of_scope_answered - 1.0).abs() < 1e-6);
+    }
+}

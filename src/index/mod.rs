@@ -1,0 +1,233 @@
+//! Retrieval over documents with several texts each (FAQ entries with their
+//! questions, intents with their example utterances): lexical (BM25), dense
+//! (embeddings) and their fusion into one confidence per document.
+//!
+//! This module ranks; deciding what to do with a ranking is `intent`'s job.
+
+mod hybrid;
+mod lexical;
+mod vector;
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+pub use hybrid::{dense_confidence, fuse};
+pub use lexical::{LexicalIndex, LexicalMatch};
+pub use vector::{DenseMatch, VectorBuildStats, VectorIndex};
+
+use crate::embed::{EmbedError, EmbeddingCache, Encoder};
+use crate::text::Analyzer;
+
+/// The slot number of a document's body (the FAQ answer) in matches.
+pub const BODY_SLOT: usize = u32::MAX as usize;
+
+/// A retrievable unit: texts to match (questions, examples) and an optional body
+/// that matches lexically with a lower weight.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct IndexDoc {
+    /// Texts matched by both retrievers; the first is the canonical one.
+    pub texts: Vec<String>,
+    /// Longer text matched lexically only (the answer).
+    pub body: Option<String>,
+}
+
+/// One ranked document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    /// Index of the document.
+    pub doc: usize,
+    /// Fused confidence in [0, 1].
+    pub score: f32,
+    /// Lexical part in [0, 1] before weighting.
+    pub lexical: f32,
+    /// Best cosine, when dense retrieval ran.
+    pub cosine: Option<f32>,
+    /// The text that matched best (`BODY_SLOT` for the body).
+    pub slot: usize,
+}
+
+/// Which retrievers rank.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// BM25 only.
+    Lexical,
+    /// Embeddings only.
+    Dense,
+    /// Both, fused.
+    Hybrid,
+}
+
+/// Retrieval settings (`[retrieval]` in bizbot.toml).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetrievalConfig {
+    /// Share of the dense part in the confidence, 0..=1.
+    #[serde(default = "default_semantic_weight")]
+    pub semantic_weight: f32,
+    /// Cosine that maps to dense confidence 0.
+    #[serde(default = "default_dense_floor")]
+    pub dense_floor: f32,
+    /// Cosine that maps to dense confidence 1.
+    #[serde(default = "default_dense_ceiling")]
+    pub dense_ceiling: f32,
+    /// Weight of answer-text matches relative to question matches, 0..=1.
+    #[serde(default = "default_answer_weight")]
+    pub answer_weight: f32,
+    /// Candidates taken from each retriever before fusion.
+    #[serde(default = "default_candidates")]
+    pub candidates: usize,
+    /// Matches returned.
+    #[serde(default = "default_top_k")]
+    pub top_k: usize,
+}
+
+fn default_semantic_weight() -> f32 {
+    0.6
+}
+fn default_dense_floor() -> f32 {
+    0.3
+}
+fn default_dense_ceiling() -> f32 {
+    0.9
+}
+fn default_answer_weight() -> f32 {
+    0.3
+}
+fn default_candidates() -> usize {
+    50
+}
+fn default_top_k() -> usize {
+    5
+}
+
+impl Default for RetrievalConfig {
+    fn default() -> Self {
+        Self {
+            semantic_weight: default_semantic_weight(),
+            dense_floor: default_dense_floor(),
+            dense_ceiling: default_dense_ceiling(),
+            answer_weight: default_answer_weight(),
+            candidates: default_candidates(),
+            top_k: default_top_k(),
+        }
+    }
+}
+
+/// Why retrieval failed.
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// tantivy failed.
+    #[error("lexical index: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    /// The encoder failed.
+    #[error(transparent)]
+    Embed(#[from] EmbedError),
+    /// A vector has the wrong length.
+    #[error("vector dimension {got} does not match the index dimension {expected}")]
+    Dimension {
+        /// The index's dimension.
+        expected: usize,
+        /// The vector's.
+        got: usize,
+    },
+}
+
+/// Lexical and (optionally) dense retrieval over one set of documents.
+pub struct Retriever {
+    analyzer: Arc<Analyzer>,
+    lexical: LexicalIndex,
+    dense: Option<(Arc<dyn Encoder>, VectorIndex)>,
+    config: RetrievalConfig,
+    docs: usize,
+}
+
+impl std::fmt::Debug for Retriever {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Retriever").field("docs", &self.docs).field("dense", &self.dense.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl Retriever {
+    /// Index `docs`; with an encoder, embed their texts too (through `cache`).
+    pub fn build(
+        analyzer: Arc<Analyzer>,
+        docs: &[IndexDoc],
+        encoder: Option<(Arc<dyn Encoder>, &mut EmbeddingCache)>,
+        config: RetrievalConfig,
+    ) -> Result<(Self, VectorBuildStats), IndexError> {
+        let lexical = LexicalIndex::build(Arc::clone(&analyzer), docs, config.answer_weight)?;
+        let mut stats = VectorBuildStats::default();
+        let dense = match encoder {
+            Some((encoder, cache)) => {
+                let embed_docs: Vec<IndexDoc> = docs
+                    .iter()
+                    .map(|d| IndexDoc { texts: d.texts.iter().map(|t| analyzer.normalize(t)).collect(), body: None })
+                    .collect();
+                let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs)?;
+                stats = s;
+                Some((encoder, index))
+            }
+            None => None,
+        };
+        Ok((Self { analyzer, lexical, dense, config, docs: docs.len() }, stats))
+    }
+
+    /// Whether dense retrieval is available.
+    pub fn has_dense(&self) -> bool {
+        self.dense.is_some()
+    }
+
+    /// The settings in use.
+    pub fn config(&self) -> &RetrievalConfig {
+        &self.config
+    }
+
+    /// The analyser in use.
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// Embed a query the way the index texts were embedded.
+    pub fn embed_query(&self, query: &str) -> Result<Option<Vec<f32>>, IndexError> {
+        match &self.dense {
+            Some((encoder, _)) => Ok(Some(encoder.encode_one(&self.analyzer.normalize(query))?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The best `k` documents for `query` in `mode`. Dense and hybrid fall back to
+    /// lexical when there is no model.
+    pub fn search(&self, query: &str, k: usize, mode: Mode) -> Result<Vec<Hit>, IndexError> {
+        let vector = if mode == Mode::Lexical { None } else { self.embed_query(query)? };
+        self.search_with_vector(query, vector.as_deref(), k, mode)
+    }
+
+    /// As [`search`](Self::search) with the query vector computed by the caller
+    /// (so one embedding serves several modes).
+    pub fn search_with_vector(&self, query: &str, vector: Option<&[f32]>, k: usize, mode: Mode) -> Result<Vec<Hit>, IndexError> {
+        let n = self.config.candidates.max(k);
+        let dense = match (&self.dense, vector, mode) {
+            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some(index.search(v, self.docs)?),
+            _ => None,
+        };
+        let (lexical, weight) = match (mode, &dense) {
+            (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
+            (Mode::Hybrid, Some(_)) => (self.lexical.search(query, n)?, self.config.semantic_weight),
+            _ => (self.lexical.search(query, n)?, 0.0),
+        };
+        let dense: Vec<DenseMatch> = match dense {
+            // All documents' cosines are known: keep the dense top n plus the
+            // lexical candidates, so every candidate has both parts.
+            Some(all) => {
+                let lexical_docs: std::collections::HashSet<usize> = lexical.iter().map(|l| l.doc).collect();
+                all.iter().enumerate().filter(|(rank, d)| *rank < n || lexical_docs.contains(&d.doc)).map(|(_, d)| *d).collect()
+            }
+            None => Vec::new(),
+        };
+        let mut hits = fuse(&lexical, &dense, weight, &self.config);
+        hits.truncate(k);
+        Ok(hits)
+    }
+}

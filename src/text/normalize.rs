@@ -1,0 +1,128 @@
+//! Text normalisation: full-width → half-width, case folding, traditional →
+//! simplified Chinese, punctuation and whitespace.
+//!
+//! Pure functions over strings; no segmentation, no vocabulary (see `segment` and
+//! `synonyms`).
+
+use serde::{Deserialize, Serialize};
+
+/// How text is normalised before segmentation, both at index and at query time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NormalizeConfig {
+    /// Convert traditional Chinese to simplified (`請問怎麼退貨` → `请问怎么退货`).
+    #[serde(default = "default_true")]
+    pub traditional_to_simplified: bool,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for NormalizeConfig {
+    fn default() -> Self {
+        Self { traditional_to_simplified: true }
+    }
+}
+
+/// Normalise `text`: full-width ASCII to half-width, ideographic space to space, case
+/// folded to lower, traditional to simplified Chinese (if configured), punctuation and
+/// symbols to spaces, runs of whitespace collapsed, ends trimmed. Letters, digits, CJK
+/// and emoji are kept.
+pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
+    let narrowed: String = text.chars().map(to_half_width).collect();
+    let simplified = if config.traditional_to_simplified && has_cjk(&narrowed) {
+        zhconv::zhconv(&narrowed, zhconv::Variant::ZhHans)
+    } else {
+        narrowed
+    };
+    let mut out = String::with_capacity(simplified.len());
+    let mut pending_space = false;
+    for c in simplified.chars().flat_map(char::to_lowercase) {
+        if c.is_whitespace() || is_punctuation(c) {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if pending_space {
+            out.push(' ');
+            pending_space = false;
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Full-width ASCII variants (U+FF01–U+FF5E) to ASCII, the ideographic space to a space.
+fn to_half_width(c: char) -> char {
+    match c {
+        '\u{3000}' => ' ',
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        _ => c,
+    }
+}
+
+fn has_cjk(text: &str) -> bool {
+    text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
+}
+
+/// ASCII and CJK punctuation and symbols that carry no meaning for retrieval.
+/// `+`, `#`, `.` and `@` stay when they sit inside a word (`5g+`, `c#`, `1.5`) is not
+/// worth the complexity here: they become spaces like the rest.
+fn is_punctuation(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_punctuation() || c.is_ascii_control();
+    }
+    matches!(c,
+        '\u{2000}'..='\u{206F}'   // general punctuation: “ ” ‘ ’ … — ‖
+        | '\u{3000}'..='\u{303F}' // CJK symbols and punctuation: 。、《》「」【】〔〕
+        | '\u{FE10}'..='\u{FE1F}' // vertical forms
+        | '\u{FE30}'..='\u{FE4F}' // CJK compatibility forms
+        | '\u{FE50}'..='\u{FE6F}' // small form variants
+        | '\u{FF5F}'..='\u{FF65}' // half-width CJK punctuation
+        | '\u{00A0}'..='\u{00BF}' // Latin-1 punctuation: « » · ¿
+        | '\u{00D7}' | '\u{00F7}'
+        | '\u{FFFD}'              // replacement character
+        | '\u{FE0F}'              // emoji variation selector
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> String {
+        normalize(s, &NormalizeConfig::default())
+    }
+
+    #[test]
+    fn full_width_becomes_half_width_and_lower_case() {
+        assert_eq!(norm("ＷＩＦＩ密码１２３"), "wifi密码123");
+    }
+
+    #[test]
+    fn traditional_becomes_simplified() {
+        assert_eq!(norm("請問怎麼退貨"), "请问怎么退货");
+    }
+
+    #[test]
+    fn traditional_kept_when_disabled() {
+        let config = NormalizeConfig { traditional_to_simplified: false };
+        assert_eq!(normalize("請問", &config), "請問");
+    }
+
+    #[test]
+    fn punctuation_and_whitespace_collapse() {
+        assert_eq!(norm("  你好，\t请问！！宽带（新装）多少钱？ "), "你好 请问 宽带 新装 多少钱");
+    }
+
+    #[test]
+    fn emoji_kept_without_selectors() {
+        assert_eq!(norm("太慢了😡\u{FE0F}!"), "太慢了😡");
+    }
+
+    #[test]
+    fn empty_and_punctuation_only_give_empty() {
+        assert_eq!(norm(""), "");
+        assert_eq!(norm("？？。。!!"), "");
+    }
+}
