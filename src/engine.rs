@@ -43,20 +43,31 @@ pub struct Engine {
 impl Engine {
     /// Index `knowledge` (embedding it when an encoder is given, through the
     /// configured cache).
-    pub fn build(knowledge: KnowledgeBase, config: &Config, encoder: Option<Arc<dyn Encoder>>) -> Result<Self, IndexError> {
+    pub fn build(
+        knowledge: KnowledgeBase,
+        config: &Config,
+        encoder: Option<Arc<dyn Encoder>>,
+    ) -> Result<Self, IndexError> {
         let analyzer = Arc::new(Analyzer::new(config.text.clone(), &knowledge.vocabulary));
         let docs: Vec<IndexDoc> = knowledge
             .faqs
             .iter()
-            .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) })
+            .map(|f| IndexDoc {
+                texts: f.questions().map(str::to_owned).collect(),
+                body: Some(f.answer.clone()),
+            })
             .collect();
-        let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
+        let mut cache = encoder
+            .as_ref()
+            .map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
         let with_encoder = encoder.zip(cache.as_mut());
-        let (retriever, stats) = Retriever::build(analyzer, &docs, with_encoder, config.retrieval.clone())?;
-        if let Some(cache) = cache.as_mut() {
-            if let Err(e) = cache.save() {
-                tracing::warn!("cannot write the embedding cache in {}: {e}", config.model.cache_dir.display());
-            }
+        let (retriever, stats) =
+            Retriever::build(analyzer, &docs, with_encoder, config.retrieval.clone())?;
+        if let Some(Err(e)) = cache.as_mut().map(EmbeddingCache::save) {
+            tracing::warn!(
+                "cannot write the embedding cache in {}: {e}",
+                config.model.cache_dir.display()
+            );
         }
         Ok(Self { knowledge, retriever, thresholds: config.thresholds.clone(), stats })
     }
@@ -82,13 +93,28 @@ impl Engine {
     }
 
     /// The best `k` entries for `text`.
-    pub fn search(&self, text: &str, k: usize, mode: Mode) -> Result<Vec<FaqMatch<'_>>, IndexError> {
-        Ok(self.retriever.search(text, k, mode)?.into_iter().map(|hit| self.faq_match(hit)).collect())
+    pub fn search(
+        &self,
+        text: &str,
+        k: usize,
+        mode: Mode,
+    ) -> Result<Vec<FaqMatch<'_>>, IndexError> {
+        Ok(self
+            .retriever
+            .search(text, k, mode)?
+            .into_iter()
+            .map(|hit| self.faq_match(hit))
+            .collect())
     }
 
     /// Rank and decide: answer, clarify or no match.
-    pub fn ask(&self, text: &str, k: usize) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
-        let hits = self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
+    pub fn ask(
+        &self,
+        text: &str,
+        k: usize,
+    ) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
+        let hits =
+            self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
         let outcome = decide(&hits, &self.thresholds);
         Ok((hits.into_iter().take(k).map(|h| self.faq_match(h)).collect(), outcome))
     }

@@ -46,7 +46,9 @@ pub(crate) fn run(config: &Config, args: &AskArgs) -> anyhow::Result<ExitCode> {
     let (matches, outcome) = engine.ask(text, k)?;
     let analyzer = engine.retriever().analyzer();
     let decision = match &outcome {
-        MatchOutcome::Answer(hit) => json!({"action": "answer", "id": engine.faq_match(hit.clone()).entry.id}),
+        MatchOutcome::Answer(hit) => {
+            json!({"action": "answer", "id": engine.faq_match(hit.clone()).entry.id})
+        }
         MatchOutcome::Clarify(hits) => json!({"action": "clarify",
             "candidates": hits.iter().map(|h| engine.faq_match(h.clone()).entry.id.clone()).collect::<Vec<_>>()}),
         MatchOutcome::NoMatch => json!({"action": "fallback"}),
@@ -65,7 +67,10 @@ pub(crate) fn run(config: &Config, args: &AskArgs) -> anyhow::Result<ExitCode> {
     }
     println!("问题 query:  {text}");
     println!("分词 terms:  {}", analyzer.render(text));
-    println!("检索 mode:   {}", if engine.has_dense() { "hybrid (BM25 + embeddings)" } else { "lexical only (no model)" });
+    println!(
+        "检索 mode:   {}",
+        if engine.has_dense() { "hybrid (BM25 + embeddings)" } else { "lexical only (no model)" }
+    );
     match &outcome {
         MatchOutcome::Answer(hit) => {
             let m = engine.faq_match(hit.clone());
@@ -81,10 +86,14 @@ pub(crate) fn run(config: &Config, args: &AskArgs) -> anyhow::Result<ExitCode> {
         }
         MatchOutcome::NoMatch => println!("决定 decision: fallback (no entry is close enough)\n"),
     }
-    println!("{:>4}  {:>6}  {:>7}  {:>6}  {:<20}  question [matched]", "rank", "score", "lexical", "cosine", "id");
+    println!(
+        "{:>4}  {:>6}  {:>7}  {:>6}  {:<20}  question [matched]",
+        "rank", "score", "lexical", "cosine", "id"
+    );
     for (i, m) in matches.iter().enumerate() {
         let cosine = m.hit.cosine.map_or_else(|| "-".to_owned(), |c| format!("{c:.3}"));
-        let matched = if m.matched == m.entry.question { String::new() } else { format!(" [{}]", m.matched) };
+        let matched =
+            if m.matched == m.entry.question { String::new() } else { format!(" [{}]", m.matched) };
         println!(
             "{:>4}  {:>6.3}  {:>7.3}  {:>6}  {:<20}  {}{}",
             i + 1,

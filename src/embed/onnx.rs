@@ -26,16 +26,25 @@ fn runtime(library: &Path) -> Result<&'static Environment, EmbedError> {
         if !library.is_file() {
             return Err("not found (run scripts/setup.sh)".to_owned());
         }
-        let environment = ort::init_from(library).map_err(|e| e.to_string())?.with_name("bizbot").build().map_err(|e| e.to_string())?;
+        let environment = ort::init_from(library)
+            .map_err(|e| e.to_string())?
+            .with_name("bizbot")
+            .build()
+            .map_err(|e| e.to_string())?;
         Ok((library.to_path_buf(), environment))
     });
     match loaded {
         Ok((path, environment)) if path == library => Ok(environment),
         Ok((path, _)) => Err(EmbedError::Load {
             path: library.to_path_buf(),
-            reason: format!("this process already runs ONNX Runtime from {}; changing it needs a restart", path.display()),
+            reason: format!(
+                "this process already runs ONNX Runtime from {}; changing it needs a restart",
+                path.display()
+            ),
         }),
-        Err(reason) => Err(EmbedError::Load { path: library.to_path_buf(), reason: reason.clone() }),
+        Err(reason) => {
+            Err(EmbedError::Load { path: library.to_path_buf(), reason: reason.clone() })
+        }
     }
 }
 
@@ -51,7 +60,10 @@ pub struct OnnxEncoder {
 
 impl std::fmt::Debug for OnnxEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxEncoder").field("model_id", &self.model_id).field("dim", &self.dim).finish_non_exhaustive()
+        f.debug_struct("OnnxEncoder")
+            .field("model_id", &self.model_id)
+            .field("dim", &self.dim)
+            .finish_non_exhaustive()
     }
 }
 
@@ -67,10 +79,17 @@ impl OnnxEncoder {
             }
         }
         let environment = runtime(&config.runtime_library)?;
-        let load_err = |path: &Path, e: &dyn std::fmt::Display| EmbedError::Load { path: path.to_path_buf(), reason: e.to_string() };
-        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| load_err(&tokenizer_path, &e))?;
+        let load_err = |path: &Path, e: &dyn std::fmt::Display| EmbedError::Load {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let mut tokenizer =
+            Tokenizer::from_file(&tokenizer_path).map_err(|e| load_err(&tokenizer_path, &e))?;
         tokenizer
-            .with_truncation(Some(TruncationParams { max_length: config.max_tokens.max(2), ..Default::default() }))
+            .with_truncation(Some(TruncationParams {
+                max_length: config.max_tokens.max(2),
+                ..Default::default()
+            }))
             .map_err(|e| load_err(&tokenizer_path, &e))?;
         tokenizer.with_padding(None);
         let sessions = (0..2)
@@ -78,14 +97,16 @@ impl OnnxEncoder {
                 Session::builder(environment)
                     .map_err(|e| load_err(&model_path, &e))?
                     .with_optimization_level(GraphOptimizationLevel::Level3)
-                    .and_then(|b| b.with_intra_threads(config.threads.max(1)))
+                    .map_err(|e| load_err(&model_path, &e))?
+                    .with_intra_threads(config.threads.max(1))
                     .map_err(|e| load_err(&model_path, &e))?
                     .commit_from_file(&model_path)
                     .map(Mutex::new)
                     .map_err(|e| load_err(&model_path, &e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let model_id = model_id(&config.model_dir, &[&model_path, &tokenizer_path], config.max_tokens)?;
+        let model_id =
+            model_id(&config.model_dir, &[&model_path, &tokenizer_path], config.max_tokens)?;
         let mut encoder = Self {
             sessions,
             tokenizer,
@@ -169,7 +190,8 @@ impl Encoder for OnnxEncoder {
 fn model_id(dir: &Path, files: &[&PathBuf], max_tokens: usize) -> Result<String, EmbedError> {
     let mut hasher = Sha256::new();
     for file in files {
-        let bytes = std::fs::read(file).map_err(|e| EmbedError::Load { path: (*file).clone(), reason: e.to_string() })?;
+        let bytes = std::fs::read(file)
+            .map_err(|e| EmbedError::Load { path: (*file).clone(), reason: e.to_string() })?;
         hasher.update(&bytes);
     }
     hasher.update(max_tokens.to_le_bytes());
@@ -200,5 +222,5 @@ mod tests {
         Some(super::OnnxEncoder::load(&config).expect("the prepared model loads"))
     }
 
-    crate::encoder_conformance!(onnx_conformance, real_encoder());
+    crate::encoder_conformance!(onnx_conformance, super::real_encoder());
 }

@@ -87,7 +87,9 @@ impl VectorIndex {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        out.select_nth_unstable_by(limit - 1, |a, b| b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc)));
+        out.select_nth_unstable_by(limit - 1, |a, b| {
+            b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc))
+        });
         out.truncate(limit);
         out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc)));
         Ok(out)

@@ -78,13 +78,25 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
     entries
 }
 
-fn start_entry(path: &Path, line: usize, title: &str, category: &str, stem: &str, problems: &mut Vec<Problem>) -> Draft {
+fn start_entry(
+    path: &Path,
+    line: usize,
+    title: &str,
+    category: &str,
+    stem: &str,
+    problems: &mut Vec<Problem>,
+) -> Draft {
     let title = title.trim();
     let (question, id) = match title.rfind("{#") {
         Some(at) if title.ends_with('}') => {
             let id = title[at + 2..title.len() - 1].trim().to_owned();
             if id.is_empty() || id.chars().any(char::is_whitespace) {
-                problems.push(Problem::new(path, line, "id", format!("invalid id {id:?} in `{{#id}}`")));
+                problems.push(Problem::new(
+                    path,
+                    line,
+                    "id",
+                    format!("invalid id {id:?} in `{{#id}}`"),
+                ));
             }
             (title[..at].trim().to_owned(), id)
         }
@@ -111,9 +123,20 @@ fn generated_id(stem: &str, question: &str) -> String {
     format!("{stem}-{hex}")
 }
 
-fn apply_metadata(entry: &mut FaqEntry, meta: &str, path: &Path, line: usize, problems: &mut Vec<Problem>) {
+fn apply_metadata(
+    entry: &mut FaqEntry,
+    meta: &str,
+    path: &Path,
+    line: usize,
+    problems: &mut Vec<Problem>,
+) {
     let Some((key, value)) = meta.split_once([':', '：']) else {
-        problems.push(Problem::new(path, line, "metadata", format!("expected `> key: value`, got {:?}", meta.trim())));
+        problems.push(Problem::new(
+            path,
+            line,
+            "metadata",
+            format!("expected `> key: value`, got {:?}", meta.trim()),
+        ));
         return;
     };
     let key = key.trim().to_lowercase();

@@ -152,19 +152,29 @@ impl KnowledgeBase {
             };
             match kind {
                 FileKind::FaqCsv => kb.faqs.extend(csv::parse(&file, &text, &mut problems)),
-                FileKind::FaqMarkdown => kb.faqs.extend(markdown::parse(&file, &text, &mut problems)),
+                FileKind::FaqMarkdown => {
+                    kb.faqs.extend(markdown::parse(&file, &text, &mut problems))
+                }
                 FileKind::Synonyms => {
-                    let groups = vocab::parse_synonyms(&file, &text, &mut seen_synonyms, &mut problems);
+                    let groups =
+                        vocab::parse_synonyms(&file, &text, &mut seen_synonyms, &mut problems);
                     kb.vocabulary.synonym_groups.extend(groups);
                 }
-                FileKind::UserDict => {
-                    kb.vocabulary.user_words.extend(vocab::parse_user_dict(&file, &text, &mut problems))
-                }
+                FileKind::UserDict => kb.vocabulary.user_words.extend(vocab::parse_user_dict(
+                    &file,
+                    &text,
+                    &mut problems,
+                )),
             }
             kb.files.push(file);
         }
         if path.is_dir() && kb.faqs.is_empty() && problems.is_empty() {
-            problems.push(Problem::new(path, 0, "knowledge", "no FAQ entries found (*.csv or *.md)"));
+            problems.push(Problem::new(
+                path,
+                0,
+                "knowledge",
+                "no FAQ entries found (*.csv or *.md)",
+            ));
         }
         validate::validate(&kb.faqs, &mut problems);
         kb.vocabulary.terms = domain_terms(&kb.faqs);
@@ -185,8 +195,11 @@ impl KnowledgeBase {
 
 /// Tags and categories: words editors chose, so segmentation should keep them whole.
 fn domain_terms(faqs: &[FaqEntry]) -> Vec<String> {
-    let mut terms: Vec<String> =
-        faqs.iter().flat_map(|f| f.tags.iter().chain(std::iter::once(&f.category))).cloned().collect();
+    let mut terms: Vec<String> = faqs
+        .iter()
+        .flat_map(|f| f.tags.iter().chain(std::iter::once(&f.category)))
+        .cloned()
+        .collect();
     terms.sort();
     terms.dedup();
     terms

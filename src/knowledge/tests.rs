@@ -14,7 +14,9 @@ fn problems_of(dir: &Path) -> Vec<String> {
         Err(e) => e
             .problems()
             .iter()
-            .map(|p| format!("{}:{}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.field))
+            .map(|p| {
+                format!("{}:{}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.field)
+            })
             .collect(),
     }
 }
@@ -85,11 +87,7 @@ fn a_single_file_loads() {
 #[test]
 fn every_problem_is_reported_with_file_and_line() {
     let dir = tempfile::tempdir().unwrap();
-    write(
-        dir.path(),
-        "a.csv",
-        "id,question,answer,colour\nx,问题一,答案,red\n",
-    );
+    write(dir.path(), "a.csv", "id,question,answer,colour\nx,问题一,答案,red\n");
     write(
         dir.path(),
         "b.csv",

@@ -14,18 +14,33 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
         if faq.id.is_empty() {
             problems.push(Problem::new(file, line, "id", "empty id"));
         } else if faq.id.chars().any(|c| c.is_whitespace() || c == '|') {
-            problems.push(Problem::new(file, line, "id", format!("id {:?} contains whitespace or `|`", faq.id)));
+            problems.push(Problem::new(
+                file,
+                line,
+                "id",
+                format!("id {:?} contains whitespace or `|`", faq.id),
+            ));
         } else if let Some(first) = ids.insert(&faq.id, faq) {
             problems.push(Problem::new(
                 file,
                 line,
                 "id",
-                format!("duplicate id {:?}, first defined at {}:{}", faq.id, first.source.file.display(), first.source.line),
+                format!(
+                    "duplicate id {:?}, first defined at {}:{}",
+                    faq.id,
+                    first.source.file.display(),
+                    first.source.line
+                ),
             ));
         }
         let key = normalize(&faq.question, &NormalizeConfig::default());
         if key.is_empty() {
-            problems.push(Problem::new(file, line, "question", format!("entry {:?} has an empty question", faq.id)));
+            problems.push(Problem::new(
+                file,
+                line,
+                "question",
+                format!("entry {:?} has an empty question", faq.id),
+            ));
         } else if let Some(first) = questions.insert(key, faq) {
             problems.push(Problem::new(
                 file,
@@ -42,14 +57,24 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
             ));
         }
         if faq.answer.trim().is_empty() {
-            problems.push(Problem::new(file, line, "answer", format!("entry {:?} has an empty answer", faq.id)));
+            problems.push(Problem::new(
+                file,
+                line,
+                "answer",
+                format!("entry {:?} has an empty answer", faq.id),
+            ));
         }
     }
     let known: HashSet<&str> = faqs.iter().map(|f| f.id.as_str()).collect();
     for faq in faqs {
         for related in &faq.related {
             if related == &faq.id {
-                problems.push(Problem::new(&faq.source.file, faq.source.line, "related", "an entry cannot relate to itself"));
+                problems.push(Problem::new(
+                    &faq.source.file,
+                    faq.source.line,
+                    "related",
+                    "an entry cannot relate to itself",
+                ));
             } else if !known.contains(related.as_str()) {
                 problems.push(Problem::new(
                     &faq.source.file,

@@ -17,9 +17,9 @@ pub use synonyms::Synonyms;
 /// Function words that carry no meaning for finding an answer. Question words such
 /// as 怎么/如何/多少 stay: they tell "how" from "how much".
 const STOP_WORDS: &[&str] = &[
-    "的", "了", "吗", "呢", "吧", "啊", "呀", "哦", "嘛", "么", "哈", "啦", "哎", "嗯", "请", "请问",
-    "一下", "您好", "你好", "您", "麻烦", "谢谢", "是", "在", "和", "与", "及", "就", "都", "也",
-    "还", "又", "这", "那", "这个", "那个", "着", "过", "吗吗", "呃", "额",
+    "的", "了", "吗", "呢", "吧", "啊", "呀", "哦", "嘛", "么", "哈", "啦", "哎", "嗯", "请",
+    "请问", "一下", "您好", "你好", "您", "麻烦", "谢谢", "是", "在", "和", "与", "及", "就", "都",
+    "也", "还", "又", "这", "那", "这个", "那个", "着", "过", "吗吗", "呃", "额",
 ];
 
 /// The vocabulary an analyser is built from: the knowledge's customer vocabulary.
@@ -47,10 +47,14 @@ impl Analyzer {
     /// Vocabulary terms are normalised here, so editors may write `WIFI` or `ＷＩＦＩ`.
     pub fn new(config: NormalizeConfig, vocabulary: &Vocabulary) -> Self {
         let norm = |t: &String| normalize(t, &config);
-        let groups: Vec<Vec<String>> = vocabulary.synonym_groups.iter().map(|g| g.iter().map(norm).collect()).collect();
+        let groups: Vec<Vec<String>> =
+            vocabulary.synonym_groups.iter().map(|g| g.iter().map(norm).collect()).collect();
         let synonyms = Synonyms::new(&groups);
-        let user_words: Vec<UserWord> =
-            vocabulary.user_words.iter().map(|w| UserWord { word: norm(&w.word), ..w.clone() }).collect();
+        let user_words: Vec<UserWord> = vocabulary
+            .user_words
+            .iter()
+            .map(|w| UserWord { word: norm(&w.word), ..w.clone() })
+            .collect();
         let extra: Vec<String> = vocabulary.terms.iter().map(norm).collect();
         let terms = synonyms.terms().chain(extra.iter().map(String::as_str));
         let segmenter = ChineseSegmenter::new(&user_words, terms);
@@ -72,7 +76,7 @@ impl Analyzer {
     pub fn terms(&self, text: &str) -> Vec<String> {
         let normalized = self.normalize(text);
         self.segmenter
-            .segment(&normalized)
+            .segment(&normalized, |w| self.synonyms.contains(w))
             .into_iter()
             .filter(|w| !self.stop_words.contains(w))
             .map(|w| self.synonyms.canonical(w).to_owned())
@@ -110,11 +114,12 @@ mod tests {
             ("ＷＩＦＩ免費嗎？", "wlan / 免费"),
             ("請問怎麼退貨", "怎么 / 退货"),
             ("我的5G套餐还剩多少流量", "我 / 5g / 套餐 / 剩 / 多少 / 流量"),
-            ("有没有免费的无线网络", "有没有 / 免费 / wlan"),
-            ("亲情号怎么办理😀", "亲情号 / 怎么 / 办理 / 😀"),
+            ("有没有免费的无线网络", "没有 / 有没有 / 免费 / wlan"),
+            ("亲情号怎么办理😀", "亲情 / 亲情号 / 怎么 / 办理 / 😀"),
             ("iPhone 15 Pro 支持 eSIM 吗", "iphone / 15 / pro / 支持 / esim"),
         ];
-        let got: Vec<String> = cases.iter().map(|(q, _)| format!("{q} => {}", a.render(q))).collect();
+        let got: Vec<String> =
+            cases.iter().map(|(q, _)| format!("{q} => {}", a.render(q))).collect();
         let want: Vec<String> = cases.iter().map(|(q, w)| format!("{q} => {w}")).collect();
         assert_eq!(got, want);
     }

@@ -46,15 +46,35 @@ impl ChineseSegmenter {
         Self { jieba }
     }
 
-    /// Segment normalised text in search mode: words plus their in-dictionary
-    /// sub-words (`无线网络` → `无线`, `网络`, `无线网络`), spaces dropped.
-    pub fn segment<'a>(&self, text: &'a str) -> Vec<&'a str> {
-        self.jieba
-            .cut_for_search(text, true)
-            .into_iter()
-            .map(|t| t.word)
-            .filter(|w| !w.trim().is_empty())
-            .collect()
+    /// Segment normalised text in search mode: each word, preceded by its
+    /// in-dictionary 2- and 3-character sub-words (`无线网络` → `无线`, `网络`,
+    /// `无线网络`), spaces dropped. Words for which `keep_whole` is true (synonyms,
+    /// domain terms) are not split into sub-words: their parts would only add noise.
+    pub fn segment<'a>(&self, text: &'a str, keep_whole: impl Fn(&str) -> bool) -> Vec<&'a str> {
+        let mut out = Vec::new();
+        for token in self.jieba.cut(text, true) {
+            let word = token.word;
+            if word.trim().is_empty() {
+                continue;
+            }
+            if !keep_whole(word) {
+                let bounds: Vec<usize> =
+                    word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
+                let chars = bounds.len() - 1;
+                for n in [2, 3] {
+                    if chars > n {
+                        for start in 0..=chars - n {
+                            let gram = &word[bounds[start]..bounds[start + n]];
+                            if self.jieba.has_word(gram) {
+                                out.push(gram);
+                            }
+                        }
+                    }
+                }
+            }
+            out.push(word);
+        }
+        out
     }
 }
 
@@ -66,14 +86,33 @@ mod tests {
     fn knowledge_terms_stay_whole() {
         let plain = ChineseSegmenter::new(&[], []);
         let with_term = ChineseSegmenter::new(&[], ["亲情号"]);
-        assert!(!plain.segment("办理亲情号").contains(&"亲情号"));
-        assert!(with_term.segment("办理亲情号").contains(&"亲情号"));
+        assert!(!plain.segment("办理亲情号", |_| false).contains(&"亲情号"));
+        assert!(with_term.segment("办理亲情号", |_| false).contains(&"亲情号"));
     }
 
     #[test]
     fn user_dictionary_words_stay_whole() {
-        let words = [UserWord { word: "畅享套餐".into(), freq: Some(50_000), tag: Some("n".into()) }];
+        let words =
+            [UserWord { word: "畅享套餐".into(), freq: Some(50_000), tag: Some("n".into()) }];
         let seg = ChineseSegmenter::new(&words, []);
-        assert!(seg.segment("我想改畅享套餐").contains(&"畅享套餐"));
+        assert!(seg.segment("我想改畅享套餐", |_| false).contains(&"畅享套餐"));
+    }
+}
+
+#[cfg(test)]
+mod search_mode_tests {
+    use super::*;
+
+    #[test]
+    fn long_words_add_sub_words_unless_kept_whole() {
+        let seg = ChineseSegmenter::new(&[], []);
+        assert_eq!(
+            seg.segment("中华人民共和国", |_| false),
+            vec!["中华", "华人", "人民", "共和", "共和国", "中华人民共和国"]
+        );
+        assert_eq!(
+            seg.segment("中华人民共和国", |w| w == "中华人民共和国"),
+            vec!["中华人民共和国"]
+        );
     }
 }

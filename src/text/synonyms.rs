@@ -31,6 +31,11 @@ impl Synonyms {
         self.canonical.get(term).map_or(term, String::as_str)
     }
 
+    /// Whether `term` belongs to a group.
+    pub fn contains(&self, term: &str) -> bool {
+        self.canonical.contains_key(term)
+    }
+
     /// Every term of every group, canonical ones included.
     pub fn terms(&self) -> impl Iterator<Item = &str> {
         self.canonical.keys().map(String::as_str)

@@ -1,0 +1,88 @@
+//! The command line: exit codes and output formats.
+
+use crate::common::{bizbot, root, stdout};
+
+fn first_match(args: &[&str]) -> String {
+    let out = bizbot(args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("ask --json prints JSON");
+    v["matches"][0]["id"].as_str().expect("a match").to_owned()
+}
+
+#[test]
+fn ask_puts_the_wlan_entry_first_for_wifi() {
+    assert_eq!(first_match(&["ask", "--json", "WIFI免费吗"]), "wlan-free");
+}
+
+#[test]
+fn ask_handles_traditional_chinese() {
+    assert_eq!(first_match(&["ask", "--json", "請問怎麼退貨"]), "return-apply");
+}
+
+#[test]
+fn ask_json_has_the_documented_fields() {
+    let out = bizbot(&["ask", "--json", "-k", "2", "宽带怎么报修"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    for key in ["query", "normalized", "terms", "model", "decision", "matches"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["matches"].as_array().unwrap().len(), 2);
+    let action = v["decision"]["action"].as_str().unwrap();
+    assert!(["answer", "clarify", "fallback"].contains(&action));
+}
+
+#[test]
+fn ask_rejects_empty_and_huge_text() {
+    assert_eq!(bizbot(&["ask", "   "]).status.code(), Some(2));
+    let huge = "退".repeat(5000);
+    assert_eq!(bizbot(&["ask", &huge]).status.code(), Some(2));
+}
+
+#[test]
+fn check_passes_on_the_demo_knowledge() {
+    let out = bizbot(&["check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).starts_with("ok: "));
+}
+
+#[test]
+fn check_lists_every_problem_with_file_and_line() {
+    let dir = root().join("tests/fixtures/broken");
+    let out = bizbot(&["check", "--knowledge", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let text = stdout(&out);
+    assert_eq!(text.lines().count(), 5, "{text}");
+    for want in [
+        "faq.csv:1: colour:",
+        "faq.csv:3: id: duplicate id \"refund\"",
+        "faq.csv:4: related:",
+        "guide.md:4: actions:",
+        "guide.md:7: answer:",
+    ] {
+        assert!(text.lines().any(|l| l.contains(want)), "missing {want:?} in\n{text}");
+    }
+}
+
+#[test]
+fn check_json_lists_problems() {
+    let dir = root().join("tests/fixtures/broken");
+    let out = bizbot(&["check", "--json", "--knowledge", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["ok"], false);
+    assert_eq!(v["problems"].as_array().unwrap().len(), 5);
+    assert!(v["problems"][0]["file"].as_str().unwrap().ends_with("faq.csv"));
+}
+
+#[test]
+fn a_missing_knowledge_path_exits_2() {
+    assert_eq!(bizbot(&["check", "--knowledge", "no/such/folder"]).status.code(), Some(2));
+    assert_eq!(bizbot(&["ask", "--knowledge", "no/such/folder", "退货"]).status.code(), Some(2));
+}
+
+#[test]
+fn a_bad_config_exits_1_and_names_the_key() {
+    let out = crate::common::bizbot_env(&["check"], &[("BIZBOT__THRESHOLDS__ANSWR", "0.5")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("answr"));
+}

@@ -1,0 +1,58 @@
+//! Shared helpers for the integration tests.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Arc;
+
+use bizbot::embed::{EmbedConfig, Encoder, OnnxEncoder};
+
+/// The repository root.
+pub(crate) fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The model configuration pointing at the prepared model in `models/`.
+pub(crate) fn model_config() -> EmbedConfig {
+    EmbedConfig {
+        model_dir: root().join("models/use-multilingual"),
+        runtime_library: root().join("models/onnxruntime/libonnxruntime.so"),
+        cache_dir: PathBuf::new(),
+        ..EmbedConfig::default()
+    }
+}
+
+/// The real encoder, or `None` (with a note) when models/ is not prepared and
+/// BIZBOT_REQUIRE_MODEL is unset.
+pub(crate) fn real_encoder() -> Option<Arc<dyn Encoder>> {
+    let config = model_config();
+    if !config.model_dir.join("model.onnx").is_file() {
+        assert!(
+            std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
+            "BIZBOT_REQUIRE_MODEL is set but models/ is not prepared"
+        );
+        eprintln!("models/ not prepared: skipping real-model checks (run scripts/setup.sh)");
+        return None;
+    }
+    Some(Arc::new(OnnxEncoder::load(&config).expect("the prepared model loads")))
+}
+
+/// Run the bizbot binary in the repository root with `args`.
+pub(crate) fn bizbot(args: &[&str]) -> Output {
+    bizbot_env(args, &[])
+}
+
+/// Run the bizbot binary with extra environment variables.
+pub(crate) fn bizbot_env(args: &[&str], env: &[(&str, &str)]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bizbot"))
+        .args(args)
+        .current_dir(root())
+        .env("BIZBOT__MODEL__CACHE_DIR", "")
+        .envs(env.iter().copied())
+        .output()
+        .expect("run bizbot")
+}
+
+/// stdout as text.
+pub(crate) fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
