@@ -28,7 +28,9 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod bot;
 pub mod config;
+pub mod dialogue;
 pub mod embed;
 pub mod engine;
 pub mod error;
@@ -36,6 +38,7 @@ pub mod eval;
 pub mod index;
 pub mod intent;
 pub mod knowledge;
+pub mod server;
 pub mod text;
 
 pub use config::Config;

@@ -3,6 +3,7 @@
 mod ask;
 mod check;
 mod eval;
+mod serve;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -35,6 +36,8 @@ enum Command {
     Ask(ask::AskArgs),
     /// Accuracy on a labelled query set.
     Eval(eval::EvalArgs),
+    /// The HTTP service.
+    Serve(serve::ServeArgs),
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -44,6 +47,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::run(&config, &a),
         Command::Ask(a) => ask::run(&config, &a),
         Command::Eval(a) => eval::run(&config, &a),
+        Command::Serve(a) => serve::run(config, args.config, &a),
     }
 }
 

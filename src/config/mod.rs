@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{DEFAULT_TOML, load, load_from};
 pub use validate::validate;
 
+use crate::dialogue::{EscalationConfig, MessagesConfig, SessionConfig};
 use crate::embed::EmbedConfig;
 use crate::index::RetrievalConfig;
 use crate::intent::ThresholdConfig;
@@ -41,6 +42,28 @@ pub struct Config {
     pub retrieval: RetrievalConfig,
     /// `[thresholds]`
     pub thresholds: ThresholdConfig,
+    /// `[server]`
+    pub server: ServerConfig,
+    /// `[session]`
+    pub session: SessionConfig,
+    /// `[escalation]`
+    pub escalation: EscalationConfig,
+    /// `[messages]`
+    pub messages: MessagesConfig,
+}
+
+/// The HTTP service (`[server]`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address (restart-only).
+    pub bind: String,
+    /// Bearer token for `/admin/*`; empty disables them.
+    pub admin_token: String,
+    /// Largest request body in bytes.
+    pub max_body_bytes: usize,
+    /// Longest customer text in characters.
+    pub max_text_chars: usize,
 }
 
 /// Why configuration could not be loaded.

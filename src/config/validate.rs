@@ -4,7 +4,17 @@ use super::Config;
 
 /// Every violation in `config`, one line each naming the key.
 pub fn validate(config: &Config) -> Vec<String> {
-    let Config { knowledge: _, text: _, model, retrieval, thresholds } = config;
+    let Config {
+        knowledge: _,
+        text: _,
+        model,
+        retrieval,
+        thresholds,
+        server,
+        session,
+        escalation,
+        messages: _,
+    } = config;
     let mut problems = Vec::new();
     let mut unit = |key: &str, v: f32| {
         if !(0.0..=1.0).contains(&v) {
@@ -39,6 +49,25 @@ pub fn validate(config: &Config) -> Vec<String> {
         if v == 0 {
             problems.push(format!("{key} must be at least 1"));
         }
+    }
+    if server.bind.parse::<std::net::SocketAddr>().is_err() {
+        problems
+            .push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));
+    }
+    for (key, v) in [
+        ("server.max_body_bytes", server.max_body_bytes),
+        ("server.max_text_chars", server.max_text_chars),
+        ("session.max_transcript", session.max_transcript),
+    ] {
+        if v == 0 {
+            problems.push(format!("{key} must be at least 1"));
+        }
+    }
+    if session.ttl_secs == 0 || session.capacity == 0 {
+        problems.push("session.ttl_secs and session.capacity must be at least 1".to_owned());
+    }
+    if escalation.max_unresolved_turns == 0 {
+        problems.push("escalation.max_unresolved_turns must be at least 1".to_owned());
     }
     if model.max_tokens < 8 {
         problems.push(format!("model.max_tokens = {} must be at least 8", model.max_tokens));

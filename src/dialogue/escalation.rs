@@ -1,0 +1,116 @@
+//! Escalation policy: when a turn goes to a person. Pure functions over plain data.
+
+use serde::{Deserialize, Serialize};
+
+/// Escalation rules (`[escalation]` in bizbot.toml); each can be switched off.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EscalationConfig {
+    /// Hand off at once when the customer complains.
+    pub complaint: bool,
+    /// Phrases that mark a complaint (matched after normalisation, as substrings).
+    pub complaint_phrases: Vec<String>,
+    /// Hand off when the customer asks for a person.
+    pub human_request: bool,
+    /// Phrases that ask for a person.
+    pub human_phrases: Vec<String>,
+    /// Hand off when the same problem stays unresolved.
+    pub unresolved: bool,
+    /// Unresolved turns on one problem before handing off.
+    pub max_unresolved_turns: u32,
+    /// Hand off entries flagged `handoff`.
+    pub flagged_entries: bool,
+}
+
+/// Why a turn was handed to a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffReason {
+    /// The customer complained.
+    Complaint,
+    /// The customer asked for a person.
+    HumanRequested,
+    /// The same problem stayed unresolved for too many turns.
+    Unresolved,
+    /// The matched entry is marked to always hand off.
+    EntryFlagged,
+}
+
+impl HandoffReason {
+    /// Every reason, for metrics.
+    pub const ALL: [HandoffReason; 4] =
+        [Self::Complaint, Self::HumanRequested, Self::Unresolved, Self::EntryFlagged];
+
+    /// The snake_case name used in the API and metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Complaint => "complaint",
+            Self::HumanRequested => "human_requested",
+            Self::Unresolved => "unresolved",
+            Self::EntryFlagged => "entry_flagged",
+        }
+    }
+}
+
+/// A request in the text itself: a complaint or a request for a person. The
+/// complaint wins when both appear (it is the more urgent queue).
+pub fn detect(normalized: &str, config: &EscalationConfig) -> Option<HandoffReason> {
+    let has = |phrases: &[String]| {
+        phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()))
+    };
+    if config.complaint && has(&config.complaint_phrases) {
+        return Some(HandoffReason::Complaint);
+    }
+    if config.human_request && has(&config.human_phrases) {
+        return Some(HandoffReason::HumanRequested);
+    }
+    None
+}
+
+/// Whether `streak` unresolved turns on one problem call for a person.
+pub fn unresolved_limit_reached(streak: u32, config: &EscalationConfig) -> bool {
+    config.unresolved && streak >= config.max_unresolved_turns.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> EscalationConfig {
+        EscalationConfig {
+            complaint: true,
+            complaint_phrases: vec!["投诉".into(), "举报".into()],
+            human_request: true,
+            human_phrases: vec!["转人工".into(), "人工客服".into()],
+            unresolved: true,
+            max_unresolved_turns: 3,
+            flagged_entries: true,
+        }
+    }
+
+    #[test]
+    fn phrases_are_detected() {
+        assert_eq!(detect("我要投诉你们", &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("帮我转人工", &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("投诉 转人工", &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("怎么退货", &config()), None);
+    }
+
+    #[test]
+    fn rules_can_be_switched_off() {
+        let off = EscalationConfig {
+            complaint: false,
+            human_request: false,
+            unresolved: false,
+            ..config()
+        };
+        assert_eq!(detect("我要投诉 转人工", &off), None);
+        assert!(!unresolved_limit_reached(10, &off));
+    }
+
+    #[test]
+    fn third_unresolved_turn_escalates() {
+        assert!(!unresolved_limit_reached(2, &config()));
+        assert!(unresolved_limit_reached(3, &config()));
+    }
+}

@@ -1,0 +1,122 @@
+//! Wire types of the HTTP API, kept apart from the domain types so internal changes
+//! do not leak into the contract.
+
+use serde::{Deserialize, Serialize};
+
+use crate::dialogue::{Handoff, MatchInfo, Reply, Suggestion};
+use crate::knowledge::Action;
+
+/// `POST /v1/chat` request.
+#[derive(Debug, Deserialize)]
+pub struct ChatRequest {
+    /// The conversation; chosen by the widget.
+    pub session_id: String,
+    /// The customer's text.
+    pub text: String,
+    /// Channel name (web, app, wechat, …), for logs.
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The customer, when known.
+    #[serde(default)]
+    pub user: Option<UserDto>,
+}
+
+/// The customer in a chat request.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserDto {
+    /// Customer id in the company's systems.
+    #[serde(default)]
+    pub id: Option<String>,
+    /// Tags (vip, new, …).
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Profile fields for answer placeholders (`{{name}}`).
+    #[serde(default)]
+    pub profile: serde_json::Map<String, serde_json::Value>,
+}
+
+/// `POST /v1/chat` response.
+#[derive(Debug, Serialize)]
+pub struct ChatResponse {
+    /// Echoed.
+    pub session_id: String,
+    /// Turn number, for feedback.
+    pub turn: u64,
+    /// answer | clarify | ask_slot | handoff | fallback
+    pub action: &'static str,
+    /// What to show.
+    pub text: String,
+    /// The entry answered.
+    #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
+    pub matched: Option<MatchInfo>,
+    /// Candidates ("您是不是想问").
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<Suggestion>,
+    /// Related questions.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<Suggestion>,
+    /// Buttons / links.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actions: Vec<Action>,
+    /// Hand-off details.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handoff: Option<Handoff>,
+}
+
+impl ChatResponse {
+    /// From the domain reply.
+    pub fn new(session_id: String, reply: Reply) -> Self {
+        let Reply { turn, action, text, matched, candidates, related, actions, handoff } = reply;
+        Self {
+            session_id,
+            turn,
+            action: action.as_str(),
+            text,
+            matched,
+            candidates,
+            related,
+            actions,
+            handoff,
+        }
+    }
+}
+
+/// `POST /v1/feedback` request.
+#[derive(Debug, Deserialize)]
+pub struct FeedbackRequest {
+    /// The conversation.
+    pub session_id: String,
+    /// The turn rated.
+    pub turn: u64,
+    /// Whether the answer helped.
+    pub helpful: bool,
+}
+
+/// `GET /v1/search` query.
+#[derive(Debug, Deserialize)]
+pub struct SearchQuery {
+    /// The text.
+    pub q: String,
+    /// Matches wanted (default `retrieval.top_k`, at most 50).
+    #[serde(default)]
+    pub k: Option<usize>,
+}
+
+/// One search match.
+#[derive(Debug, Serialize)]
+pub struct SearchHit {
+    /// Entry id.
+    pub id: String,
+    /// Standard question.
+    pub question: String,
+    /// The text that matched.
+    pub matched: String,
+    /// Category.
+    pub category: String,
+    /// Fused confidence.
+    pub score: f32,
+    /// Lexical part.
+    pub lexical: f32,
+    /// Cosine, when the model runs.
+    pub cosine: Option<f32>,
+}

@@ -1,0 +1,100 @@
+//! Every HTTP error as `{ "code", "message" }` with a stable snake_case code.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An API error.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The body is not valid JSON or not of the expected shape.
+    InvalidJson(String),
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// The body is larger than `server.max_body_bytes`.
+    PayloadTooLarge,
+    /// A field is missing, empty, too long or out of range.
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+    /// No such session or turn.
+    UnknownSession,
+    /// Missing or wrong admin token.
+    Unauthorized,
+    /// Admin endpoints are disabled (no token configured).
+    AdminDisabled,
+    /// A reload was refused; the old state keeps serving.
+    ReloadFailed(Vec<String>),
+    /// Anything else; details are logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    fn parts(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
+            Self::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
+            Self::UnknownSession => (StatusCode::NOT_FOUND, "unknown_session"),
+            Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled"),
+            Self::ReloadFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_failed"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.parts();
+        let body = match &self {
+            Self::InvalidJson(m) => json!({"code": code, "message": m}),
+            Self::UnsupportedMediaType => {
+                json!({"code": code, "message": "send the body as application/json"})
+            }
+            Self::PayloadTooLarge => {
+                json!({"code": code, "message": "the request body is too large"})
+            }
+            Self::InvalidField { field, message } => {
+                json!({"code": code, "message": message, "field": field})
+            }
+            Self::UnknownSession => json!({"code": code, "message": "no such session or turn"}),
+            Self::Unauthorized => json!({"code": code, "message": "missing or wrong admin token"}),
+            Self::AdminDisabled => {
+                json!({"code": code, "message": "admin endpoints are disabled: set server.admin_token"})
+            }
+            Self::ReloadFailed(problems) => {
+                json!({"code": code, "message": "reload refused; the previous knowledge and config keep serving", "problems": problems})
+            }
+            Self::Internal(detail) => {
+                tracing::error!("internal error: {detail}");
+                json!({"code": code, "message": "internal error"})
+            }
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        match rejection.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            _ => Self::InvalidJson(rejection.body_text()),
+        }
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::InvalidField { field: "query", message: rejection.body_text() }
+    }
+}

@@ -1,0 +1,79 @@
+//! Prometheus counters and a latency histogram, rendered as text.
+
+use std::fmt::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::dialogue::{HandoffReason, TurnAction};
+
+const BUCKETS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
+
+/// Service metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    turns: [AtomicU64; 5],
+    handoffs: [AtomicU64; 4],
+    latency_buckets: [AtomicU64; BUCKETS_MS.len()],
+    latency_count: AtomicU64,
+    latency_sum_us: AtomicU64,
+    bad_requests: AtomicU64,
+}
+
+impl Metrics {
+    /// Count one turn.
+    pub fn turn(&self, action: TurnAction, reason: Option<HandoffReason>, micros: u64) {
+        let a = TurnAction::ALL.iter().position(|x| *x == action).expect("listed");
+        self.turns[a].fetch_add(1, Ordering::Relaxed);
+        if let Some(r) = reason {
+            let i = HandoffReason::ALL.iter().position(|x| *x == r).expect("listed");
+            self.handoffs[i].fetch_add(1, Ordering::Relaxed);
+        }
+        for (i, b) in BUCKETS_MS.iter().enumerate() {
+            if micros <= b * 1000 {
+                self.latency_buckets[i].fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Count one rejected request.
+    pub fn bad_request(&self) {
+        self.bad_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Prometheus text exposition.
+    pub fn render(&self, sessions: u64, entries: usize) -> String {
+        let mut out = String::new();
+        let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.push_str("# HELP bizbot_turns_total Customer turns by action.\n# TYPE bizbot_turns_total counter\n");
+        for (a, c) in TurnAction::ALL.iter().zip(&self.turns) {
+            let _ = writeln!(out, "bizbot_turns_total{{action=\"{}\"}} {}", a.as_str(), get(c));
+        }
+        out.push_str("# HELP bizbot_handoffs_total Hand-offs by reason.\n# TYPE bizbot_handoffs_total counter\n");
+        for (r, c) in HandoffReason::ALL.iter().zip(&self.handoffs) {
+            let _ = writeln!(out, "bizbot_handoffs_total{{reason=\"{}\"}} {}", r.as_str(), get(c));
+        }
+        out.push_str(
+            "# HELP bizbot_turn_seconds Turn latency.\n# TYPE bizbot_turn_seconds histogram\n",
+        );
+        for (b, c) in BUCKETS_MS.iter().zip(&self.latency_buckets) {
+            let _ = writeln!(
+                out,
+                "bizbot_turn_seconds_bucket{{le=\"{}\"}} {}",
+                *b as f64 / 1000.0,
+                get(c)
+            );
+        }
+        let count = get(&self.latency_count);
+        let _ = writeln!(out, "bizbot_turn_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(out, "bizbot_turn_seconds_sum {}", get(&self.latency_sum_us) as f64 / 1e6);
+        let _ = writeln!(out, "bizbot_turn_seconds_count {count}");
+        out.push_str("# HELP bizbot_bad_requests_total Requests rejected with a 4xx.\n# TYPE bizbot_bad_requests_total counter\n");
+        let _ = writeln!(out, "bizbot_bad_requests_total {}", get(&self.bad_requests));
+        out.push_str("# HELP bizbot_sessions Sessions in memory.\n# TYPE bizbot_sessions gauge\n");
+        let _ = writeln!(out, "bizbot_sessions {sessions}");
+        out.push_str("# HELP bizbot_knowledge_entries FAQ entries served.\n# TYPE bizbot_knowledge_entries gauge\n");
+        let _ = writeln!(out, "bizbot_knowledge_entries {entries}");
+        out
+    }
+}

@@ -1,0 +1,263 @@
+//! The real HTTP server on 127.0.0.1, driven over HTTP with reqwest.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use bizbot::bot::Bot;
+use serde_json::{Value, json};
+
+use crate::common::{real_encoder, root};
+
+const TOKEN: &str = "test-admin-token";
+
+struct TestServer {
+    base: String,
+    client: reqwest::Client,
+    dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server over a copy of the demo knowledge, with `extra` config lines.
+    async fn start(extra: &str) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path().join("knowledge");
+        copy_dir(&root().join("knowledge"), &kb);
+        let config_path = dir.path().join("bizbot.toml");
+        let models = root().join("models");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
+                 [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n{extra}",
+                models.join("use-multilingual"),
+                models.join("onnxruntime/libonnxruntime.so"),
+            ),
+        )
+        .unwrap();
+        let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
+        let encoder = real_encoder();
+        let bot = Arc::new(Bot::new(config, Some(config_path), encoder).expect("bot starts"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(bizbot::server::serve(listener, bot));
+        Self { base, client: reqwest::Client::new(), dir }
+    }
+
+    async fn chat(&self, session: &str, text: &str) -> Value {
+        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text})).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.post(format!("{}{path}", self.base)).json(body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn raw(&self, path: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn reload(&self, token: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}/admin/reload", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+#[tokio::test]
+async fn answers_with_match_related_and_actions() {
+    let s = TestServer::start("").await;
+    let r = s.chat("a", "WIFI免费吗").await;
+    assert_eq!(r["action"], "answer", "{r}");
+    assert_eq!(r["match"]["id"], "wlan-free");
+    assert_eq!(r["turn"], 1);
+    assert!(!r["related"].as_array().unwrap().is_empty(), "{r}");
+    let r = s.chat("a", "宽带坏了怎么报修").await;
+    assert_eq!(r["turn"], 2);
+    assert_eq!(r["actions"][0]["label"], "在线报修");
+}
+
+#[tokio::test]
+async fn clarification_accepts_a_number_or_the_question() {
+    let s = TestServer::start("[thresholds]\nanswer = 0.99\nclarify = 0.2\n").await;
+    let r = s.chat("c", "退货要怎么弄").await;
+    assert_eq!(r["action"], "clarify", "{r}");
+    let first = r["candidates"][0]["id"].as_str().unwrap().to_owned();
+    let second_q = r["candidates"][1]["question"].as_str().unwrap().to_owned();
+    let second = r["candidates"][1]["id"].as_str().unwrap().to_owned();
+    let r = s.chat("c", "1").await;
+    assert_eq!(r["action"], "answer");
+    assert_eq!(r["match"]["id"], first.as_str());
+    s.chat("d", "退货要怎么弄").await;
+    let r = s.chat("d", &second_q).await;
+    assert_eq!(r["match"]["id"], second.as_str(), "{r}");
+}
+
+#[tokio::test]
+async fn a_complaint_hands_off_at_once() {
+    let s = TestServer::start("").await;
+    let r = s.chat("p", "你们的服务太差了，我要投诉！").await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    assert_eq!(r["handoff"]["reason"], "complaint");
+    assert_eq!(r["handoff"]["transcript"][0]["text"], "你们的服务太差了，我要投诉！");
+    assert!(!r["handoff"]["suggested_answers"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn asking_for_a_person_hands_off() {
+    let s = TestServer::start("").await;
+    s.chat("h", "宽带怎么办理").await;
+    let r = s.chat("h", "帮我转人工").await;
+    assert_eq!(r["handoff"]["reason"], "human_requested", "{r}");
+    assert_eq!(r["handoff"]["queue"], "宽带业务");
+    assert_eq!(r["handoff"]["transcript"].as_array().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn three_unresolved_turns_hand_off() {
+    let s = TestServer::start("").await;
+    let mut actions = Vec::new();
+    for _ in 0..3 {
+        actions.push(
+            s.chat("u", "量子纠缠的数学原理是什么").await["action"].as_str().unwrap().to_owned(),
+        );
+    }
+    assert_eq!(actions, ["fallback", "fallback", "handoff"]);
+}
+
+#[tokio::test]
+async fn not_helpful_feedback_and_repeats_count_as_unresolved() {
+    let s = TestServer::start("").await;
+    let r = s.chat("f", "怎么退货").await;
+    assert_eq!(r["action"], "answer");
+    let (status, _) =
+        s.post("/v1/feedback", &json!({"session_id": "f", "turn": 1, "helpful": false})).await;
+    assert_eq!(status, 200);
+    assert_eq!(s.chat("f", "怎么退货").await["action"], "answer");
+    let r = s.chat("f", "怎么退货").await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    assert_eq!(r["handoff"]["reason"], "unresolved");
+    let (status, body) =
+        s.post("/v1/feedback", &json!({"session_id": "nobody", "turn": 1, "helpful": true})).await;
+    assert_eq!((status, body["code"].as_str()), (404, Some("unknown_session")));
+}
+
+#[tokio::test]
+async fn an_entry_flagged_for_handoff_hands_off() {
+    let s = TestServer::start("").await;
+    let r = s.chat("g", "宽带怎么取消").await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    assert_eq!(r["handoff"]["reason"], "entry_flagged");
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_json_error_and_the_session_survives() {
+    let s = TestServer::start("").await;
+    s.chat("b", "WIFI免费吗").await;
+    let cases: Vec<(u16, &str, (u16, Value))> = vec![
+        (
+            400,
+            "invalid_json",
+            s.raw("/v1/chat", b"{not json".to_vec(), Some("application/json")).await,
+        ),
+        (400, "invalid_json", s.post("/v1/chat", &json!({"session_id": "b", "text": 5})).await),
+        (400, "invalid_json", s.post("/v1/chat", &json!({"session_id": "b"})).await),
+        (415, "unsupported_media_type", s.raw("/v1/chat", b"{}".to_vec(), None).await),
+        (
+            413,
+            "payload_too_large",
+            s.raw("/v1/chat", vec![b' '; 10_000], Some("application/json")).await,
+        ),
+        (
+            422,
+            "invalid_field",
+            s.post("/v1/chat", &json!({"session_id": "b", "text": "   "})).await,
+        ),
+        (
+            422,
+            "invalid_field",
+            s.post("/v1/chat", &json!({"session_id": "b", "text": "退".repeat(501)})).await,
+        ),
+        (
+            422,
+            "invalid_field",
+            s.post("/v1/chat", &json!({"session_id": "", "text": "退货"})).await,
+        ),
+        (
+            400,
+            "invalid_json",
+            s.raw(
+                "/v1/chat",
+                b"{\"session_id\":\"b\",\"text\":\"\xff\xfe\"}".to_vec(),
+                Some("application/json"),
+            )
+            .await,
+        ),
+    ];
+    for (want_status, want_code, (status, body)) in cases {
+        assert_eq!((status, body["code"].as_str()), (want_status, Some(want_code)), "{body}");
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let r = s.chat("b", "怎么退货").await;
+    assert_eq!(r["turn"], 2, "the session kept its state: {r}");
+}
+
+#[tokio::test]
+async fn search_health_and_metrics() {
+    let s = TestServer::start("").await;
+    let r = s.client.get(format!("{}/v1/search?q=WIFI免费吗&k=2", s.base)).send().await.unwrap();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["matches"].as_array().unwrap().len(), 2);
+    assert_eq!(body["matches"][0]["id"], "wlan-free");
+    let r = s.client.get(format!("{}/v1/search?q=&k=2", s.base)).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 422);
+    let health: Value =
+        s.client.get(format!("{}/healthz", s.base)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(health["status"], "ok");
+    s.chat("m", "转人工").await;
+    let metrics =
+        s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bizbot_turns_total{action=\"handoff\"} 1"), "{metrics}");
+    assert!(metrics.contains("bizbot_handoffs_total{reason=\"human_requested\"} 1"));
+    assert!(metrics.contains("bizbot_turn_seconds_count 1"));
+}
+
+#[tokio::test]
+async fn reload_swaps_in_new_knowledge_and_a_failed_reload_keeps_the_old() {
+    let s = TestServer::start("").await;
+    assert_eq!(s.reload("wrong").await.0, 401);
+    let kb = s.dir.path().join("knowledge");
+    std::fs::write(kb.join("new.csv"), "id,question,similar,answer,category\nparking,营业厅可以停车吗,门店有停车位吗|去营业厅车停哪,营业厅提供免费停车位。,服务渠道\n").unwrap();
+    let (status, body) = s.reload(TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["entries"], 82);
+    assert_eq!(s.chat("r", "营业厅能停车吗").await["match"]["id"], "parking");
+    std::fs::write(kb.join("broken.csv"), "id,question,answer\nparking,重复的id,答案\n").unwrap();
+    let (status, body) = s.reload(TOKEN).await;
+    assert_eq!((status, body["code"].as_str()), (422, Some("reload_failed")), "{body}");
+    assert!(body["problems"][0].as_str().unwrap().contains("duplicate id \"parking\""), "{body}");
+    assert_eq!(
+        s.chat("r2", "营业厅能停车吗").await["match"]["id"],
+        "parking",
+        "old knowledge still serves"
+    );
+}
