@@ -193,13 +193,12 @@ fn decide_turn(
 ) -> Result<Reply, IndexError> {
     let engine = ctx.engine;
     let normalized = engine.retriever().analyzer().normalize(text);
-    if let Pending::Choice(ids) = std::mem::take(&mut session.pending) {
-        if let Some(entry) = chosen(&normalized, &ids, engine) {
-            session.problem = Some(entry.id.clone());
-            session.unresolved = 0;
-            let score = 1.0;
-            return Ok(answer(ctx, entry, score, &entry.question, Vec::new()));
-        }
+    let pending = std::mem::take(&mut session.pending);
+    if let Some(entry) = chosen(&normalized, &pending, engine) {
+        // The customer picked a candidate: that is the problem, and it is answered.
+        session.problem = Some(entry.id.clone());
+        session.unresolved = 0;
+        return Ok(answer(ctx, entry, 1.0, &entry.question, &[]));
     }
     if let Some(reason) = escalation::detect(&normalized, ctx.escalation) {
         return handoff(ctx, session, reason, None, text);
@@ -221,7 +220,7 @@ fn decide_turn(
             }
             let others: Vec<&FaqMatch<'_>> =
                 matches.iter().filter(|o| o.entry.id != m.entry.id).collect();
-            let mut r = answer(ctx, m.entry, m.hit.score, m.matched, others);
+            let mut r = answer(ctx, m.entry, m.hit.score, m.matched, &others);
             r.matched = Some(match_info(&m));
             Ok(r)
         }
@@ -283,7 +282,8 @@ fn track_problem(session: &mut Session, id: &str) {
 }
 
 /// The candidate the customer picked: its number (`2`, `第二个`) or its question.
-fn chosen<'a>(normalized: &str, ids: &[String], engine: &'a Engine) -> Option<&'a FaqEntry> {
+fn chosen<'a>(normalized: &str, pending: &Pending, engine: &'a Engine) -> Option<&'a FaqEntry> {
+    let Pending::Choice(ids) = pending else { return None };
     let analyzer = engine.retriever().analyzer();
     let picked =
         choice_number(normalized).and_then(|n| ids.get(n.checked_sub(1)?)).or_else(|| {
@@ -310,7 +310,7 @@ fn answer(
     entry: &FaqEntry,
     score: f32,
     source: &str,
-    others: Vec<&FaqMatch<'_>>,
+    others: &[&FaqMatch<'_>],
 ) -> Reply {
     let engine = ctx.engine;
     let mut related: Vec<Suggestion> = entry
