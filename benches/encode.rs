@@ -16,10 +16,9 @@ fn encode(c: &mut Criterion) {
     c.bench_function("encode/short_query", |b| {
         b.iter(|| encoder.encode_one(black_box("我的宽带为什么断网了")).expect("encode"))
     });
-    let long = "我上个月办理了星享五十九元套餐，但是这个月账单显示多扣了三十元，请问是什么原因，能不能退给我？".repeat(3);
-    c.bench_function("encode/long_query", |b| {
-        b.iter(|| encoder.encode_one(black_box(&long)).expect("encode"))
-    });
+    let long =
+        "我上个月办理了星享五十九元套餐，但是这个月账单显示多扣了三十元，请问是什么原因，能不能退给我？".repeat(3);
+    c.bench_function("encode/long_query", |b| b.iter(|| encoder.encode_one(black_box(&long)).expect("encode")));
 }
 
 criterion_group!(benches, encode);

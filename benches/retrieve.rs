@@ -17,33 +17,21 @@ fn retrieve(c: &mut Criterion) {
     for n in [1_000, 10_000] {
         let engine = common::engine(n, encoder.clone());
         let mut group = c.benchmark_group(format!("retrieve/{}k", n / 1000));
-        let modes: &[Mode] = if engine.has_dense() {
-            &[Mode::Lexical, Mode::Dense, Mode::Hybrid]
-        } else {
-            &[Mode::Lexical]
-        };
+        let modes: &[Mode] =
+            if engine.has_dense() { &[Mode::Lexical, Mode::Dense, Mode::Hybrid] } else { &[Mode::Lexical] };
         for &mode in modes {
             // A broken pipeline must not be measured as a fast one.
             let hits = engine.search(QUERY, 5, mode).expect("search");
             assert_eq!(hits.len(), 5, "{mode:?} returned {} hits", hits.len());
-            assert!(
-                hits[0].entry.question.contains("宽带"),
-                "{mode:?}: {}",
-                hits[0].entry.question
-            );
+            assert!(hits[0].entry.question.contains("宽带"), "{mode:?}: {}", hits[0].entry.question);
             group.bench_function(format!("{mode:?}").to_lowercase(), |b| {
                 b.iter(|| engine.search(black_box(QUERY), 5, mode).expect("search"))
             });
         }
-        if let (true, Some(v)) =
-            (engine.has_dense(), engine.retriever().embed_query(QUERY).expect("embed"))
-        {
+        if let (true, Some(v)) = (engine.has_dense(), engine.retriever().embed_query(QUERY).expect("embed")) {
             group.bench_function("dense_search_only", |b| {
                 b.iter(|| {
-                    engine
-                        .retriever()
-                        .search_with_vector(QUERY, Some(black_box(&v)), 5, Mode::Dense)
-                        .expect("search")
+                    engine.retriever().search_with_vector(QUERY, Some(black_box(&v)), 5, Mode::Dense).expect("search")
                 })
             });
         }

@@ -10,8 +10,9 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use serde::Serialize;
 
+use crate::backend::Backends;
 use crate::config::{Config, ConfigError};
-use crate::dialogue::{self, Reply, SessionStore, TurnContext};
+use crate::dialogue::{self, Reply, SessionStore, TurnContext, UserInfo};
 use crate::embed::Encoder;
 use crate::engine::Engine;
 use crate::index::IndexError;
@@ -24,6 +25,8 @@ pub struct Snapshot {
     pub config: Config,
     /// The indexed knowledge.
     pub engine: Engine,
+    /// Back-ends for scenario lookups.
+    pub backends: Backends,
 }
 
 /// Why a reload was refused. The old snapshot keeps serving.
@@ -44,6 +47,9 @@ pub enum ReloadError {
     /// Indexing failed.
     #[error(transparent)]
     Index(#[from] IndexError),
+    /// Back-ends are misconfigured, or a scenario names an unknown one.
+    #[error("back-ends: {}", .0.join("; "))]
+    Backends(Vec<String>),
 }
 
 /// What a successful reload loaded.
@@ -79,15 +85,9 @@ impl Bot {
         config_path: Option<PathBuf>,
         encoder: Option<Arc<dyn Encoder>>,
     ) -> Result<Self, ReloadError> {
-        let kb = KnowledgeBase::load(&config.knowledge.path)?;
-        let engine = Engine::build(kb, &config, encoder.clone())?;
-        let sessions = SessionStore::new(&config.session);
-        Ok(Self {
-            snapshot: ArcSwap::from_pointee(Snapshot { config, engine }),
-            sessions,
-            encoder,
-            config_path,
-        })
+        let snapshot = build_snapshot(config, encoder.clone())?;
+        let sessions = SessionStore::new(&snapshot.config.session);
+        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, encoder, config_path })
     }
 
     /// The snapshot in force.
@@ -101,12 +101,7 @@ impl Bot {
     }
 
     /// One customer turn in session `session_id`.
-    pub fn reply(
-        &self,
-        session_id: &str,
-        text: &str,
-        profile: &serde_json::Value,
-    ) -> Result<Reply, IndexError> {
+    pub fn reply(&self, session_id: &str, text: &str, user: &UserInfo) -> Result<Reply, IndexError> {
         let snapshot = self.snapshot();
         let config = &snapshot.config;
         let ctx = TurnContext {
@@ -114,7 +109,8 @@ impl Bot {
             escalation: &config.escalation,
             messages: &config.messages,
             max_transcript: config.session.max_transcript,
-            profile,
+            user,
+            backends: &snapshot.backends,
         };
         let session = self.sessions.get_or_create(session_id);
         // A panic in another turn of this session cannot leave it half-updated in a
@@ -144,14 +140,40 @@ impl Bot {
         if config.session != old.config.session {
             return Err(ReloadError::RestartOnly { key: "session" });
         }
-        let kb = KnowledgeBase::load(&config.knowledge.path)?;
-        let engine = Engine::build(kb, &config, self.encoder.clone())?;
+        let snapshot = build_snapshot(config, self.encoder.clone())?;
         let report = ReloadReport {
-            entries: engine.knowledge().faqs.len(),
-            files: engine.knowledge().files.len(),
-            embedded: engine.vector_stats().encoded,
+            entries: snapshot.engine.knowledge().faqs.len(),
+            files: snapshot.engine.knowledge().files.len(),
+            embedded: snapshot.engine.vector_stats().encoded,
         };
-        self.snapshot.store(Arc::new(Snapshot { config, engine }));
+        self.snapshot.store(Arc::new(snapshot));
         Ok(report)
     }
+}
+
+/// Load knowledge, index it, connect back-ends, and check that every scenario's
+/// back-end exists.
+fn build_snapshot(config: Config, encoder: Option<Arc<dyn Encoder>>) -> Result<Snapshot, ReloadError> {
+    let kb = KnowledgeBase::load(&config.knowledge.path)?;
+    let backends = Backends::from_config(&config.backends)
+        .map_err(|errors| ReloadError::Backends(errors.iter().map(ToString::to_string).collect()))?;
+    let unknown: Vec<String> = kb
+        .scenarios
+        .iter()
+        .filter(|s| !backends.contains(&s.lookup.backend))
+        .map(|s| {
+            format!(
+                "{}:{}: lookup.backend: scenario {:?} uses back-end {:?}, which is not in [backends]",
+                s.source.file.display(),
+                s.source.line,
+                s.id,
+                s.lookup.backend
+            )
+        })
+        .collect();
+    if !unknown.is_empty() {
+        return Err(ReloadError::Backends(unknown));
+    }
+    let engine = Engine::build(kb, &config, encoder)?;
+    Ok(Snapshot { config, engine, backends })
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
 use crate::index::{Hit, IndexDoc, IndexError, Mode, Retriever, VectorBuildStats};
-use crate::intent::{MatchOutcome, ThresholdConfig, decide};
+use crate::intent::{IntentPrediction, IntentPredictor, MatchOutcome, ThresholdConfig, decide};
 use crate::knowledge::{FaqEntry, KnowledgeBase};
 use crate::text::Analyzer;
 
@@ -36,6 +36,7 @@ pub struct FaqMatch<'a> {
 pub struct Engine {
     knowledge: KnowledgeBase,
     retriever: Retriever,
+    intents: IntentPredictor,
     thresholds: ThresholdConfig,
     stats: VectorBuildStats,
 }
@@ -52,24 +53,25 @@ impl Engine {
         let docs: Vec<IndexDoc> = knowledge
             .faqs
             .iter()
-            .map(|f| IndexDoc {
-                texts: f.questions().map(str::to_owned).collect(),
-                body: Some(f.answer.clone()),
-            })
+            .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) })
             .collect();
-        let mut cache = encoder
-            .as_ref()
-            .map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
-        let with_encoder = encoder.zip(cache.as_mut());
+        let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
+        let with_encoder = encoder.clone().zip(cache.as_mut());
         let (retriever, stats) =
-            Retriever::build(analyzer, &docs, with_encoder, config.retrieval.clone())?;
+            Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, config.retrieval.clone())?;
+        let examples: Vec<(String, Vec<String>)> =
+            knowledge.scenarios.iter().map(|s| (s.id.clone(), s.examples.clone())).collect();
+        let intents = IntentPredictor::train(
+            analyzer,
+            &examples,
+            encoder.zip(cache.as_mut()),
+            config.retrieval.clone(),
+            config.thresholds.intent,
+        )?;
         if let Some(Err(e)) = cache.as_mut().map(EmbeddingCache::save) {
-            tracing::warn!(
-                "cannot write the embedding cache in {}: {e}",
-                config.model.cache_dir.display()
-            );
+            tracing::warn!("cannot write the embedding cache in {}: {e}", config.model.cache_dir.display());
         }
-        Ok(Self { knowledge, retriever, thresholds: config.thresholds.clone(), stats })
+        Ok(Self { knowledge, retriever, intents, thresholds: config.thresholds.clone(), stats })
     }
 
     /// The knowledge served.
@@ -93,30 +95,20 @@ impl Engine {
     }
 
     /// The best `k` entries for `text`.
-    pub fn search(
-        &self,
-        text: &str,
-        k: usize,
-        mode: Mode,
-    ) -> Result<Vec<FaqMatch<'_>>, IndexError> {
-        Ok(self
-            .retriever
-            .search(text, k, mode)?
-            .into_iter()
-            .map(|hit| self.faq_match(hit))
-            .collect())
+    pub fn search(&self, text: &str, k: usize, mode: Mode) -> Result<Vec<FaqMatch<'_>>, IndexError> {
+        Ok(self.retriever.search(text, k, mode)?.into_iter().map(|hit| self.faq_match(hit)).collect())
     }
 
     /// Rank and decide: answer, clarify or no match.
-    pub fn ask(
-        &self,
-        text: &str,
-        k: usize,
-    ) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
-        let hits =
-            self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
+    pub fn ask(&self, text: &str, k: usize) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
+        let hits = self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
         let outcome = decide(&hits, &self.thresholds);
         Ok((hits.into_iter().take(k).map(|h| self.faq_match(h)).collect(), outcome))
+    }
+
+    /// The scenario intent of `text`, if one is predicted above `thresholds.intent`.
+    pub fn predict_intent(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
+        self.intents.predict(text)
     }
 
     /// Attach the entry and matched text to a hit.

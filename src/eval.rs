@@ -57,19 +57,13 @@ pub fn load_queries(path: &Path, kb: &KnowledgeBase) -> Result<Vec<LabelledQuery
         };
         let line = record.position().map_or(0, |p| p.line() as usize);
         let text = record.get(q_col).unwrap_or("").trim().to_owned();
-        let expected =
-            record.get(e_col).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let expected = record.get(e_col).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
         if text.is_empty() {
             problems.push(Problem::new(path, line, "query", "empty query"));
             continue;
         }
         if let Some(id) = expected.as_deref().filter(|id| !ids.contains(id)) {
-            problems.push(Problem::new(
-                path,
-                line,
-                "expected_id",
-                format!("unknown entry id {id:?}"),
-            ));
+            problems.push(Problem::new(path, line, "expected_id", format!("unknown entry id {id:?}")));
             continue;
         }
         queries.push(LabelledQuery { text, expected, line });
@@ -126,28 +120,21 @@ pub fn metrics(mode: Mode, results: &[QueryResult]) -> Metrics {
     let in_scope: Vec<&QueryResult> = results.iter().filter(|r| r.expected.is_some()).collect();
     let rank = |r: &QueryResult| r.ranked.iter().position(|(d, _)| Some(*d) == r.expected);
     let share = |n: usize, of: usize| if of == 0 { 0.0 } else { n as f32 / of as f32 };
-    let at = |k: usize| {
-        share(in_scope.iter().filter(|r| rank(r).is_some_and(|p| p < k)).count(), in_scope.len())
-    };
+    let at = |k: usize| share(in_scope.iter().filter(|r| rank(r).is_some_and(|p| p < k)).count(), in_scope.len());
     let mrr = if in_scope.is_empty() {
         0.0
     } else {
-        in_scope.iter().filter_map(|r| rank(r)).map(|p| 1.0 / (p + 1) as f32).sum::<f32>()
-            / in_scope.len() as f32
+        in_scope.iter().filter_map(|r| rank(r)).map(|p| 1.0 / (p + 1) as f32).sum::<f32>() / in_scope.len() as f32
     };
     let out_of_scope = results.len() - in_scope.len();
     let thresholds = (0..20)
         .map(|i| {
             let threshold = i as f32 * 0.05;
-            let answered: Vec<&QueryResult> = results
-                .iter()
-                .filter(|r| r.ranked.first().is_some_and(|(_, s)| *s >= threshold))
-                .collect();
+            let answered: Vec<&QueryResult> =
+                results.iter().filter(|r| r.ranked.first().is_some_and(|(_, s)| *s >= threshold)).collect();
             let correct = answered
                 .iter()
-                .filter(|r| {
-                    r.expected.is_some() && r.ranked[0].0 == r.expected.unwrap_or(usize::MAX)
-                })
+                .filter(|r| r.expected.is_some() && r.ranked[0].0 == r.expected.unwrap_or(usize::MAX))
                 .count();
             let oos = answered.iter().filter(|r| r.expected.is_none()).count();
             ThresholdPoint {
@@ -171,11 +158,7 @@ pub fn metrics(mode: Mode, results: &[QueryResult]) -> Metrics {
 }
 
 /// Rank every query in every mode; one query embedding serves all modes.
-pub fn run(
-    engine: &Engine,
-    queries: &[LabelledQuery],
-    modes: &[Mode],
-) -> Result<Vec<Metrics>, IndexError> {
+pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result<Vec<Metrics>, IndexError> {
     let index: HashMap<&str, usize> =
         engine.knowledge().faqs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
     let retriever = engine.retriever();
@@ -185,12 +168,8 @@ pub fn run(
         let needs_vector = modes.iter().any(|m| *m != Mode::Lexical);
         let vector = if needs_vector { retriever.embed_query(&q.text)? } else { None };
         for (m, mode) in modes.iter().enumerate() {
-            let hits =
-                retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
-            results[m].push(QueryResult {
-                expected,
-                ranked: hits.iter().map(|h| (h.doc, h.score)).collect(),
-            });
+            let hits = retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
+            results[m].push(QueryResult { expected, ranked: hits.iter().map(|h| (h.doc, h.score)).collect() });
         }
     }
     Ok(modes.iter().zip(&results).map(|(mode, r)| metrics(*mode, r)).collect())

@@ -9,8 +9,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("BIZBOT_LOG")
-                .unwrap_or_else(|_| "bizbot=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("BIZBOT_LOG").unwrap_or_else(|_| "bizbot=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -75,21 +75,8 @@ const ASKS: &[&str] = &[
     "出问题找谁",
     "怎么投诉",
 ];
-const QUALIFIERS: &[&str] = &[
-    "",
-    "家庭",
-    "学生",
-    "企业",
-    "老人",
-    "国际",
-    "本地",
-    "新用户",
-    "老用户",
-    "线上",
-    "夜间",
-    "周末",
-    "外地",
-];
+const QUALIFIERS: &[&str] =
+    &["", "家庭", "学生", "企业", "老人", "国际", "本地", "新用户", "老用户", "线上", "夜间", "周末", "外地"];
 
 /// `n` FAQ entries (n ≤ 10,400), each with two similar questions.
 pub fn synthetic_kb(n: usize) -> KnowledgeBase {
@@ -139,8 +126,7 @@ pub fn encoder() -> Option<Arc<dyn Encoder>> {
 /// embedded once, not on every bench run).
 pub fn config() -> Config {
     let mut config = bizbot::config::load_from(None, []).expect("default config");
-    config.model.cache_dir =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/embeddings");
+    config.model.cache_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".cache/embeddings");
     config
 }
 

@@ -86,14 +86,10 @@ pub(crate) fn run(config: &Config, args: &AskArgs) -> anyhow::Result<ExitCode> {
         }
         MatchOutcome::NoMatch => println!("决定 decision: fallback (no entry is close enough)\n"),
     }
-    println!(
-        "{:>4}  {:>6}  {:>7}  {:>6}  {:<20}  question [matched]",
-        "rank", "score", "lexical", "cosine", "id"
-    );
+    println!("{:>4}  {:>6}  {:>7}  {:>6}  {:<20}  question [matched]", "rank", "score", "lexical", "cosine", "id");
     for (i, m) in matches.iter().enumerate() {
         let cosine = m.hit.cosine.map_or_else(|| "-".to_owned(), |c| format!("{c:.3}"));
-        let matched =
-            if m.matched == m.entry.question { String::new() } else { format!(" [{}]", m.matched) };
+        let matched = if m.matched == m.entry.question { String::new() } else { format!(" [{}]", m.matched) };
         println!(
             "{:>4}  {:>6.3}  {:>7.3}  {:>6}  {:<20}  {}{}",
             i + 1,

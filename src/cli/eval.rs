@@ -41,11 +41,8 @@ pub(crate) fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> 
             return Ok(ExitCode::from(super::EXIT_INVALID));
         }
     };
-    let mut modes = if args.mode.is_empty() {
-        vec![Mode::Lexical, Mode::Dense, Mode::Hybrid]
-    } else {
-        args.mode.clone()
-    };
+    let mut modes =
+        if args.mode.is_empty() { vec![Mode::Lexical, Mode::Dense, Mode::Hybrid] } else { args.mode.clone() };
     if !engine.has_dense() {
         let before = modes.len();
         modes.retain(|m| *m == Mode::Lexical);
@@ -67,22 +64,14 @@ pub(crate) fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> 
         println!("{out}");
     } else {
         print_table(&results, config.thresholds.answer);
-        eprintln!(
-            "{} queries × {} mode(s) in {:.1}s",
-            queries.len(),
-            modes.len(),
-            elapsed.as_secs_f64()
-        );
+        eprintln!("{} queries × {} mode(s) in {:.1}s", queries.len(), modes.len(), elapsed.as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn print_table(results: &[Metrics], answer_threshold: f32) {
     if let Some(m) = results.first() {
-        println!(
-            "{} queries: {} in scope, {} out of scope\n",
-            m.queries, m.in_scope, m.out_of_scope
-        );
+        println!("{} queries: {} in scope, {} out of scope\n", m.queries, m.in_scope, m.out_of_scope);
     }
     println!("{:<8}  {:>8}  {:>8}  {:>6}", "mode", "recall@1", "recall@3", "MRR");
     for m in results {
@@ -95,20 +84,10 @@ fn print_table(results: &[Metrics], answer_threshold: f32) {
         );
     }
     for m in results {
-        println!(
-            "\n{} — answering at or above a threshold:",
-            format!("{:?}", m.mode).to_lowercase()
-        );
-        println!(
-            "{:>9}  {:>8}  {:>9}  {:>13}",
-            "threshold", "coverage", "precision", "oos answered"
-        );
+        println!("\n{} — answering at or above a threshold:", format!("{:?}", m.mode).to_lowercase());
+        println!("{:>9}  {:>8}  {:>9}  {:>13}", "threshold", "coverage", "precision", "oos answered");
         for p in &m.thresholds {
-            let mark = if (p.threshold - answer_threshold).abs() < 0.025 {
-                "  ← thresholds.answer"
-            } else {
-                ""
-            };
+            let mark = if (p.threshold - answer_threshold).abs() < 0.025 { "  ← thresholds.answer" } else { "" };
             println!(
                 "{:>9.2}  {:>8.3}  {:>9.3}  {:>13.3}{mark}",
                 p.threshold, p.coverage, p.precision, p.out_of_scope_answered

@@ -41,8 +41,7 @@ enum Command {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config =
-        bizbot::config::load(args.config.as_deref()).context("loading the configuration")?;
+    let config = bizbot::config::load(args.config.as_deref()).context("loading the configuration")?;
     match args.command {
         Command::Check(a) => check::run(&config, &a),
         Command::Ask(a) => ask::run(&config, &a),
@@ -73,9 +72,7 @@ pub(crate) fn encoder(config: &Config) -> Option<Arc<dyn Encoder>> {
     match bizbot::engine::load_encoder(&config.model) {
         Ok(Some(e)) => Some(e),
         Ok(None) => {
-            tracing::info!(
-                "embedding model disabled (model.enabled = false): lexical-only retrieval"
-            );
+            tracing::info!("embedding model disabled (model.enabled = false): lexical-only retrieval");
             None
         }
         Err(e) => {
@@ -86,10 +83,7 @@ pub(crate) fn encoder(config: &Config) -> Option<Arc<dyn Encoder>> {
 }
 
 /// Load knowledge and build the engine.
-pub(crate) fn engine(
-    config: &Config,
-    knowledge: Option<&Path>,
-) -> anyhow::Result<Result<Engine, ExitCode>> {
+pub(crate) fn engine(config: &Config, knowledge: Option<&Path>) -> anyhow::Result<Result<Engine, ExitCode>> {
     let kb = match load_knowledge(knowledge_path(config, knowledge)) {
         Ok(kb) => kb,
         Err(code) => return Ok(Err(code)),

@@ -16,11 +16,7 @@ pub(crate) struct ServeArgs {
     bind: Option<String>,
 }
 
-pub(crate) fn run(
-    config: Config,
-    config_path: Option<PathBuf>,
-    args: &ServeArgs,
-) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: Config, config_path: Option<PathBuf>, args: &ServeArgs) -> anyhow::Result<ExitCode> {
     let mut config = config;
     if let Some(bind) = &args.bind {
         config.server.bind.clone_from(bind);
@@ -44,14 +40,9 @@ pub(crate) fn run(
         "knowledge loaded from {}",
         snapshot.config.knowledge.path.display()
     );
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("starting tokio")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(&bind)
-            .await
-            .with_context(|| format!("binding {bind}"))?;
+        let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         bizbot::server::serve(listener, bot).await.context("serving")
     })?;

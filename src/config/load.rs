@@ -18,27 +18,19 @@ pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
 }
 
 /// As [`load`] with the environment given explicitly (for tests).
-pub fn load_from(
-    file: Option<&Path>,
-    env: impl IntoIterator<Item = (String, String)>,
-) -> Result<Config, ConfigError> {
+pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, String)>) -> Result<Config, ConfigError> {
     let mut table: Table = parse_table(DEFAULT_TOML, "config/default.toml")?;
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
         merge(&mut table, parse_table(&text, &path.display().to_string())?);
     }
-    let mut vars: Vec<(String, String)> =
-        env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
+    let mut vars: Vec<(String, String)> = env.into_iter().filter(|(k, _)| k.starts_with(ENV_PREFIX)).collect();
     vars.sort();
     for (key, raw) in vars {
-        let path: Vec<String> =
-            key[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
+        let path: Vec<String> = key[ENV_PREFIX.len()..].split("__").map(str::to_lowercase).collect();
         if path.iter().any(String::is_empty) {
-            return Err(ConfigError::Parse {
-                origin: key,
-                message: "expected BIZBOT__SECTION__KEY".into(),
-            });
+            return Err(ConfigError::Parse { origin: key, message: "expected BIZBOT__SECTION__KEY".into() });
         }
         set_path(&mut table, &path, env_value(&raw));
     }
@@ -51,8 +43,7 @@ pub fn load_from(
 }
 
 fn parse_table(text: &str, origin: &str) -> Result<Table, ConfigError> {
-    text.parse::<Table>()
-        .map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.to_string() })
+    text.parse::<Table>().map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.to_string() })
 }
 
 /// Deep merge: tables merge key by key, anything else is replaced.
@@ -108,11 +99,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bizbot.toml");
         std::fs::write(&file, "[retrieval]\nsemantic_weight = 0.2\ntop_k = 9\n").unwrap();
-        let config = load_from(
-            Some(&file),
-            env(&[("BIZBOT__RETRIEVAL__TOP_K", "3"), ("BIZBOT__KNOWLEDGE__PATH", "kb dir")]),
-        )
-        .unwrap();
+        let config =
+            load_from(Some(&file), env(&[("BIZBOT__RETRIEVAL__TOP_K", "3"), ("BIZBOT__KNOWLEDGE__PATH", "kb dir")]))
+                .unwrap();
         assert_eq!(config.retrieval.semantic_weight, 0.2);
         assert_eq!(config.retrieval.top_k, 3);
         assert_eq!(config.knowledge.path, std::path::PathBuf::from("kb dir"));
@@ -131,10 +120,7 @@ mod tests {
 
     #[test]
     fn every_violation_is_listed() {
-        let vars = env(&[
-            ("BIZBOT__THRESHOLDS__CLARIFY", "0.9"),
-            ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5"),
-        ]);
+        let vars = env(&[("BIZBOT__THRESHOLDS__CLARIFY", "0.9"), ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5")]);
         match load_from(None, vars).unwrap_err() {
             ConfigError::Invalid { problems } => assert_eq!(problems.len(), 2, "{problems:?}"),
             other => panic!("unexpected {other}"),

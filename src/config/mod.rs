@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use load::{DEFAULT_TOML, load, load_from};
 pub use validate::validate;
 
+use crate::backend::BackendConfig;
 use crate::dialogue::{EscalationConfig, MessagesConfig, SessionConfig};
 use crate::embed::EmbedConfig;
 use crate::index::RetrievalConfig;
@@ -50,6 +51,9 @@ pub struct Config {
     pub escalation: EscalationConfig,
     /// `[messages]`
     pub messages: MessagesConfig,
+    /// `[backends.NAME]`: systems scenarios look up.
+    #[serde(default)]
+    pub backends: std::collections::BTreeMap<String, BackendConfig>,
 }
 
 /// The HTTP service (`[server]`).

@@ -14,6 +14,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         session,
         escalation,
         messages: _,
+        backends,
     } = config;
     let mut problems = Vec::new();
     let mut unit = |key: &str, v: f32| {
@@ -51,8 +52,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         }
     }
     if server.bind.parse::<std::net::SocketAddr>().is_err() {
-        problems
-            .push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));
+        problems.push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));
     }
     for (key, v) in [
         ("server.max_body_bytes", server.max_body_bytes),
@@ -68,6 +68,14 @@ pub fn validate(config: &Config) -> Vec<String> {
     }
     if escalation.max_unresolved_turns == 0 {
         problems.push("escalation.max_unresolved_turns must be at least 1".to_owned());
+    }
+    for (name, b) in backends {
+        if !(b.base_url.starts_with("http://") || b.base_url.starts_with("https://")) {
+            problems.push(format!("backends.{name}.base_url = {:?} must start with http:// or https://", b.base_url));
+        }
+        if b.timeout_ms == 0 {
+            problems.push(format!("backends.{name}.timeout_ms must be at least 1"));
+        }
     }
     if model.max_tokens < 8 {
         problems.push(format!("model.max_tokens = {} must be at least 8", model.max_tokens));

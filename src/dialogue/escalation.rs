@@ -34,12 +34,13 @@ pub enum HandoffReason {
     Unresolved,
     /// The matched entry is marked to always hand off.
     EntryFlagged,
+    /// A scenario's required back-end lookup failed.
+    LookupFailed,
 }
 
 impl HandoffReason {
     /// Every reason, for metrics.
-    pub const ALL: [HandoffReason; 4] =
-        [Self::Complaint, Self::HumanRequested, Self::Unresolved, Self::EntryFlagged];
+    pub const ALL: [HandoffReason; 4] = [Self::Complaint, Self::HumanRequested, Self::Unresolved, Self::EntryFlagged];
 
     /// The snake_case name used in the API and metrics.
     pub fn as_str(self) -> &'static str {
@@ -48,6 +49,7 @@ impl HandoffReason {
             Self::HumanRequested => "human_requested",
             Self::Unresolved => "unresolved",
             Self::EntryFlagged => "entry_flagged",
+            Self::LookupFailed => "lookup_failed",
         }
     }
 }
@@ -55,9 +57,7 @@ impl HandoffReason {
 /// A request in the text itself: a complaint or a request for a person. The
 /// complaint wins when both appear (it is the more urgent queue).
 pub fn detect(normalized: &str, config: &EscalationConfig) -> Option<HandoffReason> {
-    let has = |phrases: &[String]| {
-        phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()))
-    };
+    let has = |phrases: &[String]| phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()));
     if config.complaint && has(&config.complaint_phrases) {
         return Some(HandoffReason::Complaint);
     }
@@ -98,12 +98,7 @@ mod tests {
 
     #[test]
     fn rules_can_be_switched_off() {
-        let off = EscalationConfig {
-            complaint: false,
-            human_request: false,
-            unresolved: false,
-            ..config()
-        };
+        let off = EscalationConfig { complaint: false, human_request: false, unresolved: false, ..config() };
         assert_eq!(detect("我要投诉 转人工", &off), None);
         assert!(!unresolved_limit_reached(10, &off));
     }

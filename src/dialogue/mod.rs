@@ -6,6 +6,7 @@
 //! plain value.
 
 pub mod escalation;
+mod scenario;
 pub mod session;
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,8 @@ pub struct MessagesConfig {
     pub handoff_unresolved: String,
     /// Queue when the problem has no category.
     pub default_queue: String,
+    /// When a scenario needs a logged-in customer.
+    pub login_required: String,
 }
 
 /// What the bot does with a turn.
@@ -54,8 +57,7 @@ pub enum TurnAction {
 
 impl TurnAction {
     /// Every action, for metrics.
-    pub const ALL: [TurnAction; 5] =
-        [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback];
+    pub const ALL: [TurnAction; 5] = [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback];
 
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
@@ -143,6 +145,17 @@ pub struct Reply {
     pub handoff: Option<Handoff>,
 }
 
+/// The customer, as the chat widget knows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UserInfo {
+    /// Customer id in the company's systems (identity for lookups).
+    pub id: Option<String>,
+    /// Tags (vip, new, …).
+    pub tags: Vec<String>,
+    /// Profile fields for answer placeholders.
+    pub profile: serde_json::Value,
+}
+
 /// Everything a turn needs besides the session.
 #[derive(Debug, Clone, Copy)]
 pub struct TurnContext<'a> {
@@ -154,8 +167,10 @@ pub struct TurnContext<'a> {
     pub messages: &'a MessagesConfig,
     /// Transcript lines kept.
     pub max_transcript: usize,
-    /// The customer profile for answer placeholders.
-    pub profile: &'a serde_json::Value,
+    /// The customer.
+    pub user: &'a UserInfo,
+    /// Back-ends for scenario lookups.
+    pub backends: &'a crate::backend::Backends,
 }
 
 /// Related entries shown with an answer.
@@ -186,24 +201,38 @@ pub fn feedback(session: &mut Session, turn: u64, helpful: bool) -> bool {
     true
 }
 
-fn decide_turn(
-    ctx: TurnContext<'_>,
-    session: &mut Session,
-    text: &str,
-) -> Result<Reply, IndexError> {
+fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<Reply, IndexError> {
     let engine = ctx.engine;
     let normalized = engine.retriever().analyzer().normalize(text);
     let pending = std::mem::take(&mut session.pending);
+    if let Some(reason) = escalation::detect(&normalized, ctx.escalation) {
+        return handoff(ctx, session, reason, None, text);
+    }
+    if let Pending::Slot { scenario, filled } = pending.clone() {
+        if let Some(s) = engine.knowledge().scenario(&scenario) {
+            // Continue the scenario unless the customer clearly moved on to a
+            // question the knowledge answers (and gave no missing detail).
+            let fills = s.slots.iter().any(|slot| {
+                !filled.contains_key(&slot.name) && regex::Regex::new(&slot.pattern).is_ok_and(|re| re.is_match(text))
+            });
+            if fills || !matches!(engine.ask(text, 1)?.1, MatchOutcome::Answer(_)) {
+                return run_scenario(ctx, session, s, 1.0, text, filled);
+            }
+        }
+    }
     if let Some(entry) = chosen(&normalized, &pending, engine) {
         // The customer picked a candidate: that is the problem, and it is answered.
         session.problem = Some(entry.id.clone());
         session.unresolved = 0;
         return Ok(answer(ctx, entry, 1.0, &entry.question, &[]));
     }
-    if let Some(reason) = escalation::detect(&normalized, ctx.escalation) {
-        return handoff(ctx, session, reason, None, text);
-    }
     let (matches, outcome) = engine.ask(text, RELATED + 2)?;
+    let best_faq = matches.first().map_or(0.0, |m| m.hit.score);
+    if let Some(intent) = engine.predict_intent(text)?.filter(|p| p.confidence >= best_faq) {
+        if let Some(s) = engine.knowledge().scenario(&intent.intent) {
+            return run_scenario(ctx, session, s, intent.confidence, text, Default::default());
+        }
+    }
     match outcome {
         MatchOutcome::Answer(hit) => {
             let m = engine.faq_match(hit);
@@ -212,35 +241,26 @@ fn decide_turn(
                 return handoff(ctx, session, HandoffReason::Unresolved, Some(&matches), text);
             }
             if m.entry.handoff && ctx.escalation.flagged_entries {
-                let mut r =
-                    handoff(ctx, session, HandoffReason::EntryFlagged, Some(&matches), text)?;
-                r.text = render(&m.entry.answer, ctx.profile);
+                let mut r = handoff(ctx, session, HandoffReason::EntryFlagged, Some(&matches), text)?;
+                r.text = render(&m.entry.answer, &ctx.user.profile);
                 r.matched = Some(match_info(&m));
                 return Ok(r);
             }
-            let others: Vec<&FaqMatch<'_>> =
-                matches.iter().filter(|o| o.entry.id != m.entry.id).collect();
+            let others: Vec<&FaqMatch<'_>> = matches.iter().filter(|o| o.entry.id != m.entry.id).collect();
             let mut r = answer(ctx, m.entry, m.hit.score, m.matched, &others);
             r.matched = Some(match_info(&m));
             Ok(r)
         }
         MatchOutcome::Clarify(hits) => {
-            let candidates: Vec<FaqMatch<'_>> =
-                hits.into_iter().map(|h| engine.faq_match(h)).collect();
+            let candidates: Vec<FaqMatch<'_>> = hits.into_iter().map(|h| engine.faq_match(h)).collect();
             track_problem(session, &candidates[0].entry.id);
             session.unresolved += 1;
             if escalation::unresolved_limit_reached(session.unresolved, ctx.escalation) {
                 return handoff(ctx, session, HandoffReason::Unresolved, Some(&matches), text);
             }
-            session.pending =
-                Pending::Choice(candidates.iter().map(|c| c.entry.id.clone()).collect());
+            session.pending = Pending::Choice(candidates.iter().map(|c| c.entry.id.clone()).collect());
             let mut lines = vec![ctx.messages.clarify.clone()];
-            lines.extend(
-                candidates
-                    .iter()
-                    .enumerate()
-                    .map(|(i, c)| format!("{}. {}", i + 1, c.entry.question)),
-            );
+            lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.entry.question)));
             Ok(Reply {
                 turn: session.turn,
                 action: TurnAction::Clarify,
@@ -271,6 +291,62 @@ fn decide_turn(
     }
 }
 
+/// Run a scenario turn and apply the session rules to its outcome.
+fn run_scenario(
+    ctx: TurnContext<'_>,
+    session: &mut Session,
+    s: &crate::knowledge::Scenario,
+    confidence: f32,
+    text: &str,
+    filled: std::collections::BTreeMap<String, String>,
+) -> Result<Reply, IndexError> {
+    let continuing = session.problem.as_deref() == Some(s.id.as_str());
+    match scenario::run(ctx, session, s, confidence, text, filled) {
+        scenario::ScenarioOutcome::Answered(reply) => {
+            session.problem = Some(s.id.clone());
+            session.unresolved = 0;
+            Ok(reply)
+        }
+        scenario::ScenarioOutcome::AskedSlot { reply, progress } => {
+            if !continuing {
+                session.problem = Some(s.id.clone());
+                session.unresolved = 0;
+            } else if !progress {
+                // Asked again for the same detail: the turn did not move the problem on.
+                session.unresolved += 1;
+                if escalation::unresolved_limit_reached(session.unresolved, ctx.escalation) {
+                    session.pending = Pending::Nothing;
+                    return handoff(ctx, session, HandoffReason::Unresolved, None, text);
+                }
+            }
+            Ok(reply)
+        }
+        scenario::ScenarioOutcome::LoginRequired(reply) => Ok(reply),
+        scenario::ScenarioOutcome::Failed { message, handoff: hand_off } => {
+            session.problem = Some(s.id.clone());
+            if hand_off {
+                let mut r = handoff(ctx, session, HandoffReason::LookupFailed, None, text)?;
+                r.text = message;
+                if let Some(h) = r.handoff.as_mut() {
+                    h.queue.clone_from(&s.category);
+                }
+                return Ok(r);
+            }
+            session.unresolved += 1;
+            Ok(Reply {
+                turn: session.turn,
+                action: TurnAction::Fallback,
+                text: message,
+                matched: None,
+                candidates: Vec::new(),
+                related: Vec::new(),
+                actions: Vec::new(),
+                handoff: None,
+            })
+        }
+    }
+}
+
 /// A new problem resets the streak; the same problem asked again counts as unresolved.
 fn track_problem(session: &mut Session, id: &str) {
     if session.problem.as_deref() == Some(id) {
@@ -285,15 +361,9 @@ fn track_problem(session: &mut Session, id: &str) {
 fn chosen<'a>(normalized: &str, pending: &Pending, engine: &'a Engine) -> Option<&'a FaqEntry> {
     let Pending::Choice(ids) = pending else { return None };
     let analyzer = engine.retriever().analyzer();
-    let picked =
-        choice_number(normalized).and_then(|n| ids.get(n.checked_sub(1)?)).or_else(|| {
-            ids.iter().find(|id| {
-                engine
-                    .knowledge()
-                    .faq(id)
-                    .is_some_and(|e| analyzer.normalize(&e.question) == normalized)
-            })
-        })?;
+    let picked = choice_number(normalized).and_then(|n| ids.get(n.checked_sub(1)?)).or_else(|| {
+        ids.iter().find(|id| engine.knowledge().faq(id).is_some_and(|e| analyzer.normalize(&e.question) == normalized))
+    })?;
     engine.knowledge().faq(picked)
 }
 
@@ -305,13 +375,7 @@ fn choice_number(normalized: &str) -> Option<usize> {
     ["一", "二", "三", "四", "五"].iter().position(|c| *c == t).map(|p| p + 1)
 }
 
-fn answer(
-    ctx: TurnContext<'_>,
-    entry: &FaqEntry,
-    score: f32,
-    source: &str,
-    others: &[&FaqMatch<'_>],
-) -> Reply {
+fn answer(ctx: TurnContext<'_>, entry: &FaqEntry, score: f32, source: &str, others: &[&FaqMatch<'_>]) -> Reply {
     let engine = ctx.engine;
     let mut related: Vec<Suggestion> = entry
         .related
@@ -320,17 +384,13 @@ fn answer(
         .map(|e| Suggestion { id: e.id.clone(), question: e.question.clone(), score: None })
         .collect();
     if related.is_empty() {
-        related = others
-            .iter()
-            .filter(|o| o.entry.category == entry.category)
-            .map(|o| suggestion(o))
-            .collect();
+        related = others.iter().filter(|o| o.entry.category == entry.category).map(|o| suggestion(o)).collect();
     }
     related.truncate(RELATED);
     Reply {
         turn: 0,
         action: TurnAction::Answer,
-        text: render(&entry.answer, ctx.profile),
+        text: render(&entry.answer, &ctx.user.profile),
         matched: Some(MatchInfo {
             id: entry.id.clone(),
             question: entry.question.clone(),
@@ -368,7 +428,7 @@ fn handoff(
     let message = match reason {
         HandoffReason::Complaint => &ctx.messages.handoff_complaint,
         HandoffReason::HumanRequested | HandoffReason::EntryFlagged => &ctx.messages.handoff_human,
-        HandoffReason::Unresolved => &ctx.messages.handoff_unresolved,
+        HandoffReason::Unresolved | HandoffReason::LookupFailed => &ctx.messages.handoff_unresolved,
     };
     let summary = format!("{}；第 {} 轮；客户最后说：{}", reason_label(reason), session.turn, text);
     Ok(Reply {
@@ -404,15 +464,12 @@ fn reason_label(reason: HandoffReason) -> &'static str {
         HandoffReason::HumanRequested => "客户要求人工",
         HandoffReason::Unresolved => "多轮未解决",
         HandoffReason::EntryFlagged => "该问题需人工办理",
+        HandoffReason::LookupFailed => "系统查询失败",
     }
 }
 
 fn suggestion(m: &FaqMatch<'_>) -> Suggestion {
-    Suggestion {
-        id: m.entry.id.clone(),
-        question: m.entry.question.clone(),
-        score: Some(m.hit.score),
-    }
+    Suggestion { id: m.entry.id.clone(), question: m.entry.question.clone(), score: Some(m.hit.score) }
 }
 
 fn match_info(m: &FaqMatch<'_>) -> MatchInfo {

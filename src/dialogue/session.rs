@@ -46,6 +46,13 @@ pub enum Pending {
     Nothing,
     /// A choice among these entry ids ("您是不是想问").
     Choice(Vec<String>),
+    /// A scenario waiting for a slot; the slots filled so far.
+    Slot {
+        /// Scenario id.
+        scenario: String,
+        /// Slot name → value.
+        filled: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// The state of one conversation.
@@ -121,8 +128,7 @@ mod tests {
 
     #[test]
     fn capacity_bounds_the_store() {
-        let store =
-            SessionStore::new(&SessionConfig { ttl_secs: 60, capacity: 10, max_transcript: 10 });
+        let store = SessionStore::new(&SessionConfig { ttl_secs: 60, capacity: 10, max_transcript: 10 });
         for i in 0..100 {
             store.get_or_create(&format!("s{i}"));
         }

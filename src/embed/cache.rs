@@ -39,13 +39,8 @@ impl EmbeddingCache {
 
     /// Vectors for `texts`, encoding (in batches) only those not cached yet.
     /// Returns the vectors and how many were newly encoded.
-    pub fn embed_all(
-        &mut self,
-        encoder: &dyn Encoder,
-        texts: &[&str],
-    ) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
-        let mut missing: Vec<&str> =
-            texts.iter().copied().filter(|t| !self.vectors.contains_key(*t)).collect();
+    pub fn embed_all(&mut self, encoder: &dyn Encoder, texts: &[&str]) -> Result<(Vec<Vec<f32>>, usize), EmbedError> {
+        let mut missing: Vec<&str> = texts.iter().copied().filter(|t| !self.vectors.contains_key(*t)).collect();
         missing.sort_unstable();
         missing.dedup();
         for chunk in missing.chunks(256) {
@@ -95,10 +90,7 @@ fn read(path: &Path, dim: usize) -> Option<HashMap<String, Vec<f32>>> {
         at += len;
         let raw = bytes.get(at..at + 4 * dim)?;
         at += 4 * dim;
-        let v = raw
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
+        let v = raw.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes"))).collect();
         vectors.insert(text, v);
     }
     Some(vectors)

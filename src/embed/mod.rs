@@ -27,8 +27,7 @@ pub trait Encoder: Send + Sync {
     /// Encode one text.
     fn encode_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let mut v = self.encode(&[text])?;
-        v.pop()
-            .ok_or_else(|| EmbedError::Inference { reason: "the model returned no vector".into() })
+        v.pop().ok_or_else(|| EmbedError::Inference { reason: "the model returned no vector".into() })
     }
 }
 
@@ -161,10 +160,7 @@ macro_rules! encoder_conformance {
             #[test]
             fn encoding_is_deterministic() {
                 let Some(enc) = $make else { return };
-                assert_eq!(
-                    enc.encode_one("宽带怎么报修").unwrap(),
-                    enc.encode_one("宽带怎么报修").unwrap()
-                );
+                assert_eq!(enc.encode_one("宽带怎么报修").unwrap(), enc.encode_one("宽带怎么报修").unwrap());
             }
 
             #[test]

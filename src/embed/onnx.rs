@@ -42,9 +42,7 @@ fn runtime(library: &Path) -> Result<&'static Environment, EmbedError> {
                 path.display()
             ),
         }),
-        Err(reason) => {
-            Err(EmbedError::Load { path: library.to_path_buf(), reason: reason.clone() })
-        }
+        Err(reason) => Err(EmbedError::Load { path: library.to_path_buf(), reason: reason.clone() }),
     }
 }
 
@@ -60,10 +58,7 @@ pub struct OnnxEncoder {
 
 impl std::fmt::Debug for OnnxEncoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("OnnxEncoder")
-            .field("model_id", &self.model_id)
-            .field("dim", &self.dim)
-            .finish_non_exhaustive()
+        f.debug_struct("OnnxEncoder").field("model_id", &self.model_id).field("dim", &self.dim).finish_non_exhaustive()
     }
 }
 
@@ -83,13 +78,9 @@ impl OnnxEncoder {
             path: path.to_path_buf(),
             reason: e.to_string(),
         };
-        let mut tokenizer =
-            Tokenizer::from_file(&tokenizer_path).map_err(|e| load_err(&tokenizer_path, &e))?;
+        let mut tokenizer = Tokenizer::from_file(&tokenizer_path).map_err(|e| load_err(&tokenizer_path, &e))?;
         tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: config.max_tokens.max(2),
-                ..Default::default()
-            }))
+            .with_truncation(Some(TruncationParams { max_length: config.max_tokens.max(2), ..Default::default() }))
             .map_err(|e| load_err(&tokenizer_path, &e))?;
         tokenizer.with_padding(None);
         let sessions = (0..2)
@@ -105,8 +96,7 @@ impl OnnxEncoder {
                     .map_err(|e| load_err(&model_path, &e))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let model_id =
-            model_id(&config.model_dir, &[&model_path, &tokenizer_path], config.max_tokens)?;
+        let model_id = model_id(&config.model_dir, &[&model_path, &tokenizer_path], config.max_tokens)?;
         let mut encoder = Self {
             sessions,
             tokenizer,
@@ -190,8 +180,8 @@ impl Encoder for OnnxEncoder {
 fn model_id(dir: &Path, files: &[&PathBuf], max_tokens: usize) -> Result<String, EmbedError> {
     let mut hasher = Sha256::new();
     for file in files {
-        let bytes = std::fs::read(file)
-            .map_err(|e| EmbedError::Load { path: (*file).clone(), reason: e.to_string() })?;
+        let bytes =
+            std::fs::read(file).map_err(|e| EmbedError::Load { path: (*file).clone(), reason: e.to_string() })?;
         hasher.update(&bytes);
     }
     hasher.update(max_tokens.to_le_bytes());

@@ -20,12 +20,7 @@ pub fn dense_confidence(cosine: f32, config: &RetrievalConfig) -> f32 {
 /// `weight` is the dense share (0 = lexical only, 1 = dense only). The result is
 /// sorted by confidence, ties by document index, so it does not depend on the
 /// order of the inputs.
-pub fn fuse(
-    lexical: &[LexicalMatch],
-    dense: &[DenseMatch],
-    weight: f32,
-    config: &RetrievalConfig,
-) -> Vec<Hit> {
+pub fn fuse(lexical: &[LexicalMatch], dense: &[DenseMatch], weight: f32, config: &RetrievalConfig) -> Vec<Hit> {
     let mut by_doc: HashMap<usize, (Option<&LexicalMatch>, Option<&DenseMatch>)> = HashMap::new();
     for l in lexical {
         by_doc.entry(l.doc).or_default().0.get_or_insert(l);
@@ -107,18 +102,14 @@ mod tests {
 
     /// Naive reference: a map from doc to (lexical, cosine), scored and sorted.
     fn reference(lexical: &[LexicalMatch], dense: &[DenseMatch], weight: f32) -> Vec<(usize, f32)> {
-        let mut docs: Vec<usize> =
-            lexical.iter().map(|l| l.doc).chain(dense.iter().map(|d| d.doc)).collect();
+        let mut docs: Vec<usize> = lexical.iter().map(|l| l.doc).chain(dense.iter().map(|d| d.doc)).collect();
         docs.sort();
         docs.dedup();
         let mut out: Vec<(usize, f32)> = docs
             .into_iter()
             .map(|doc| {
                 let l = lexical.iter().find(|l| l.doc == doc).map_or(0.0, |l| l.score);
-                let d = dense
-                    .iter()
-                    .find(|d| d.doc == doc)
-                    .map_or(0.0, |d| dense_confidence(d.cosine, &config()));
+                let d = dense.iter().find(|d| d.doc == doc).map_or(0.0, |d| dense_confidence(d.cosine, &config()));
                 (doc, (1.0 - weight) * l + weight * d)
             })
             .collect();

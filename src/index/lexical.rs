@@ -88,25 +88,17 @@ pub struct LexicalIndex {
 
 impl std::fmt::Debug for LexicalIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LexicalIndex")
-            .field("body_weight", &self.body_weight)
-            .finish_non_exhaustive()
+        f.debug_struct("LexicalIndex").field("body_weight", &self.body_weight).finish_non_exhaustive()
     }
 }
 
 impl LexicalIndex {
     /// Index `docs` in memory. `body_weight` scales scores of body matches.
-    pub fn build(
-        analyzer: Arc<Analyzer>,
-        docs: &[IndexDoc],
-        body_weight: f32,
-    ) -> Result<Self, IndexError> {
+    pub fn build(analyzer: Arc<Analyzer>, docs: &[IndexDoc], body_weight: f32) -> Result<Self, IndexError> {
         let mut schema = Schema::builder();
-        let indexing = TextFieldIndexing::default()
-            .set_tokenizer(TOKENIZER)
-            .set_index_option(IndexRecordOption::WithFreqs);
-        let text =
-            schema.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
+        let indexing =
+            TextFieldIndexing::default().set_tokenizer(TOKENIZER).set_index_option(IndexRecordOption::WithFreqs);
+        let text = schema.add_text_field("text", TextOptions::default().set_indexing_options(indexing));
         let doc_field = schema.add_u64_field("doc", FAST);
         let slot_field = schema.add_u64_field("slot", FAST);
         let index = Index::create_in_ram(schema.build());
@@ -115,9 +107,7 @@ impl LexicalIndex {
         for (i, d) in docs.iter().enumerate() {
             let bodies = d.body.iter().map(|b| (BODY_SLOT, b));
             for (slot, t) in d.texts.iter().enumerate().chain(bodies) {
-                writer.add_document(
-                    doc!(text => t.as_str(), doc_field => i as u64, slot_field => slot as u64),
-                )?;
+                writer.add_document(doc!(text => t.as_str(), doc_field => i as u64, slot_field => slot as u64))?;
             }
         }
         writer.commit()?;
@@ -142,21 +132,16 @@ impl LexicalIndex {
             let term = Term::from_field_text(self.text, t);
             let df = searcher.doc_freq(&term)? as f32;
             idf_sum += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();
-            clauses.push((
-                Occur::Should,
-                Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)),
-            ));
+            clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
         }
-        let top =
-            searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit * 8 + 32))?;
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit * 8 + 32))?;
         let mut best: HashMap<usize, LexicalMatch> = HashMap::new();
         for (score, address) in top {
             let fast = searcher.segment_reader(address.segment_ord).fast_fields();
             let doc = fast.u64("doc")?.first(address.doc_id).unwrap_or(0) as usize;
             let slot = fast.u64("slot")?.first(address.doc_id).unwrap_or(0) as usize;
             let bm25 = if slot == BODY_SLOT { score * self.body_weight } else { score };
-            let m =
-                LexicalMatch { doc, score: (bm25 / idf_sum.max(1e-6)).clamp(0.0, 1.0), bm25, slot };
+            let m = LexicalMatch { doc, score: (bm25 / idf_sum.max(1e-6)).clamp(0.0, 1.0), bm25, slot };
             best.entry(doc)
                 .and_modify(|b| {
                     if m.bm25 > b.bm25 {

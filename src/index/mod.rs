@@ -166,10 +166,7 @@ impl Retriever {
             Some((encoder, cache)) => {
                 let embed_docs: Vec<IndexDoc> = docs
                     .iter()
-                    .map(|d| IndexDoc {
-                        texts: d.texts.iter().map(|t| analyzer.normalize(t)).collect(),
-                        body: None,
-                    })
+                    .map(|d| IndexDoc { texts: d.texts.iter().map(|t| analyzer.normalize(t)).collect(), body: None })
                     .collect();
                 let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs)?;
                 stats = s;
@@ -221,24 +218,19 @@ impl Retriever {
     ) -> Result<Vec<Hit>, IndexError> {
         let n = self.config.candidates.max(k);
         let dense = match (&self.dense, vector, mode) {
-            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
-                Some(index.search(v, self.docs)?)
-            }
+            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some(index.search(v, self.docs)?),
             _ => None,
         };
         let (lexical, weight) = match (mode, &dense) {
             (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
-            (Mode::Hybrid, Some(_)) => {
-                (self.lexical.search(query, n)?, self.config.semantic_weight)
-            }
+            (Mode::Hybrid, Some(_)) => (self.lexical.search(query, n)?, self.config.semantic_weight),
             _ => (self.lexical.search(query, n)?, 0.0),
         };
         let dense: Vec<DenseMatch> = match dense {
             // All documents' cosines are known: keep the dense top n plus the
             // lexical candidates, so every candidate has both parts.
             Some(all) => {
-                let lexical_docs: std::collections::HashSet<usize> =
-                    lexical.iter().map(|l| l.doc).collect();
+                let lexical_docs: std::collections::HashSet<usize> = lexical.iter().map(|l| l.doc).collect();
                 all.iter()
                     .enumerate()
                     .filter(|(rank, d)| *rank < n || lexical_docs.contains(&d.doc))

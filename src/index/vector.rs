@@ -67,31 +67,40 @@ impl VectorIndex {
         self.matrix.ncols()
     }
 
-    /// Every document's best cosine with `query` (a unit vector), best first,
-    /// at most `limit`.
-    pub fn search(&self, query: &[f32], limit: usize) -> Result<Vec<DenseMatch>, IndexError> {
+    /// Each document's best cosine with `query` (a unit vector), indexed by document.
+    pub fn best_per_doc(&self, query: &[f32]) -> Result<Vec<DenseMatch>, IndexError> {
         if query.len() != self.dim() {
             return Err(IndexError::Dimension { expected: self.dim(), got: query.len() });
         }
-        let q = ndarray::ArrayView1::from(query);
-        let sims = self.matrix.dot(&q);
-        let mut best: Vec<Option<DenseMatch>> = vec![None; self.docs];
+        let sims = self.matrix.dot(&ndarray::ArrayView1::from(query));
+        let mut best: Vec<DenseMatch> =
+            (0..self.docs).map(|doc| DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 }).collect();
         for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
             let b = &mut best[doc as usize];
-            if b.is_none_or(|m| cosine > m.cosine) {
-                *b = Some(DenseMatch { doc: doc as usize, cosine, slot: slot as usize });
+            if cosine > b.cosine {
+                *b = DenseMatch { doc: doc as usize, cosine, slot: slot as usize };
             }
         }
-        let mut out: Vec<DenseMatch> = best.into_iter().flatten().collect();
-        let limit = limit.min(out.len());
-        if limit == 0 {
-            return Ok(Vec::new());
-        }
-        out.select_nth_unstable_by(limit - 1, |a, b| {
-            b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc))
-        });
-        out.truncate(limit);
-        out.sort_by(|a, b| b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc)));
-        Ok(out)
+        Ok(best)
     }
+
+    /// The `limit` documents most similar to `query`, best first.
+    pub fn search(&self, query: &[f32], limit: usize) -> Result<Vec<DenseMatch>, IndexError> {
+        Ok(top(self.best_per_doc(query)?, limit))
+    }
+}
+
+/// The best `limit` matches, sorted best first (ties by document), in O(n + k log k).
+pub(super) fn top(mut matches: Vec<DenseMatch>, limit: usize) -> Vec<DenseMatch> {
+    let order = |a: &DenseMatch, b: &DenseMatch| b.cosine.total_cmp(&a.cosine).then(a.doc.cmp(&b.doc));
+    let limit = limit.min(matches.len());
+    if limit == 0 {
+        return Vec::new();
+    }
+    if limit < matches.len() {
+        matches.select_nth_unstable_by(limit - 1, order);
+        matches.truncate(limit);
+    }
+    matches.sort_by(order);
+    matches
 }

@@ -77,8 +77,7 @@ pub enum MatchOutcome {
 pub fn decide(hits: &[Hit], thresholds: &ThresholdConfig) -> MatchOutcome {
     let Some(best) = hits.first() else { return MatchOutcome::NoMatch };
     let runner_up = hits.get(1).map_or(0.0, |h| h.score);
-    let clear =
-        best.score - runner_up > thresholds.ambiguity_margin || thresholds.ambiguity_margin <= 0.0;
+    let clear = best.score - runner_up > thresholds.ambiguity_margin || thresholds.ambiguity_margin <= 0.0;
     if best.score >= thresholds.answer && clear {
         return MatchOutcome::Answer(best.clone());
     }
@@ -129,8 +128,7 @@ impl IntentPredictor {
         let retriever = if intents.is_empty() {
             None
         } else {
-            let docs: Vec<IndexDoc> =
-                examples.iter().map(|ex| IndexDoc { texts: ex.clone(), body: None }).collect();
+            let docs: Vec<IndexDoc> = examples.iter().map(|ex| IndexDoc { texts: ex.clone(), body: None }).collect();
             Some(Retriever::build(analyzer, &docs, encoder, retrieval)?.0)
         };
         Ok(Self { ids, examples, retriever, threshold })
@@ -150,12 +148,10 @@ impl IntentPredictor {
     pub fn predict(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
         let Some(retriever) = &self.retriever else { return Ok(None) };
         let hits = retriever.search(text, 1, Mode::Hybrid)?;
-        Ok(hits.into_iter().next().filter(|h| h.score >= self.threshold).map(|h| {
-            IntentPrediction {
-                intent: self.ids[h.doc].clone(),
-                confidence: h.score,
-                example: self.examples[h.doc].get(h.slot).cloned().unwrap_or_default(),
-            }
+        Ok(hits.into_iter().next().filter(|h| h.score >= self.threshold).map(|h| IntentPrediction {
+            intent: self.ids[h.doc].clone(),
+            confidence: h.score,
+            example: self.examples[h.doc].get(h.slot).cloned().unwrap_or_default(),
         }))
     }
 }
@@ -183,9 +179,7 @@ mod tests {
     #[test]
     fn close_runner_up_clarifies_when_a_margin_is_set() {
         let t = ThresholdConfig { ambiguity_margin: 0.05, ..ThresholdConfig::default() };
-        assert!(
-            matches!(decide(&[hit(1, 0.9), hit(2, 0.88)], &t), MatchOutcome::Clarify(c) if c.len() == 2)
-        );
+        assert!(matches!(decide(&[hit(1, 0.9), hit(2, 0.88)], &t), MatchOutcome::Clarify(c) if c.len() == 2));
         assert!(matches!(decide(&[hit(1, 0.9), hit(2, 0.7)], &t), MatchOutcome::Answer(_)));
     }
 
@@ -194,25 +188,12 @@ mod tests {
         let intents = vec![
             (
                 "order_status".to_owned(),
-                vec![
-                    "我的订单到哪了".to_owned(),
-                    "快递到哪里了".to_owned(),
-                    "查一下物流".to_owned(),
-                ],
+                vec!["我的订单到哪了".to_owned(), "快递到哪里了".to_owned(), "查一下物流".to_owned()],
             ),
-            (
-                "my_services".to_owned(),
-                vec!["我开通了什么业务".to_owned(), "我办了哪些套餐".to_owned()],
-            ),
+            ("my_services".to_owned(), vec!["我开通了什么业务".to_owned(), "我办了哪些套餐".to_owned()]),
         ];
-        let p = IntentPredictor::train(
-            Arc::new(Analyzer::plain()),
-            &intents,
-            None,
-            RetrievalConfig::default(),
-            0.3,
-        )
-        .unwrap();
+        let p = IntentPredictor::train(Arc::new(Analyzer::plain()), &intents, None, RetrievalConfig::default(), 0.3)
+            .unwrap();
         assert_eq!(p.predict("我的快递到哪了").unwrap().unwrap().intent, "order_status");
         assert_eq!(p.predict("我开通了哪些业务").unwrap().unwrap().intent, "my_services");
         assert_eq!(p.predict("今天天气怎么样").unwrap(), None);

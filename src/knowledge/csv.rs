@@ -10,24 +10,17 @@ use std::path::Path;
 use super::fields::{parse_actions, parse_flag, split_multi};
 use super::{FaqEntry, Problem, SourceLocation};
 
-const COLUMNS: [&str; 9] =
-    ["id", "question", "similar", "answer", "category", "tags", "related", "actions", "handoff"];
+const COLUMNS: [&str; 9] = ["id", "question", "similar", "answer", "category", "tags", "related", "actions", "handoff"];
 const REQUIRED: [&str; 3] = ["id", "question", "answer"];
 
 /// Parse a CSV FAQ file. Problems are pushed; rows with problems are still returned
 /// when they have an id, so cross-entry checks see them.
 pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<FaqEntry> {
-    let mut reader =
-        ::csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+    let mut reader = ::csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let header = match reader.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
-            problems.push(Problem::new(
-                path,
-                1,
-                "header",
-                format!("cannot read the header row: {e}"),
-            ));
+            problems.push(Problem::new(path, 1, "header", format!("cannot read the header row: {e}")));
             return Vec::new();
         }
     };
@@ -37,12 +30,7 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
         let name = name.trim();
         match COLUMNS.iter().position(|c| *c == name) {
             Some(col) if index[col].is_some() => {
-                problems.push(Problem::new(
-                    path,
-                    1,
-                    name,
-                    "column appears twice; the first one is used",
-                ));
+                problems.push(Problem::new(path, 1, name, "column appears twice; the first one is used"));
             }
             Some(col) => index[col] = Some(i),
             None => {
@@ -57,9 +45,7 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
         }
     }
     for required in REQUIRED {
-        if index[COLUMNS.iter().position(|c| *c == required).expect("required columns are known")]
-            .is_none()
-        {
+        if index[COLUMNS.iter().position(|c| *c == required).expect("required columns are known")].is_none() {
             problems.push(Problem::new(path, 1, required, "required column is missing"));
             header_ok = false;
         }
@@ -67,8 +53,7 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
     if !header_ok {
         return Vec::new();
     }
-    let default_category =
-        path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let default_category = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     let mut entries = Vec::new();
     for record in reader.records() {
         let record = match record {
@@ -118,9 +103,7 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
 fn csv_error_message(e: &::csv::Error) -> String {
     match e.kind() {
         ::csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            format!(
-                "has {len} fields, the header has {expected_len} (a cell with a comma must be quoted)"
-            )
+            format!("has {len} fields, the header has {expected_len} (a cell with a comma must be quoted)")
         }
         _ => e.to_string(),
     }

@@ -53,15 +53,8 @@ mod tests {
 
     #[test]
     fn actions_parse_and_report_each_bad_part() {
-        let (ok, errors) =
-            parse_actions("查看订单=>https://shop.example.com/orders|坏的|=>/x|空=>");
-        assert_eq!(
-            ok,
-            vec![Action {
-                label: "查看订单".into(),
-                url: "https://shop.example.com/orders".into()
-            }]
-        );
+        let (ok, errors) = parse_actions("查看订单=>https://shop.example.com/orders|坏的|=>/x|空=>");
+        assert_eq!(ok, vec![Action { label: "查看订单".into(), url: "https://shop.example.com/orders".into() }]);
         assert_eq!(errors.len(), 3, "{errors:?}");
     }
 

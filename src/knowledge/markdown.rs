@@ -91,12 +91,7 @@ fn start_entry(
         Some(at) if title.ends_with('}') => {
             let id = title[at + 2..title.len() - 1].trim().to_owned();
             if id.is_empty() || id.chars().any(char::is_whitespace) {
-                problems.push(Problem::new(
-                    path,
-                    line,
-                    "id",
-                    format!("invalid id {id:?} in `{{#id}}`"),
-                ));
+                problems.push(Problem::new(path, line, "id", format!("invalid id {id:?} in `{{#id}}`")));
             }
             (title[..at].trim().to_owned(), id)
         }
@@ -123,20 +118,9 @@ fn generated_id(stem: &str, question: &str) -> String {
     format!("{stem}-{hex}")
 }
 
-fn apply_metadata(
-    entry: &mut FaqEntry,
-    meta: &str,
-    path: &Path,
-    line: usize,
-    problems: &mut Vec<Problem>,
-) {
+fn apply_metadata(entry: &mut FaqEntry, meta: &str, path: &Path, line: usize, problems: &mut Vec<Problem>) {
     let Some((key, value)) = meta.split_once([':', '：']) else {
-        problems.push(Problem::new(
-            path,
-            line,
-            "metadata",
-            format!("expected `> key: value`, got {:?}", meta.trim()),
-        ));
+        problems.push(Problem::new(path, line, "metadata", format!("expected `> key: value`, got {:?}", meta.trim())));
         return;
     };
     let key = key.trim().to_lowercase();

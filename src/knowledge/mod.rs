@@ -10,6 +10,7 @@ mod csv;
 mod fields;
 mod markdown;
 mod problem;
+mod scenario;
 mod source;
 mod validate;
 mod vocab;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 pub use problem::Problem;
+pub use scenario::{AnswerTemplate, Lookup, OnFailure, Scenario, Slot};
 
 use crate::text::Vocabulary;
 
@@ -79,6 +81,8 @@ pub struct KnowledgeBase {
     pub faqs: Vec<FaqEntry>,
     /// Customer vocabulary for the analyser.
     pub vocabulary: Vocabulary,
+    /// Scenarios (back-end lookups).
+    pub scenarios: Vec<Scenario>,
     /// The files that were loaded.
     pub files: Vec<PathBuf>,
 }
@@ -114,6 +118,7 @@ enum FileKind {
     FaqMarkdown,
     Synonyms,
     UserDict,
+    Scenarios,
 }
 
 fn file_kind(path: &Path) -> Option<FileKind> {
@@ -124,6 +129,8 @@ fn file_kind(path: &Path) -> Option<FileKind> {
         Some(FileKind::UserDict)
     } else if name == "readme.md" {
         None
+    } else if name.ends_with(".toml") {
+        Some(FileKind::Scenarios)
     } else if name.ends_with(".csv") {
         Some(FileKind::FaqCsv)
     } else if name.ends_with(".md") {
@@ -138,7 +145,7 @@ impl KnowledgeBase {
     /// single CSV / Markdown file.
     ///
     /// Recognised files: `*.csv` and `*.md` (FAQ; `README.md` is skipped),
-    /// `synonyms.txt`, `userdict.txt`. Other files are ignored.
+    /// `*.toml` (scenarios), `synonyms.txt`, `userdict.txt`. Other files are ignored.
     pub fn load(path: &Path) -> Result<Self, KnowledgeError> {
         let mut problems = Vec::new();
         let files = source::list_files(path, &mut problems);
@@ -152,31 +159,23 @@ impl KnowledgeBase {
             };
             match kind {
                 FileKind::FaqCsv => kb.faqs.extend(csv::parse(&file, &text, &mut problems)),
-                FileKind::FaqMarkdown => {
-                    kb.faqs.extend(markdown::parse(&file, &text, &mut problems))
-                }
+                FileKind::FaqMarkdown => kb.faqs.extend(markdown::parse(&file, &text, &mut problems)),
                 FileKind::Synonyms => {
-                    let groups =
-                        vocab::parse_synonyms(&file, &text, &mut seen_synonyms, &mut problems);
+                    let groups = vocab::parse_synonyms(&file, &text, &mut seen_synonyms, &mut problems);
                     kb.vocabulary.synonym_groups.extend(groups);
                 }
-                FileKind::UserDict => kb.vocabulary.user_words.extend(vocab::parse_user_dict(
-                    &file,
-                    &text,
-                    &mut problems,
-                )),
+                FileKind::Scenarios => kb.scenarios.extend(scenario::parse(&file, &text, &mut problems)),
+                FileKind::UserDict => {
+                    kb.vocabulary.user_words.extend(vocab::parse_user_dict(&file, &text, &mut problems))
+                }
             }
             kb.files.push(file);
         }
         if path.is_dir() && kb.faqs.is_empty() && problems.is_empty() {
-            problems.push(Problem::new(
-                path,
-                0,
-                "knowledge",
-                "no FAQ entries found (*.csv or *.md)",
-            ));
+            problems.push(Problem::new(path, 0, "knowledge", "no FAQ entries found (*.csv or *.md)"));
         }
         validate::validate(&kb.faqs, &mut problems);
+        validate::validate_scenarios(&kb.scenarios, &mut problems);
         kb.vocabulary.terms = domain_terms(&kb.faqs);
         if problems.is_empty() {
             Ok(kb)
@@ -187,6 +186,11 @@ impl KnowledgeBase {
         }
     }
 
+    /// The scenario with `id`.
+    pub fn scenario(&self, id: &str) -> Option<&Scenario> {
+        self.scenarios.iter().find(|s| s.id == id)
+    }
+
     /// The entry with `id`.
     pub fn faq(&self, id: &str) -> Option<&FaqEntry> {
         self.faqs.iter().find(|f| f.id == id)
@@ -195,11 +199,8 @@ impl KnowledgeBase {
 
 /// Tags and categories: words editors chose, so segmentation should keep them whole.
 fn domain_terms(faqs: &[FaqEntry]) -> Vec<String> {
-    let mut terms: Vec<String> = faqs
-        .iter()
-        .flat_map(|f| f.tags.iter().chain(std::iter::once(&f.category)))
-        .cloned()
-        .collect();
+    let mut terms: Vec<String> =
+        faqs.iter().flat_map(|f| f.tags.iter().chain(std::iter::once(&f.category))).cloned().collect();
     terms.sort();
     terms.dedup();
     terms

@@ -14,9 +14,7 @@ fn problems_of(dir: &Path) -> Vec<String> {
         Err(e) => e
             .problems()
             .iter()
-            .map(|p| {
-                format!("{}:{}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.field)
-            })
+            .map(|p| format!("{}:{}: {}", p.file.file_name().unwrap().to_string_lossy(), p.line, p.field))
             .collect(),
     }
 }

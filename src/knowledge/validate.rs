@@ -2,7 +2,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::{FaqEntry, Problem};
+use super::{FaqEntry, Problem, Scenario};
 use crate::text::{NormalizeConfig, normalize};
 
 /// Push a problem for every invalid entry or pair of entries.
@@ -14,12 +14,7 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
         if faq.id.is_empty() {
             problems.push(Problem::new(file, line, "id", "empty id"));
         } else if faq.id.chars().any(|c| c.is_whitespace() || c == '|') {
-            problems.push(Problem::new(
-                file,
-                line,
-                "id",
-                format!("id {:?} contains whitespace or `|`", faq.id),
-            ));
+            problems.push(Problem::new(file, line, "id", format!("id {:?} contains whitespace or `|`", faq.id)));
         } else if let Some(first) = ids.insert(&faq.id, faq) {
             problems.push(Problem::new(
                 file,
@@ -35,12 +30,7 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
         }
         let key = normalize(&faq.question, &NormalizeConfig::default());
         if key.is_empty() {
-            problems.push(Problem::new(
-                file,
-                line,
-                "question",
-                format!("entry {:?} has an empty question", faq.id),
-            ));
+            problems.push(Problem::new(file, line, "question", format!("entry {:?} has an empty question", faq.id)));
         } else if let Some(first) = questions.insert(key, faq) {
             problems.push(Problem::new(
                 file,
@@ -57,12 +47,7 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
             ));
         }
         if faq.answer.trim().is_empty() {
-            problems.push(Problem::new(
-                file,
-                line,
-                "answer",
-                format!("entry {:?} has an empty answer", faq.id),
-            ));
+            problems.push(Problem::new(file, line, "answer", format!("entry {:?} has an empty answer", faq.id)));
         }
     }
     let known: HashSet<&str> = faqs.iter().map(|f| f.id.as_str()).collect();
@@ -83,6 +68,26 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
                     format!("entry {:?} relates to unknown id {related:?}", faq.id),
                 ));
             }
+        }
+    }
+}
+
+/// Scenario ids are unique.
+pub(super) fn validate_scenarios(scenarios: &[Scenario], problems: &mut Vec<Problem>) {
+    let mut ids: HashMap<&str, &Scenario> = HashMap::new();
+    for s in scenarios {
+        if let Some(first) = ids.insert(&s.id, s) {
+            problems.push(Problem::new(
+                &s.source.file,
+                s.source.line,
+                "id",
+                format!(
+                    "duplicate scenario id {:?}, first defined at {}:{}",
+                    s.id,
+                    first.source.file.display(),
+                    first.source.line
+                ),
+            ));
         }
     }
 }

@@ -9,10 +9,7 @@ use super::Problem;
 use crate::text::{NormalizeConfig, UserWord, normalize};
 
 fn content_lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
-    text.lines()
-        .enumerate()
-        .map(|(i, l)| (i + 1, l.trim()))
-        .filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
+    text.lines().enumerate().map(|(i, l)| (i + 1, l.trim())).filter(|(_, l)| !l.is_empty() && !l.starts_with('#'))
 }
 
 /// Where each synonym term was first seen, to report a term listed in two groups.
@@ -63,11 +60,7 @@ pub(super) fn parse_synonyms(
 }
 
 /// Parse a jieba user dictionary: `word [freq] [tag]` per line.
-pub(super) fn parse_user_dict(
-    path: &Path,
-    text: &str,
-    problems: &mut Vec<Problem>,
-) -> Vec<UserWord> {
+pub(super) fn parse_user_dict(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec<UserWord> {
     let mut words = Vec::new();
     for (line, content) in content_lines(text) {
         let mut parts = content.split_whitespace();
@@ -77,12 +70,7 @@ pub(super) fn parse_user_dict(
             Some(f) => match f.parse::<usize>() {
                 Ok(f) => Some(f),
                 Err(_) => {
-                    problems.push(Problem::new(
-                        path,
-                        line,
-                        "freq",
-                        format!("{f:?} is not a whole number"),
-                    ));
+                    problems.push(Problem::new(path, line, "freq", format!("{f:?} is not a whole number")));
                     continue;
                 }
             },
@@ -105,12 +93,8 @@ mod tests {
     fn a_term_in_two_groups_is_reported() {
         let mut seen = SeenTerms::new();
         let mut problems = Vec::new();
-        let groups = parse_synonyms(
-            Path::new("s.txt"),
-            "WLAN WIFI\n# c\n\nWi-Fi wifi\nsolo\n",
-            &mut seen,
-            &mut problems,
-        );
+        let groups =
+            parse_synonyms(Path::new("s.txt"), "WLAN WIFI\n# c\n\nWi-Fi wifi\nsolo\n", &mut seen, &mut problems);
         assert_eq!(groups.len(), 2);
         let lines: Vec<usize> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![4, 5], "{problems:?}");
@@ -119,8 +103,7 @@ mod tests {
     #[test]
     fn user_dict_lines() {
         let mut problems = Vec::new();
-        let words =
-            parse_user_dict(Path::new("u.txt"), "畅享套餐 300 n\n亲情号\n坏 x\n", &mut problems);
+        let words = parse_user_dict(Path::new("u.txt"), "畅享套餐 300 n\n亲情号\n坏 x\n", &mut problems);
         assert_eq!(words.len(), 2);
         assert_eq!(words[0].freq, Some(300));
         assert_eq!(problems.len(), 1);

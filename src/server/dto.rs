@@ -67,17 +67,7 @@ impl ChatResponse {
     /// From the domain reply.
     pub fn new(session_id: String, reply: Reply) -> Self {
         let Reply { turn, action, text, matched, candidates, related, actions, handoff } = reply;
-        Self {
-            session_id,
-            turn,
-            action: action.as_str(),
-            text,
-            matched,
-            candidates,
-            related,
-            actions,
-            handoff,
-        }
+        Self { session_id, turn, action: action.as_str(), text, matched, candidates, related, actions, handoff }
     }
 }
 

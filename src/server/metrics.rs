@@ -11,7 +11,7 @@ const BUCKETS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 #[derive(Debug, Default)]
 pub struct Metrics {
     turns: [AtomicU64; 5],
-    handoffs: [AtomicU64; 4],
+    handoffs: [AtomicU64; HandoffReason::ALL.len()],
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
@@ -53,16 +53,9 @@ impl Metrics {
         for (r, c) in HandoffReason::ALL.iter().zip(&self.handoffs) {
             let _ = writeln!(out, "bizbot_handoffs_total{{reason=\"{}\"}} {}", r.as_str(), get(c));
         }
-        out.push_str(
-            "# HELP bizbot_turn_seconds Turn latency.\n# TYPE bizbot_turn_seconds histogram\n",
-        );
+        out.push_str("# HELP bizbot_turn_seconds Turn latency.\n# TYPE bizbot_turn_seconds histogram\n");
         for (b, c) in BUCKETS_MS.iter().zip(&self.latency_buckets) {
-            let _ = writeln!(
-                out,
-                "bizbot_turn_seconds_bucket{{le=\"{}\"}} {}",
-                *b as f64 / 1000.0,
-                get(c)
-            );
+            let _ = writeln!(out, "bizbot_turn_seconds_bucket{{le=\"{}\"}} {}", *b as f64 / 1000.0, get(c));
         }
         let count = get(&self.latency_count);
         let _ = writeln!(out, "bizbot_turn_seconds_bucket{{le=\"+Inf\"}} {count}");

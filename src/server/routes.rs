@@ -57,10 +57,14 @@ pub(super) async fn chat(
     let started = Instant::now();
     let user = req.user.unwrap_or_default();
     tracing::debug!(session = %req.session_id, channel = ?req.channel, user = ?user.id, tags = ?user.tags, "turn");
-    let profile = serde_json::Value::Object(user.profile);
+    let user = crate::dialogue::UserInfo {
+        id: user.id.filter(|id| !id.trim().is_empty()),
+        tags: user.tags,
+        profile: serde_json::Value::Object(user.profile),
+    };
     let bot = state.bot.clone();
     let (session_id, text) = (req.session_id.clone(), req.text.clone());
-    let reply = tokio::task::spawn_blocking(move || bot.reply(&session_id, &text, &profile))
+    let reply = tokio::task::spawn_blocking(move || bot.reply(&session_id, &text, &user))
         .await
         .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -92,10 +96,7 @@ pub(super) async fn search(
     if k == 0 || k > 50 {
         return counted(
             &state,
-            Err(ApiError::InvalidField {
-                field: "k",
-                message: "k must be between 1 and 50".into(),
-            }),
+            Err(ApiError::InvalidField { field: "k", message: "k must be between 1 and 50".into() }),
         );
     }
     let hits = tokio::task::spawn_blocking(move || {
@@ -128,31 +129,24 @@ pub(super) async fn reload(
     if token.is_empty() {
         return counted(&state, Err(ApiError::AdminDisabled));
     }
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
+    let given =
+        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
     if given != Some(token.as_str()) {
         return counted(&state, Err(ApiError::Unauthorized));
     }
     let bot = state.bot.clone();
-    let result = tokio::task::spawn_blocking(move || bot.reload())
-        .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let result =
+        tokio::task::spawn_blocking(move || bot.reload()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
     match result {
         Ok(report) => {
             tracing::info!(entries = report.entries, files = report.files, "reloaded");
-            Ok(Json(
-                json!({"ok": true, "entries": report.entries, "files": report.files, "embedded": report.embedded}),
-            ))
+            Ok(Json(json!({"ok": true, "entries": report.entries, "files": report.files, "embedded": report.embedded})))
         }
         Err(e) => {
             tracing::warn!("reload refused: {e}");
             let problems = match &e {
                 ReloadError::Knowledge(k) => k.problems().iter().map(ToString::to_string).collect(),
-                ReloadError::Config(crate::config::ConfigError::Invalid { problems }) => {
-                    problems.clone()
-                }
+                ReloadError::Config(crate::config::ConfigError::Invalid { problems }) => problems.clone(),
                 other => vec![other.to_string()],
             };
             Err(ApiError::ReloadFailed(problems))

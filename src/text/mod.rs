@@ -17,9 +17,9 @@ pub use synonyms::Synonyms;
 /// Function words that carry no meaning for finding an answer. Question words such
 /// as 怎么/如何/多少 stay: they tell "how" from "how much".
 const STOP_WORDS: &[&str] = &[
-    "的", "了", "吗", "呢", "吧", "啊", "呀", "哦", "嘛", "么", "哈", "啦", "哎", "嗯", "请",
-    "请问", "一下", "您好", "你好", "您", "麻烦", "谢谢", "是", "在", "和", "与", "及", "就", "都",
-    "也", "还", "又", "这", "那", "这个", "那个", "着", "过", "吗吗", "呃", "额",
+    "的", "了", "吗", "呢", "吧", "啊", "呀", "哦", "嘛", "么", "哈", "啦", "哎", "嗯", "请", "请问", "一下", "您好",
+    "你好", "您", "麻烦", "谢谢", "是", "在", "和", "与", "及", "就", "都", "也", "还", "又", "这", "那", "这个",
+    "那个", "着", "过", "吗吗", "呃", "额",
 ];
 
 /// The vocabulary an analyser is built from: the knowledge's customer vocabulary.
@@ -47,14 +47,10 @@ impl Analyzer {
     /// Vocabulary terms are normalised here, so editors may write `WIFI` or `ＷＩＦＩ`.
     pub fn new(config: NormalizeConfig, vocabulary: &Vocabulary) -> Self {
         let norm = |t: &String| normalize(t, &config);
-        let groups: Vec<Vec<String>> =
-            vocabulary.synonym_groups.iter().map(|g| g.iter().map(norm).collect()).collect();
+        let groups: Vec<Vec<String>> = vocabulary.synonym_groups.iter().map(|g| g.iter().map(norm).collect()).collect();
         let synonyms = Synonyms::new(&groups);
-        let user_words: Vec<UserWord> = vocabulary
-            .user_words
-            .iter()
-            .map(|w| UserWord { word: norm(&w.word), ..w.clone() })
-            .collect();
+        let user_words: Vec<UserWord> =
+            vocabulary.user_words.iter().map(|w| UserWord { word: norm(&w.word), ..w.clone() }).collect();
         let extra: Vec<String> = vocabulary.terms.iter().map(norm).collect();
         let terms = synonyms.terms().chain(extra.iter().map(String::as_str));
         let segmenter = ChineseSegmenter::new(&user_words, terms);
@@ -118,8 +114,7 @@ mod tests {
             ("亲情号怎么办理😀", "亲情 / 亲情号 / 怎么 / 办理 / 😀"),
             ("iPhone 15 Pro 支持 eSIM 吗", "iphone / 15 / pro / 支持 / esim"),
         ];
-        let got: Vec<String> =
-            cases.iter().map(|(q, _)| format!("{q} => {}", a.render(q))).collect();
+        let got: Vec<String> = cases.iter().map(|(q, _)| format!("{q} => {}", a.render(q))).collect();
         let want: Vec<String> = cases.iter().map(|(q, w)| format!("{q} => {w}")).collect();
         assert_eq!(got, want);
     }

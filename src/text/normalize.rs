@@ -62,8 +62,7 @@ fn to_half_width(c: char) -> char {
 }
 
 fn has_cjk(text: &str) -> bool {
-    text.chars()
-        .any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
+    text.chars().any(|c| ('\u{4E00}'..='\u{9FFF}').contains(&c) || ('\u{3400}'..='\u{4DBF}').contains(&c))
 }
 
 /// ASCII and CJK punctuation and symbols that carry no meaning for retrieval.

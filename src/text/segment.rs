@@ -58,8 +58,7 @@ impl ChineseSegmenter {
                 continue;
             }
             if !keep_whole(word) {
-                let bounds: Vec<usize> =
-                    word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
+                let bounds: Vec<usize> = word.char_indices().map(|(i, _)| i).chain([word.len()]).collect();
                 let chars = bounds.len() - 1;
                 for n in [2, 3] {
                     if chars > n {
@@ -92,8 +91,7 @@ mod tests {
 
     #[test]
     fn user_dictionary_words_stay_whole() {
-        let words =
-            [UserWord { word: "畅享套餐".into(), freq: Some(50_000), tag: Some("n".into()) }];
+        let words = [UserWord { word: "畅享套餐".into(), freq: Some(50_000), tag: Some("n".into()) }];
         let seg = ChineseSegmenter::new(&words, []);
         assert!(seg.segment("我想改畅享套餐", |_| false).contains(&"畅享套餐"));
     }
@@ -110,9 +108,6 @@ mod search_mode_tests {
             seg.segment("中华人民共和国", |_| false),
             vec!["中华", "华人", "人民", "共和", "共和国", "中华人民共和国"]
         );
-        assert_eq!(
-            seg.segment("中华人民共和国", |w| w == "中华人民共和国"),
-            vec!["中华人民共和国"]
-        );
+        assert_eq!(seg.segment("中华人民共和国", |w| w == "中华人民共和国"), vec!["中华人民共和国"]);
     }
 }

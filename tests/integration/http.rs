@@ -64,13 +64,7 @@ impl TestServer {
     }
 
     async fn reload(&self, token: &str) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}/admin/reload", self.base))
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap();
+        let r = self.client.post(format!("{}/admin/reload", self.base)).bearer_auth(token).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 }
@@ -137,9 +131,7 @@ async fn three_unresolved_turns_hand_off() {
     let s = TestServer::start("").await;
     let mut actions = Vec::new();
     for _ in 0..3 {
-        actions.push(
-            s.chat("u", "量子纠缠的数学原理是什么").await["action"].as_str().unwrap().to_owned(),
-        );
+        actions.push(s.chat("u", "量子纠缠的数学原理是什么").await["action"].as_str().unwrap().to_owned());
     }
     assert_eq!(actions, ["fallback", "fallback", "handoff"]);
 }
@@ -149,15 +141,13 @@ async fn not_helpful_feedback_and_repeats_count_as_unresolved() {
     let s = TestServer::start("").await;
     let r = s.chat("f", "怎么退货").await;
     assert_eq!(r["action"], "answer");
-    let (status, _) =
-        s.post("/v1/feedback", &json!({"session_id": "f", "turn": 1, "helpful": false})).await;
+    let (status, _) = s.post("/v1/feedback", &json!({"session_id": "f", "turn": 1, "helpful": false})).await;
     assert_eq!(status, 200);
     assert_eq!(s.chat("f", "怎么退货").await["action"], "answer");
     let r = s.chat("f", "怎么退货").await;
     assert_eq!(r["action"], "handoff", "{r}");
     assert_eq!(r["handoff"]["reason"], "unresolved");
-    let (status, body) =
-        s.post("/v1/feedback", &json!({"session_id": "nobody", "turn": 1, "helpful": true})).await;
+    let (status, body) = s.post("/v1/feedback", &json!({"session_id": "nobody", "turn": 1, "helpful": true})).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("unknown_session")));
 }
 
@@ -174,43 +164,18 @@ async fn bad_input_gets_a_json_error_and_the_session_survives() {
     let s = TestServer::start("").await;
     s.chat("b", "WIFI免费吗").await;
     let cases: Vec<(u16, &str, (u16, Value))> = vec![
-        (
-            400,
-            "invalid_json",
-            s.raw("/v1/chat", b"{not json".to_vec(), Some("application/json")).await,
-        ),
+        (400, "invalid_json", s.raw("/v1/chat", b"{not json".to_vec(), Some("application/json")).await),
         (400, "invalid_json", s.post("/v1/chat", &json!({"session_id": "b", "text": 5})).await),
         (400, "invalid_json", s.post("/v1/chat", &json!({"session_id": "b"})).await),
         (415, "unsupported_media_type", s.raw("/v1/chat", b"{}".to_vec(), None).await),
-        (
-            413,
-            "payload_too_large",
-            s.raw("/v1/chat", vec![b' '; 10_000], Some("application/json")).await,
-        ),
-        (
-            422,
-            "invalid_field",
-            s.post("/v1/chat", &json!({"session_id": "b", "text": "   "})).await,
-        ),
-        (
-            422,
-            "invalid_field",
-            s.post("/v1/chat", &json!({"session_id": "b", "text": "退".repeat(501)})).await,
-        ),
-        (
-            422,
-            "invalid_field",
-            s.post("/v1/chat", &json!({"session_id": "", "text": "退货"})).await,
-        ),
+        (413, "payload_too_large", s.raw("/v1/chat", vec![b' '; 10_000], Some("application/json")).await),
+        (422, "invalid_field", s.post("/v1/chat", &json!({"session_id": "b", "text": "   "})).await),
+        (422, "invalid_field", s.post("/v1/chat", &json!({"session_id": "b", "text": "退".repeat(501)})).await),
+        (422, "invalid_field", s.post("/v1/chat", &json!({"session_id": "", "text": "退货"})).await),
         (
             400,
             "invalid_json",
-            s.raw(
-                "/v1/chat",
-                b"{\"session_id\":\"b\",\"text\":\"\xff\xfe\"}".to_vec(),
-                Some("application/json"),
-            )
-            .await,
+            s.raw("/v1/chat", b"{\"session_id\":\"b\",\"text\":\"\xff\xfe\"}".to_vec(), Some("application/json")).await,
         ),
     ];
     for (want_status, want_code, (status, body)) in cases {
@@ -230,12 +195,10 @@ async fn search_health_and_metrics() {
     assert_eq!(body["matches"][0]["id"], "wlan-free");
     let r = s.client.get(format!("{}/v1/search?q=&k=2", s.base)).send().await.unwrap();
     assert_eq!(r.status().as_u16(), 422);
-    let health: Value =
-        s.client.get(format!("{}/healthz", s.base)).send().await.unwrap().json().await.unwrap();
+    let health: Value = s.client.get(format!("{}/healthz", s.base)).send().await.unwrap().json().await.unwrap();
     assert_eq!(health["status"], "ok");
     s.chat("m", "转人工").await;
-    let metrics =
-        s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("bizbot_turns_total{action=\"handoff\"} 1"), "{metrics}");
     assert!(metrics.contains("bizbot_handoffs_total{reason=\"human_requested\"} 1"));
     assert!(metrics.contains("bizbot_turn_seconds_count 1"));
@@ -255,9 +218,5 @@ async fn reload_swaps_in_new_knowledge_and_a_failed_reload_keeps_the_old() {
     let (status, body) = s.reload(TOKEN).await;
     assert_eq!((status, body["code"].as_str()), (422, Some("reload_failed")), "{body}");
     assert!(body["problems"][0].as_str().unwrap().contains("duplicate id \"parking\""), "{body}");
-    assert_eq!(
-        s.chat("r2", "营业厅能停车吗").await["match"]["id"],
-        "parking",
-        "old knowledge still serves"
-    );
+    assert_eq!(s.chat("r2", "营业厅能停车吗").await["match"]["id"], "parking", "old knowledge still serves");
 }

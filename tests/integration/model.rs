@@ -7,19 +7,14 @@ use crate::common::{real_encoder, root};
 #[test]
 fn converted_model_gives_the_original_vectors() {
     let Some(encoder) = real_encoder() else { return };
-    let golden = std::fs::read_to_string(root().join("models/use-multilingual/golden.jsonl"))
-        .expect("golden.jsonl");
+    let golden = std::fs::read_to_string(root().join("models/use-multilingual/golden.jsonl")).expect("golden.jsonl");
     let mut worst = (1.0f32, String::new());
     let mut count = 0;
     for line in golden.lines() {
         let row: serde_json::Value = serde_json::from_str(line).expect("golden row");
         let text = row["text"].as_str().expect("text");
-        let want: Vec<f32> = row["vector"]
-            .as_array()
-            .expect("vector")
-            .iter()
-            .map(|x| x.as_f64().unwrap() as f32)
-            .collect();
+        let want: Vec<f32> =
+            row["vector"].as_array().expect("vector").iter().map(|x| x.as_f64().unwrap() as f32).collect();
         let got = encoder.encode_one(text).expect("encode");
         assert_eq!(got.len(), want.len());
         let dot: f32 = got.iter().zip(&want).map(|(a, b)| a * b).sum();

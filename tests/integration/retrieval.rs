@@ -52,11 +52,9 @@ fn paraphrases_find_their_entry_with_the_model() {
 fn synonyms_and_traditional_input_work_lexical_only() {
     let engine = engine(None);
     assert!(!engine.has_dense());
-    for (q, want) in [
-        ("WIFI免费吗", "wlan-free"),
-        ("請問怎麼退貨", "return-apply"),
-        ("ＷＩＦＩ　免費嗎？", "wlan-free"),
-    ] {
+    for (q, want) in
+        [("WIFI免费吗", "wlan-free"), ("請問怎麼退貨", "return-apply"), ("ＷＩＦＩ　免費嗎？", "wlan-free")]
+    {
         let hits = engine.search(q, 3, Mode::Lexical).unwrap();
         assert_eq!(hits[0].entry.id, want, "{q}");
     }
@@ -77,8 +75,7 @@ fn results_are_per_entry_not_per_question() {
 fn confidence_is_in_unit_range() {
     let Some(encoder) = real_encoder() else { return };
     let engine = engine(Some(encoder));
-    for q in ["WIFI免费吗", "今天天气怎么样", "😀😀😀", "a", "套餐 套餐 套餐 套餐"]
-    {
+    for q in ["WIFI免费吗", "今天天气怎么样", "😀😀😀", "a", "套餐 套餐 套餐 套餐"] {
         for h in engine.search(q, 5, Mode::Hybrid).unwrap() {
             assert!((0.0..=1.0).contains(&h.hit.score), "{q}: {}", h.hit.score);
         }
