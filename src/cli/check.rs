@@ -25,13 +25,14 @@ pub(crate) fn run(config: &Config, args: &CheckArgs) -> anyhow::Result<ExitCode>
             let categories: BTreeSet<&str> = kb.faqs.iter().map(|f| f.category.as_str()).collect();
             if args.json {
                 let out = json!({"ok": true, "entries": kb.faqs.len(), "files": kb.files.len(),
-                    "categories": categories.len(), "problems": []});
+                    "categories": categories.len(), "scenarios": kb.scenarios.len(), "problems": []});
                 println!("{out}");
             } else {
                 println!(
-                    "ok: {} entries in {} categories from {} file(s), {} synonym group(s), {} user word(s)",
+                    "ok: {} entries in {} categories, {} scenario(s) from {} file(s), {} synonym group(s), {} user word(s)",
                     kb.faqs.len(),
                     categories.len(),
+                    kb.scenarios.len(),
                     kb.files.len(),
                     kb.vocabulary.synonym_groups.len(),
                     kb.vocabulary.user_words.len()

@@ -2,6 +2,7 @@
 
 mod ask;
 mod check;
+mod demo_backend;
 mod eval;
 mod serve;
 
@@ -38,15 +39,28 @@ enum Command {
     Eval(eval::EvalArgs),
     /// The HTTP service.
     Serve(serve::ServeArgs),
+    /// The demo company's CRM and shop back-ends (for the demo scenarios).
+    DemoBackend(demo_backend::DemoBackendArgs),
+}
+
+/// The config file: `--config`, else `./bizbot.toml` when it exists, else none
+/// (compiled-in defaults and environment only).
+fn config_path(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| Some(PathBuf::from("bizbot.toml")).filter(|p| p.is_file()))
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let config = bizbot::config::load(args.config.as_deref()).context("loading the configuration")?;
+    if let Command::DemoBackend(a) = &args.command {
+        return demo_backend::run(a);
+    }
+    let config_file = config_path(args.config);
+    let config = bizbot::config::load(config_file.as_deref()).context("loading the configuration")?;
     match args.command {
         Command::Check(a) => check::run(&config, &a),
         Command::Ask(a) => ask::run(&config, &a),
         Command::Eval(a) => eval::run(&config, &a),
-        Command::Serve(a) => serve::run(config, args.config, &a),
+        Command::Serve(a) => serve::run(config, config_file, &a),
+        Command::DemoBackend(_) => unreachable!("handled above"),
     }
 }
 

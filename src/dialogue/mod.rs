@@ -253,7 +253,11 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
         }
         MatchOutcome::Clarify(hits) => {
             let candidates: Vec<FaqMatch<'_>> = hits.into_iter().map(|h| engine.faq_match(h)).collect();
-            track_problem(session, &candidates[0].entry.id);
+            // Clarifying is an unresolved turn, on the top candidate's problem.
+            if session.problem.as_deref() != Some(candidates[0].entry.id.as_str()) {
+                session.problem = Some(candidates[0].entry.id.clone());
+                session.unresolved = 0;
+            }
             session.unresolved += 1;
             if escalation::unresolved_limit_reached(session.unresolved, ctx.escalation) {
                 return handoff(ctx, session, HandoffReason::Unresolved, Some(&matches), text);

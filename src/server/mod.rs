@@ -3,6 +3,7 @@
 //! Only this module knows axum. Handlers validate input, call the [`Bot`] off the
 //! async runtime, and convert domain values to wire types.
 
+mod demo_backend;
 pub mod dto;
 mod error;
 mod metrics;
@@ -14,6 +15,7 @@ use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
+pub use demo_backend::demo_backend_router;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
