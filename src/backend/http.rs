@@ -1,9 +1,10 @@
-//! HTTP JSON back-ends (blocking client; turns run off the async runtime).
+//! HTTP JSON back-ends, with `ureq`: a plain blocking client with no async runtime
+//! inside, so turns (which run off the async runtime) can call it and it can be
+//! created and dropped anywhere.
 
 use std::time::Duration;
 
-use reqwest::blocking::Client;
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use ureq::Agent;
 
 use super::{Backend, BackendConfig, BackendError};
 
@@ -12,66 +13,58 @@ use super::{Backend, BackendConfig, BackendError};
 pub struct HttpBackend {
     name: String,
     base_url: String,
-    client: Client,
+    headers: Vec<(String, String)>,
+    agent: Agent,
 }
 
 impl HttpBackend {
     /// Build from config; header values come from the environment.
     pub fn new(name: &str, config: &BackendConfig) -> Result<Self, Vec<BackendError>> {
-        let mut headers = HeaderMap::new();
+        let mut headers = Vec::new();
         let mut errors = Vec::new();
-        let transport =
-            |reason: String| BackendError::Transport { backend: name.to_owned(), path: String::new(), reason };
         for (header, var) in &config.headers {
-            let Ok(value) = std::env::var(var) else {
-                errors.push(BackendError::MissingEnv {
+            match std::env::var(var) {
+                Ok(value) => headers.push((header.clone(), value)),
+                Err(_) => errors.push(BackendError::MissingEnv {
                     backend: name.to_owned(),
                     header: header.clone(),
                     var: var.clone(),
-                });
-                continue;
-            };
-            match (HeaderName::try_from(header.as_str()), HeaderValue::try_from(value)) {
-                (Ok(h), Ok(v)) => {
-                    headers.insert(h, v);
-                }
-                _ => errors.push(transport(format!("invalid header {header}"))),
+                }),
             }
         }
-        let client = Client::builder()
-            .timeout(Duration::from_millis(config.timeout_ms.max(1)))
-            .default_headers(headers)
-            .build()
-            .map_err(|e| vec![transport(e.to_string())])?;
         if !errors.is_empty() {
             return Err(errors);
         }
-        Ok(Self { name: name.to_owned(), base_url: config.base_url.trim_end_matches('/').to_owned(), client })
+        let agent: Agent = Agent::config_builder()
+            .timeout_global(Some(Duration::from_millis(config.timeout_ms.max(1))))
+            .http_status_as_error(false)
+            .build()
+            .into();
+        Ok(Self { name: name.to_owned(), base_url: config.base_url.trim_end_matches('/').to_owned(), headers, agent })
+    }
+
+    fn error(&self, path: &str, e: &ureq::Error) -> BackendError {
+        let (backend, path) = (self.name.clone(), path.to_owned());
+        match e {
+            ureq::Error::Timeout(_) => BackendError::Timeout { backend, path },
+            ureq::Error::Json(e) => BackendError::InvalidJson { backend, path, reason: e.to_string() },
+            other => BackendError::Transport { backend, path, reason: other.to_string() },
+        }
     }
 }
 
 impl Backend for HttpBackend {
     fn get(&self, path: &str) -> Result<serde_json::Value, BackendError> {
-        let url = format!("{}{path}", self.base_url);
-        let err_path = path.to_owned();
-        let response = self.client.get(&url).send().map_err(|e| {
-            if e.is_timeout() {
-                BackendError::Timeout { backend: self.name.clone(), path: err_path.clone() }
-            } else {
-                BackendError::Transport { backend: self.name.clone(), path: err_path.clone(), reason: e.to_string() }
-            }
-        })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(BackendError::Status { backend: self.name.clone(), path: err_path, status: status.as_u16() });
+        let mut request = self.agent.get(format!("{}{path}", self.base_url));
+        for (name, value) in &self.headers {
+            request = request.header(name, value);
         }
-        response.json().map_err(|e| {
-            if e.is_timeout() {
-                BackendError::Timeout { backend: self.name.clone(), path: err_path.clone() }
-            } else {
-                BackendError::InvalidJson { backend: self.name.clone(), path: err_path.clone(), reason: e.to_string() }
-            }
-        })
+        let mut response = request.call().map_err(|e| self.error(path, &e))?;
+        let status = response.status().as_u16();
+        if !(200..300).contains(&status) {
+            return Err(BackendError::Status { backend: self.name.clone(), path: path.to_owned(), status });
+        }
+        response.body_mut().read_json::<serde_json::Value>().map_err(|e| self.error(path, &e))
     }
 }
 

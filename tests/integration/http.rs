@@ -1,81 +1,8 @@
 //! The real HTTP server on 127.0.0.1, driven over HTTP with reqwest.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use bizbot::bot::Bot;
 use serde_json::{Value, json};
 
-use crate::common::{real_encoder, root};
-
-const TOKEN: &str = "test-admin-token";
-
-struct TestServer {
-    base: String,
-    client: reqwest::Client,
-    dir: tempfile::TempDir,
-}
-
-impl TestServer {
-    /// A server over a copy of the demo knowledge, with `extra` config lines.
-    async fn start(extra: &str) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let kb = dir.path().join("knowledge");
-        copy_dir(&root().join("knowledge"), &kb);
-        let config_path = dir.path().join("bizbot.toml");
-        let models = root().join("models");
-        std::fs::write(
-            &config_path,
-            format!(
-                "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
-                 [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n{extra}",
-                models.join("use-multilingual"),
-                models.join("onnxruntime/libonnxruntime.so"),
-            ),
-        )
-        .unwrap();
-        let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
-        let encoder = real_encoder();
-        let bot = Arc::new(Bot::new(config, Some(config_path), encoder).expect("bot starts"));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(bizbot::server::serve(listener, bot));
-        Self { base, client: reqwest::Client::new(), dir }
-    }
-
-    async fn chat(&self, session: &str, text: &str) -> Value {
-        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text})).await;
-        assert_eq!(r.0, 200, "{}", r.1);
-        r.1
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
-        let r = self.client.post(format!("{}{path}", self.base)).json(body).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn raw(&self, path: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
-        if let Some(ct) = content_type {
-            req = req.header("content-type", ct);
-        }
-        let r = req.send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn reload(&self, token: &str) -> (u16, Value) {
-        let r = self.client.post(format!("{}/admin/reload", self.base)).bearer_auth(token).send().await.unwrap();
-        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
+use crate::common::server::{TOKEN, TestServer};
 
 #[tokio::test]
 async fn answers_with_match_related_and_actions() {

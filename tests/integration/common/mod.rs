@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests.
 
+pub(crate) mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Arc;

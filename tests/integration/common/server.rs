@@ -1,0 +1,134 @@
+//! A real bizbot server on 127.0.0.1 over a copy of the demo knowledge, with a real
+//! back-end HTTP server started by the test.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::Path as UrlPath;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use bizbot::bot::Bot;
+use serde_json::{Value, json};
+
+use super::{real_encoder, root};
+
+/// Order ids with special behaviour in the test back-end.
+pub(crate) const SLOW_ORDER: &str = "111111111111";
+/// Answers 500.
+pub(crate) const FAILING_ORDER: &str = "500500500500";
+/// Answers a body that is not JSON.
+pub(crate) const GARBLED_ORDER: &str = "999999999999";
+/// Answers 404.
+pub(crate) const MISSING_ORDER: &str = "404404404404";
+
+/// The test back-end: CRM and shop, with slow and failing orders.
+async fn start_backend() -> String {
+    async fn services(UrlPath(id): UrlPath<String>) -> impl IntoResponse {
+        if id == "u-down" {
+            return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+        }
+        Json(json!({"services": [{"name": "测试套餐", "fee": 10, "since": "2025-01-01"}], "monthly_fee": 10})).into_response()
+    }
+    async fn order(UrlPath(id): UrlPath<String>) -> impl IntoResponse {
+        match id.as_str() {
+            SLOW_ORDER => {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Json(json!({"status": "太慢了", "item": "x", "eta": "x"})).into_response()
+            }
+            FAILING_ORDER => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
+            GARBLED_ORDER => (StatusCode::OK, "<html>not json</html>").into_response(),
+            MISSING_ORDER => StatusCode::NOT_FOUND.into_response(),
+            _ => Json(json!({"status": "运输中", "item": "测试商品", "eta": "明天送达"})).into_response(),
+        }
+    }
+    let app = axum::Router::new().route("/customers/{id}/services", get(services)).route("/orders/{id}", get(order));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+pub(crate) const TOKEN: &str = "test-admin-token";
+
+pub(crate) struct TestServer {
+    pub(crate) base: String,
+    pub(crate) client: reqwest::Client,
+    pub(crate) dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    /// A server over a copy of the demo knowledge, with `extra` config lines.
+    pub(crate) async fn start(extra: &str) -> Self {
+        let backend = start_backend().await;
+        let dir = tempfile::tempdir().unwrap();
+        let kb = dir.path().join("knowledge");
+        copy_dir(&root().join("knowledge"), &kb);
+        let config_path = dir.path().join("bizbot.toml");
+        let models = root().join("models");
+        std::fs::write(
+            &config_path,
+            format!(
+                "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
+                 [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n\
+                 [backends.crm]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n\
+                 [backends.shop]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n{extra}",
+                models.join("use-multilingual"),
+                models.join("onnxruntime/libonnxruntime.so"),
+            ),
+        )
+        .unwrap();
+        let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
+        let encoder = real_encoder();
+        let bot = Arc::new(Bot::new(config, Some(config_path), encoder).expect("bot starts"));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(bizbot::server::serve(listener, bot));
+        Self { base, client: reqwest::Client::new(), dir }
+    }
+
+    pub(crate) async fn chat(&self, session: &str, text: &str) -> Value {
+        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text})).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1
+    }
+
+    pub(crate) async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self.client.post(format!("{}{path}", self.base)).json(body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn raw(&self, path: &str, body: Vec<u8>, content_type: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.base)).body(body);
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let r = req.send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn reload(&self, token: &str) -> (u16, Value) {
+        let r = self.client.post(format!("{}/admin/reload", self.base)).bearer_auth(token).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+
+/// POST a chat turn with a user id.
+impl TestServer {
+    pub(crate) async fn chat_as(&self, session: &str, user: &str, text: &str) -> Value {
+        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text, "user": {"id": user, "profile": {"name": "测试用户"}}})).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1
+    }
+}
