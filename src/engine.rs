@@ -37,6 +37,7 @@ pub struct Engine {
     knowledge: KnowledgeBase,
     retriever: Retriever,
     intents: IntentPredictor,
+    slot_patterns: Vec<regex::Regex>,
     thresholds: ThresholdConfig,
     stats: VectorBuildStats,
 }
@@ -71,7 +72,14 @@ impl Engine {
         if let Some(Err(e)) = cache.as_mut().map(EmbeddingCache::save) {
             tracing::warn!("cannot write the embedding cache in {}: {e}", config.model.cache_dir.display());
         }
-        Ok(Self { knowledge, retriever, intents, thresholds: config.thresholds.clone(), stats })
+        // Validation compiled every pattern already; one that fails here is skipped.
+        let slot_patterns = knowledge
+            .scenarios
+            .iter()
+            .flat_map(|s| &s.slots)
+            .filter_map(|slot| regex::Regex::new(&slot.pattern).ok())
+            .collect();
+        Ok(Self { knowledge, retriever, intents, slot_patterns, thresholds: config.thresholds.clone(), stats })
     }
 
     /// The knowledge served.
@@ -107,8 +115,17 @@ impl Engine {
     }
 
     /// The scenario intent of `text`, if one is predicted above `thresholds.intent`.
+    ///
+    /// Slot values (order numbers, phone numbers …) are removed first: they say which
+    /// order, not what the customer wants, and only blur the match.
     pub fn predict_intent(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
-        self.intents.predict(text)
+        let mut masked = std::borrow::Cow::Borrowed(text);
+        for re in &self.slot_patterns {
+            if re.is_match(&masked) {
+                masked = std::borrow::Cow::Owned(re.replace_all(&masked, " ").into_owned());
+            }
+        }
+        self.intents.predict(&masked)
     }
 
     /// Attach the entry and matched text to a hit.

@@ -15,7 +15,8 @@ pub(crate) struct DemoBackendArgs {
 pub(crate) fn run(args: &DemoBackendArgs) -> anyhow::Result<ExitCode> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async {
-        let listener = tokio::net::TcpListener::bind(&args.bind).await.with_context(|| format!("binding {}", args.bind))?;
+        let listener =
+            tokio::net::TcpListener::bind(&args.bind).await.with_context(|| format!("binding {}", args.bind))?;
         tracing::info!("demo back-end on http://{}", listener.local_addr()?);
         axum::serve(listener, bizbot::server::demo_backend_router()).await.context("serving")
     })?;

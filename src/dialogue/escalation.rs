@@ -40,7 +40,8 @@ pub enum HandoffReason {
 
 impl HandoffReason {
     /// Every reason, for metrics.
-    pub const ALL: [HandoffReason; 4] = [Self::Complaint, Self::HumanRequested, Self::Unresolved, Self::EntryFlagged];
+    pub const ALL: [HandoffReason; 5] =
+        [Self::Complaint, Self::HumanRequested, Self::Unresolved, Self::EntryFlagged, Self::LookupFailed];
 
     /// The snake_case name used in the API and metrics.
     pub fn as_str(self) -> &'static str {

@@ -208,16 +208,16 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
     if let Some(reason) = escalation::detect(&normalized, ctx.escalation) {
         return handoff(ctx, session, reason, None, text);
     }
-    if let Pending::Slot { scenario, filled } = pending.clone() {
-        if let Some(s) = engine.knowledge().scenario(&scenario) {
-            // Continue the scenario unless the customer clearly moved on to a
-            // question the knowledge answers (and gave no missing detail).
-            let fills = s.slots.iter().any(|slot| {
-                !filled.contains_key(&slot.name) && regex::Regex::new(&slot.pattern).is_ok_and(|re| re.is_match(text))
-            });
-            if fills || !matches!(engine.ask(text, 1)?.1, MatchOutcome::Answer(_)) {
-                return run_scenario(ctx, session, s, 1.0, text, filled);
-            }
+    if let Pending::Slot { scenario, filled } = &pending
+        && let Some(s) = engine.knowledge().scenario(scenario)
+    {
+        // Continue the scenario unless the customer clearly moved on to a question
+        // the knowledge answers (and gave no missing detail).
+        let fills = s.slots.iter().any(|slot| {
+            !filled.contains_key(&slot.name) && regex::Regex::new(&slot.pattern).is_ok_and(|re| re.is_match(text))
+        });
+        if fills || !matches!(engine.ask(text, 1)?.1, MatchOutcome::Answer(_)) {
+            return run_scenario(ctx, session, s, 1.0, text, filled.clone());
         }
     }
     if let Some(entry) = chosen(&normalized, &pending, engine) {
@@ -228,10 +228,10 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
     }
     let (matches, outcome) = engine.ask(text, RELATED + 2)?;
     let best_faq = matches.first().map_or(0.0, |m| m.hit.score);
-    if let Some(intent) = engine.predict_intent(text)?.filter(|p| p.confidence >= best_faq) {
-        if let Some(s) = engine.knowledge().scenario(&intent.intent) {
-            return run_scenario(ctx, session, s, intent.confidence, text, Default::default());
-        }
+    if let Some(intent) = engine.predict_intent(text)?.filter(|p| p.confidence >= best_faq)
+        && let Some(s) = engine.knowledge().scenario(&intent.intent)
+    {
+        return run_scenario(ctx, session, s, intent.confidence, text, Default::default());
     }
     match outcome {
         MatchOutcome::Answer(hit) => {
@@ -327,7 +327,10 @@ fn run_scenario(
         }
         scenario::ScenarioOutcome::LoginRequired(reply) => Ok(reply),
         scenario::ScenarioOutcome::Failed { message, handoff: hand_off } => {
-            session.problem = Some(s.id.clone());
+            if !continuing {
+                session.problem = Some(s.id.clone());
+                session.unresolved = 0;
+            }
             if hand_off {
                 let mut r = handoff(ctx, session, HandoffReason::LookupFailed, None, text)?;
                 r.text = message;
@@ -337,6 +340,9 @@ fn run_scenario(
                 return Ok(r);
             }
             session.unresolved += 1;
+            if escalation::unresolved_limit_reached(session.unresolved, ctx.escalation) {
+                return handoff(ctx, session, HandoffReason::Unresolved, None, text);
+            }
             Ok(Reply {
                 turn: session.turn,
                 action: TurnAction::Fallback,

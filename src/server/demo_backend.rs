@@ -27,7 +27,7 @@ async fn services(Path(id): Path<String>) -> Result<Json<Value>, StatusCode> {
     let plans = [("星享 29 元套餐", 29), ("星享 59 元套餐", 59), ("星享 99 元融合套餐", 99)];
     let (plan, fee) = plans[(n % 3) as usize];
     let mut services = vec![json!({"name": plan, "fee": fee, "since": "2024-03-01"})];
-    if n % 2 == 0 {
+    if n.is_multiple_of(2) {
         services.push(json!({"name": "视频会员定向流量包", "fee": 15, "since": "2025-01-15"}));
     }
     if n % 5 < 3 {
@@ -46,7 +46,9 @@ async fn order(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> 
     }
     let last = order_id.as_bytes()[11] - b'0';
     let body = match last {
-        0..=2 => json!({"order_id": order_id, "status": "待发货", "item": "星河 5G 手机", "eta": "付款后 24 小时内发货"}),
+        0..=2 => {
+            json!({"order_id": order_id, "status": "待发货", "item": "星河 5G 手机", "eta": "付款后 24 小时内发货"})
+        }
         3..=6 => json!({"order_id": order_id, "status": "运输中", "item": "WiFi 6 路由器", "carrier": "顺丰速运",
                         "tracking": format!("SF{}", &order_id[4..]), "eta": "预计明天送达", "location": "已到达本市分拣中心"}),
         _ => json!({"order_id": order_id, "status": "已签收", "item": "蓝牙耳机", "carrier": "中通快递",

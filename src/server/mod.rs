@@ -43,6 +43,8 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .layer(DefaultBodyLimit::max(max_body))
+        // A bug must cost one request a JSON 500, never the connection or the process.
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::panicked))
         .with_state(state)
 }
 

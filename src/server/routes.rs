@@ -170,3 +170,7 @@ pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
 pub(super) async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, Json(json!({"code": "not_found", "message": "no such endpoint"})))
 }
+
+pub(super) fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
+    ApiError::Internal("a handler panicked".into()).into_response()
+}

@@ -30,7 +30,8 @@ async fn start_backend() -> String {
         if id == "u-down" {
             return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
         }
-        Json(json!({"services": [{"name": "测试套餐", "fee": 10, "since": "2025-01-01"}], "monthly_fee": 10})).into_response()
+        Json(json!({"services": [{"name": "测试套餐", "fee": 10, "since": "2025-01-01"}], "monthly_fee": 10}))
+            .into_response()
     }
     async fn order(UrlPath(id): UrlPath<String>) -> impl IntoResponse {
         match id.as_str() {
@@ -120,15 +121,5 @@ fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
-
-/// POST a chat turn with a user id.
-impl TestServer {
-    pub(crate) async fn chat_as(&self, session: &str, user: &str, text: &str) -> Value {
-        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text, "user": {"id": user, "profile": {"name": "测试用户"}}})).await;
-        assert_eq!(r.0, 200, "{}", r.1);
-        r.1
     }
 }
