@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::config::Config;
 use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
 use crate::index::{Hit, IndexDoc, IndexError, Mode, Retriever, VectorBuildStats};
-use crate::intent::{IntentPrediction, IntentPredictor, MatchOutcome, ThresholdConfig, decide};
+use crate::intent::{ComplaintExamples, IntentPrediction, IntentPredictor, MatchOutcome, ThresholdConfig, decide};
 use crate::knowledge::{FaqEntry, KnowledgeBase};
 use crate::text::Analyzer;
 
@@ -37,6 +37,7 @@ pub struct Engine {
     knowledge: KnowledgeBase,
     retriever: Retriever,
     intents: IntentPredictor,
+    complaints: ComplaintExamples,
     slot_patterns: Vec<regex::Regex>,
     thresholds: ThresholdConfig,
     stats: VectorBuildStats,
@@ -62,6 +63,12 @@ impl Engine {
             Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, config.retrieval.clone())?;
         let examples: Vec<(String, Vec<String>)> =
             knowledge.scenarios.iter().map(|s| (s.id.clone(), s.examples.clone())).collect();
+        let complaints = ComplaintExamples::build(
+            &analyzer,
+            &config.escalation.complaint_examples,
+            &config.escalation.ordinary_examples,
+            encoder.clone().zip(cache.as_mut()),
+        )?;
         let intents = IntentPredictor::train(
             analyzer,
             &examples,
@@ -79,7 +86,15 @@ impl Engine {
             .flat_map(|s| &s.slots)
             .filter_map(|slot| regex::Regex::new(&slot.pattern).ok())
             .collect();
-        Ok(Self { knowledge, retriever, intents, slot_patterns, thresholds: config.thresholds.clone(), stats })
+        Ok(Self {
+            knowledge,
+            retriever,
+            intents,
+            complaints,
+            slot_patterns,
+            thresholds: config.thresholds.clone(),
+            stats,
+        })
     }
 
     /// The knowledge served.
@@ -126,6 +141,17 @@ impl Engine {
             }
         }
         self.intents.predict(&masked)
+    }
+
+    /// How much more `text` reads like the complaint examples than like the
+    /// ordinary ones (`None` without a model).
+    pub fn complaint_margin(&self, text: &str) -> Result<Option<f32>, IndexError> {
+        if !self.complaints.is_active() {
+            return Ok(None);
+        }
+        let Some(v) = self.complaints.embed(&self.retriever.analyzer().normalize(text))? else { return Ok(None) };
+        let known = self.retriever.top_text_cosines(&v, 3)?;
+        Ok(Some(self.complaints.margin(&v, &known)))
     }
 
     /// Attach the entry and matched text to a hit.

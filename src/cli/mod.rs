@@ -4,6 +4,7 @@ mod ask;
 mod check;
 mod demo_backend;
 mod eval;
+mod eval_complaints;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -37,6 +38,8 @@ enum Command {
     Ask(ask::AskArgs),
     /// Accuracy on a labelled query set.
     Eval(eval::EvalArgs),
+    /// Precision and recall of complaint detection on a labelled set.
+    EvalComplaints(eval_complaints::EvalComplaintsArgs),
     /// The HTTP service.
     Serve(serve::ServeArgs),
     /// The demo company's CRM and shop back-ends (for the demo scenarios).
@@ -59,6 +62,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Check(a) => check::run(&config, &a),
         Command::Ask(a) => ask::run(&config, &a),
         Command::Eval(a) => eval::run(&config, &a),
+        Command::EvalComplaints(a) => eval_complaints::run(&config, &a),
         Command::Serve(a) => serve::run(config, config_file, &a),
         Command::DemoBackend(_) => unreachable!("handled above"),
     }

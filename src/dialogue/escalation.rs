@@ -10,6 +10,13 @@ pub struct EscalationConfig {
     pub complaint: bool,
     /// Phrases that mark a complaint (matched after normalisation, as substrings).
     pub complaint_phrases: Vec<String>,
+    /// Example complaints for similarity detection (needs the embedding model).
+    pub complaint_examples: Vec<String>,
+    /// Example ordinary texts (questions, thanks, praise): the other side.
+    pub ordinary_examples: Vec<String>,
+    /// Similarity margin (complaint side minus ordinary side) at or above which a
+    /// text is a complaint.
+    pub complaint_threshold: f32,
     /// Hand off when the customer asks for a person.
     pub human_request: bool,
     /// Phrases that ask for a person.
@@ -55,14 +62,24 @@ impl HandoffReason {
     }
 }
 
+/// Whether the text is a complaint: a complaint phrase in the normalised text, or
+/// a similarity margin (`None` without a model) at or above `complaint_threshold`.
+/// Ignores whether the rule is switched on.
+pub fn is_complaint(normalized: &str, margin: Option<f32>, config: &EscalationConfig) -> bool {
+    contains_any(normalized, &config.complaint_phrases) || margin.is_some_and(|m| m >= config.complaint_threshold)
+}
+
+fn contains_any(normalized: &str, phrases: &[String]) -> bool {
+    phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()))
+}
+
 /// A request in the text itself: a complaint or a request for a person. The
 /// complaint wins when both appear (it is the more urgent queue).
-pub fn detect(normalized: &str, config: &EscalationConfig) -> Option<HandoffReason> {
-    let has = |phrases: &[String]| phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()));
-    if config.complaint && has(&config.complaint_phrases) {
+pub fn detect(normalized: &str, similarity: Option<f32>, config: &EscalationConfig) -> Option<HandoffReason> {
+    if config.complaint && is_complaint(normalized, similarity, config) {
         return Some(HandoffReason::Complaint);
     }
-    if config.human_request && has(&config.human_phrases) {
+    if config.human_request && contains_any(normalized, &config.human_phrases) {
         return Some(HandoffReason::HumanRequested);
     }
     None
@@ -81,6 +98,9 @@ mod tests {
         EscalationConfig {
             complaint: true,
             complaint_phrases: vec!["投诉".into(), "举报".into()],
+            complaint_examples: vec![],
+            ordinary_examples: vec![],
+            complaint_threshold: 0.1,
             human_request: true,
             human_phrases: vec!["转人工".into(), "人工客服".into()],
             unresolved: true,
@@ -91,17 +111,23 @@ mod tests {
 
     #[test]
     fn phrases_are_detected() {
-        assert_eq!(detect("我要投诉你们", &config()), Some(HandoffReason::Complaint));
-        assert_eq!(detect("帮我转人工", &config()), Some(HandoffReason::HumanRequested));
-        assert_eq!(detect("投诉 转人工", &config()), Some(HandoffReason::Complaint));
-        assert_eq!(detect("怎么退货", &config()), None);
+        assert_eq!(detect("我要投诉你们", None, &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("帮我转人工", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("投诉 转人工", None, &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("怎么退货", None, &config()), None);
     }
 
     #[test]
     fn rules_can_be_switched_off() {
         let off = EscalationConfig { complaint: false, human_request: false, unresolved: false, ..config() };
-        assert_eq!(detect("我要投诉 转人工", &off), None);
+        assert_eq!(detect("我要投诉 转人工", Some(0.99), &off), None);
         assert!(!unresolved_limit_reached(10, &off));
+    }
+
+    #[test]
+    fn similarity_to_complaint_examples_counts() {
+        assert_eq!(detect("等了两个小时", Some(0.15), &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("等了两个小时", Some(-0.2), &config()), None);
     }
 
     #[test]

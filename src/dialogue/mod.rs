@@ -205,7 +205,8 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
     let engine = ctx.engine;
     let normalized = engine.retriever().analyzer().normalize(text);
     let pending = std::mem::take(&mut session.pending);
-    if let Some(reason) = escalation::detect(&normalized, ctx.escalation) {
+    let similarity = if ctx.escalation.complaint { engine.complaint_margin(text)? } else { None };
+    if let Some(reason) = escalation::detect(&normalized, similarity, ctx.escalation) {
         return handoff(ctx, session, reason, None, text);
     }
     if let Pending::Slot { scenario, filled } = &pending

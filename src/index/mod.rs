@@ -200,6 +200,15 @@ impl Retriever {
         }
     }
 
+    /// The `k` highest cosines between the unit vector `v` and any indexed text
+    /// (empty without a model).
+    pub fn top_text_cosines(&self, v: &[f32], k: usize) -> Result<Vec<f32>, IndexError> {
+        match &self.dense {
+            Some((_, index)) => Ok(vector::top(index.best_per_doc(v)?, k).into_iter().map(|d| d.cosine).collect()),
+            None => Ok(Vec::new()),
+        }
+    }
+
     /// The best `k` documents for `query` in `mode`. Dense and hybrid fall back to
     /// lexical when there is no model.
     pub fn search(&self, query: &str, k: usize, mode: Mode) -> Result<Vec<Hit>, IndexError> {

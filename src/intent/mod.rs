@@ -4,9 +4,13 @@
 //! `decide` is a pure function of the hits and the thresholds; it knows nothing of
 //! sessions or escalation (that is `dialogue`).
 
+mod complaint;
+
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+pub use complaint::ComplaintExamples;
 
 use crate::embed::{EmbeddingCache, Encoder};
 use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever};

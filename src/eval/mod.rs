@@ -4,6 +4,8 @@
 //! marks an out-of-scope query, which should not be answered. Metrics are pure
 //! functions of the ranked results.
 
+pub mod complaints;
+
 use std::collections::HashMap;
 use std::path::Path;
 
