@@ -140,6 +140,9 @@ impl Bot {
         if config.session != old.config.session {
             return Err(ReloadError::RestartOnly { key: "session" });
         }
+        if config.log != old.config.log {
+            return Err(ReloadError::RestartOnly { key: "log" });
+        }
         let snapshot = build_snapshot(config, self.encoder.clone())?;
         let report = ReloadReport {
             entries: snapshot.engine.knowledge().faqs.len(),

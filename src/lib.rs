@@ -41,6 +41,7 @@ pub mod intent;
 pub mod knowledge;
 pub mod server;
 pub mod text;
+pub mod turnlog;
 
 pub use config::Config;
 pub use engine::Engine;

@@ -1,10 +1,12 @@
 //! Command-line arguments and dispatch. Each command lives in its own file.
 
 mod ask;
+mod chat;
 mod check;
 mod demo_backend;
 mod eval;
 mod eval_complaints;
+mod report;
 mod serve;
 
 use std::path::{Path, PathBuf};
@@ -40,6 +42,10 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Precision and recall of complaint detection on a labelled set.
     EvalComplaints(eval_complaints::EvalComplaintsArgs),
+    /// An interactive session in the terminal.
+    Chat(chat::ChatArgs),
+    /// Answer rate, hand-offs and unanswered questions from the turn log.
+    Report(report::ReportArgs),
     /// The HTTP service.
     Serve(serve::ServeArgs),
     /// The demo company's CRM and shop back-ends (for the demo scenarios).
@@ -63,6 +69,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Ask(a) => ask::run(&config, &a),
         Command::Eval(a) => eval::run(&config, &a),
         Command::EvalComplaints(a) => eval_complaints::run(&config, &a),
+        Command::Chat(a) => chat::run(config, config_file, &a),
+        Command::Report(a) => report::run(&config, &a),
         Command::Serve(a) => serve::run(config, config_file, &a),
         Command::DemoBackend(_) => unreachable!("handled above"),
     }

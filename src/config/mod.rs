@@ -51,6 +51,8 @@ pub struct Config {
     pub escalation: EscalationConfig,
     /// `[messages]`
     pub messages: MessagesConfig,
+    /// `[log]`
+    pub log: crate::turnlog::LogConfig,
     /// `[backends.NAME]`: systems scenarios look up.
     #[serde(default)]
     pub backends: std::collections::BTreeMap<String, BackendConfig>,

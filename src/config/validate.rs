@@ -14,6 +14,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         session,
         escalation,
         messages: _,
+        log: _,
         backends,
     } = config;
     let mut problems = Vec::new();

@@ -4,12 +4,14 @@
 //! lexical index registers it as its tantivy tokenizer so index and query time can
 //! never disagree. It does no I/O: vocabularies come from the knowledge loader.
 
+mod mask;
 mod normalize;
 mod segment;
 mod synonyms;
 
 use std::collections::HashSet;
 
+pub use mask::mask_pii;
 pub use normalize::{NormalizeConfig, normalize};
 pub use segment::{ChineseSegmenter, UserWord};
 pub use synonyms::Synonyms;

@@ -147,3 +147,24 @@ async fn reload_swaps_in_new_knowledge_and_a_failed_reload_keeps_the_old() {
     assert!(body["problems"][0].as_str().unwrap().contains("duplicate id \"parking\""), "{body}");
     assert_eq!(s.chat("r2", "营业厅能停车吗").await["match"]["id"], "parking", "old knowledge still serves");
 }
+
+#[tokio::test]
+async fn turns_are_logged_masked_and_reported() {
+    let s = TestServer::start("").await;
+    s.chat("l", "WIFI免费吗").await;
+    s.chat("l", "我的手机13812345678为什么停机了").await;
+    s.chat("l2", "量子纠缠的数学原理是什么").await;
+    s.chat("l3", "量子纠缠的数学原理是什么").await;
+    let log = s.dir.path().join("turns.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(text.lines().count(), 4);
+    assert!(!text.contains("13812345678"), "{text}");
+    assert!(text.contains("138****5678"));
+    let out = crate::common::bizbot(&["report", "--json", "--log", log.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["turns"], 4);
+    assert_eq!(report["unanswered"][0][0], "量子纠缠的数学原理是什么");
+    assert_eq!(report["unanswered"][0][1], 2);
+    assert_eq!(report["bad_lines"], 0);
+}

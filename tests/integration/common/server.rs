@@ -74,10 +74,12 @@ impl TestServer {
             format!(
                 "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
                  [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n\
+                 [log]\npath = {:?}\n\
                  [backends.crm]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n\
                  [backends.shop]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n{extra}",
                 models.join("use-multilingual"),
                 models.join("onnxruntime/libonnxruntime.so"),
+                dir.path().join("turns.jsonl"),
             ),
         )
         .unwrap();
