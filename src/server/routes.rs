@@ -189,6 +189,13 @@ pub(super) async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, Json(json!({"code": "not_found", "message": "no such endpoint"})))
 }
 
+pub(super) async fn method_not_allowed() -> impl IntoResponse {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(json!({"code": "method_not_allowed", "message": "this endpoint does not take that method"})),
+    )
+}
+
 pub(super) fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     ApiError::Internal("a handler panicked".into()).into_response()
 }

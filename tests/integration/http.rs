@@ -104,6 +104,8 @@ async fn bad_input_gets_a_json_error_and_the_session_survives() {
             "invalid_json",
             s.raw("/v1/chat", b"{\"session_id\":\"b\",\"text\":\"\xff\xfe\"}".to_vec(), Some("application/json")).await,
         ),
+        (405, "method_not_allowed", s.raw("/v1/search", b"{}".to_vec(), Some("application/json")).await),
+        (404, "not_found", s.raw("/v1/chat/../../etc/passwd", b"{}".to_vec(), Some("application/json")).await),
     ];
     for (want_status, want_code, (status, body)) in cases {
         assert_eq!((status, body["code"].as_str()), (want_status, Some(want_code)), "{body}");
