@@ -55,7 +55,7 @@ impl HttpBackend {
 
 impl Backend for HttpBackend {
     fn get(&self, path: &str) -> Result<serde_json::Value, BackendError> {
-        let mut request = self.agent.get(format!("{}{path}", self.base_url));
+        let mut request = self.agent.get(format!("{}{path}", self.base_url)).header("accept", "application/json");
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
