@@ -45,7 +45,7 @@ fn default_clarify() -> f32 {
     0.45
 }
 fn default_margin() -> f32 {
-    0.0
+    0.02
 }
 fn default_candidates() -> usize {
     3
