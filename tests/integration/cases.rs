@@ -1,5 +1,12 @@
 //! Data-driven dialogue cases: `tests/cases/dialogue/*.toml`, run against the real
 //! server and a real test back-end. A new business rule means new rows there.
+//!
+//! A step is one of: a customer turn (`text`, optional `user`, expectations `expect`,
+//! `id`, `reason`, `contains`, `not`, `turn`); feedback on the last turn (`feedback`);
+//! a raw `/v1/chat` body (`body`, `{session}` replaced by the case's session,
+//! `body_repeat`, `content_type`, `""` for none) with the expected `status` and `code`;
+//! or files written or appended to in the server's folder (`write`, `append`) followed by an admin `reload`
+//! with the expected `status` and `code`. A case with a reload gets a server of its own.
 
 use std::collections::BTreeMap;
 
@@ -7,7 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::common::root;
-use crate::common::server::TestServer;
+use crate::common::server::{TOKEN, TestServer};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,7 +41,27 @@ struct Turn {
     reason: Option<String>,
     contains: Option<String>,
     not: Option<String>,
+    /// The turn number the reply must carry (the session kept its state).
+    turn: Option<u64>,
     feedback: Option<bool>,
+    body: Option<String>,
+    body_repeat: Option<usize>,
+    content_type: Option<String>,
+    status: Option<u16>,
+    code: Option<String>,
+    #[serde(default)]
+    write: BTreeMap<String, String>,
+    #[serde(default)]
+    append: BTreeMap<String, String>,
+    #[serde(default)]
+    reload: bool,
+}
+
+/// A status and error code against the step's expectations (default 200, no code).
+fn check_status(turn: &Turn, status: u16, reply: &serde_json::Value) -> Option<String> {
+    let want = turn.status.unwrap_or(200);
+    let code_ok = turn.code.as_deref().is_none_or(|c| reply["code"] == c);
+    (status != want || !code_ok).then(|| format!("HTTP {status} {reply} (want {want} {:?})", turn.code))
 }
 
 #[tokio::test]
@@ -48,7 +75,12 @@ async fn dialogue_cases() {
             .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
         let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
         for case in parsed.case {
-            by_config.entry(case.config.clone()).or_default().push((stem.clone(), case));
+            // A reload changes the server's knowledge: such a case runs alone.
+            let mut key = case.config.clone();
+            if case.turns.iter().any(|t| t.reload) {
+                key = format!("{key}\n# {stem}/{}", case.name);
+            }
+            by_config.entry(key).or_default().push((stem.clone(), case));
         }
     }
     let mut failures = Vec::new();
@@ -60,6 +92,34 @@ async fn dialogue_cases() {
             let session = format!("{file}/{}", case.name);
             let mut turn_no = 0;
             for (i, turn) in case.turns.iter().enumerate() {
+                let mut fail = |what: String| failures.push(format!("{file}: {} — step {}: {what}", case.name, i + 1));
+                for (path, content) in &turn.write {
+                    std::fs::write(server.dir.path().join(path), content).unwrap();
+                }
+                for (path, content) in &turn.append {
+                    use std::io::Write;
+                    let mut f = std::fs::OpenOptions::new().append(true).open(server.dir.path().join(path)).unwrap();
+                    f.write_all(content.as_bytes()).unwrap();
+                }
+                if turn.reload {
+                    let (status, reply) = server.reload(TOKEN).await;
+                    if let Some(wrong) = check_status(turn, status, &reply) {
+                        fail(format!("reload: {wrong}"));
+                        break;
+                    }
+                    continue;
+                }
+                if let Some(body) = &turn.body {
+                    let body = body.replace("{session}", &session).repeat(turn.body_repeat.unwrap_or(1));
+                    let ct = turn.content_type.as_deref().unwrap_or("application/json");
+                    let (status, reply) =
+                        server.raw("/v1/chat", body.into_bytes(), Some(ct).filter(|c| !c.is_empty())).await;
+                    if let Some(wrong) = check_status(turn, status, &reply) {
+                        fail(format!("raw body: {wrong}"));
+                        break;
+                    }
+                    continue;
+                }
                 if let Some(helpful) = turn.feedback {
                     let body = json!({"session_id": session, "turn": turn_no, "helpful": helpful});
                     let (status, _) = server.post("/v1/feedback", &body).await;
@@ -91,8 +151,11 @@ async fn dialogue_cases() {
                 if turn.contains.as_deref().is_some_and(|c| !reply["text"].as_str().unwrap_or("").contains(c)) {
                     wrong.push(format!("text {} (want it to contain {:?})", reply["text"], turn.contains));
                 }
+                if turn.turn.is_some_and(|t| reply["turn"] != t) {
+                    wrong.push(format!("turn {} (want {:?})", reply["turn"], turn.turn));
+                }
                 if !wrong.is_empty() {
-                    failures.push(format!("{file}: {} — turn {} {text:?}: {}", case.name, i + 1, wrong.join(", ")));
+                    fail(format!("{text:?}: {}", wrong.join(", ")));
                     break;
                 }
             }

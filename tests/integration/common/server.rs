@@ -69,20 +69,20 @@ impl TestServer {
         copy_dir(&root().join("knowledge"), &kb);
         let config_path = dir.path().join("bizbot.toml");
         let models = root().join("models");
-        std::fs::write(
-            &config_path,
-            format!(
-                "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
-                 [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n\
-                 [log]\npath = {:?}\n\
-                 [backends.crm]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n\
-                 [backends.shop]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n{extra}",
-                models.join("use-multilingual"),
-                models.join("onnxruntime/libonnxruntime.so"),
-                dir.path().join("turns.jsonl"),
-            ),
-        )
-        .unwrap();
+        let base = format!(
+            "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
+             [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n\
+             [log]\npath = {:?}\n\
+             [backends.crm]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n\
+             [backends.shop]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n",
+            models.join("use-multilingual"),
+            models.join("onnxruntime/libonnxruntime.so"),
+            dir.path().join("turns.jsonl"),
+        );
+        // `extra` may name the same tables ([server], …): merge key by key.
+        let mut table: toml::Table = base.parse().unwrap();
+        merge(&mut table, extra.parse().unwrap_or_else(|e| panic!("test config {extra:?}: {e}")));
+        std::fs::write(&config_path, toml::to_string(&table).unwrap()).unwrap();
         let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
         let encoder = real_encoder();
         let bot = Arc::new(Bot::new(config, Some(config_path), encoder).expect("bot starts"));
@@ -115,6 +115,17 @@ impl TestServer {
     pub(crate) async fn reload(&self, token: &str) -> (u16, Value) {
         let r = self.client.post(format!("{}/admin/reload", self.base)).bearer_auth(token).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
     }
 }
 
