@@ -122,9 +122,26 @@ impl Engine {
         Ok(self.retriever.search(text, k, mode)?.into_iter().map(|hit| self.faq_match(hit)).collect())
     }
 
+    /// The query vector of `text` (`None` without a model). A turn computes it once
+    /// and passes it to the `*_with` methods, so the model runs once per turn.
+    pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, IndexError> {
+        self.retriever.embed_query(text)
+    }
+
     /// Rank and decide: answer, clarify or no match.
     pub fn ask(&self, text: &str, k: usize) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
-        let hits = self.retriever.search(text, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
+        self.ask_with(text, self.embed_query(text)?.as_deref(), k)
+    }
+
+    /// As [`ask`](Self::ask) with the vector from [`embed_query`](Self::embed_query).
+    pub fn ask_with(
+        &self,
+        text: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+    ) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
+        let hits =
+            self.retriever.search_with_vector(text, vector, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
         let outcome = decide(&hits, &self.thresholds);
         Ok((hits.into_iter().take(k).map(|h| self.faq_match(h)).collect(), outcome))
     }
@@ -134,24 +151,53 @@ impl Engine {
     /// Slot values (order numbers, phone numbers …) are removed first: they say which
     /// order, not what the customer wants, and only blur the match.
     pub fn predict_intent(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
+        self.predict_intent_with(text, None)
+    }
+
+    /// As [`predict_intent`](Self::predict_intent) with `text`'s vector when known;
+    /// it is used only when no slot value had to be removed.
+    pub fn predict_intent_with(
+        &self,
+        text: &str,
+        vector: Option<&[f32]>,
+    ) -> Result<Option<IntentPrediction>, IndexError> {
         let mut masked = std::borrow::Cow::Borrowed(text);
         for re in &self.slot_patterns {
             if re.is_match(&masked) {
                 masked = std::borrow::Cow::Owned(re.replace_all(&masked, " ").into_owned());
             }
         }
-        self.intents.predict(&masked)
+        match (&masked, vector) {
+            (std::borrow::Cow::Borrowed(_), Some(v)) => self.intents.predict_with(&masked, Some(v)),
+            _ => self.intents.predict(&masked),
+        }
     }
 
     /// How much more `text` reads like the complaint examples than like the
     /// ordinary ones (`None` without a model).
     pub fn complaint_margin(&self, text: &str) -> Result<Option<f32>, IndexError> {
+        self.complaint_margin_with(text, None)
+    }
+
+    /// As [`complaint_margin`](Self::complaint_margin) with `text`'s vector when known.
+    pub fn complaint_margin_with(&self, text: &str, vector: Option<&[f32]>) -> Result<Option<f32>, IndexError> {
         if !self.complaints.is_active() {
             return Ok(None);
         }
-        let Some(v) = self.complaints.embed(&self.retriever.analyzer().normalize(text))? else { return Ok(None) };
-        let known = self.retriever.top_text_cosines(&v, 3)?;
-        Ok(Some(self.complaints.margin(&v, &known)))
+        let normalized = self.retriever.analyzer().normalize(text);
+        let embedded;
+        let v = match vector {
+            Some(v) if !normalized.is_empty() => v,
+            _ => match self.complaints.embed(&normalized)? {
+                Some(v) => {
+                    embedded = v;
+                    &embedded
+                }
+                None => return Ok(None),
+            },
+        };
+        let known = self.retriever.top_text_cosines(v, 3)?;
+        Ok(Some(self.complaints.margin(v, &known)))
     }
 
     /// Attach the entry and matched text to a hit.

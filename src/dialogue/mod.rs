@@ -205,7 +205,10 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
     let engine = ctx.engine;
     let normalized = engine.retriever().analyzer().normalize(text);
     let pending = std::mem::take(&mut session.pending);
-    let similarity = if ctx.escalation.complaint { engine.complaint_margin(text)? } else { None };
+    // One embedding per turn, shared by complaint detection, retrieval and intent.
+    let vector = engine.embed_query(text)?;
+    let vector = vector.as_deref();
+    let similarity = if ctx.escalation.complaint { engine.complaint_margin_with(text, vector)? } else { None };
     if let Some(reason) = escalation::detect(&normalized, similarity, ctx.escalation) {
         return handoff(ctx, session, reason, None, text);
     }
@@ -217,7 +220,7 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
         let fills = s.slots.iter().any(|slot| {
             !filled.contains_key(&slot.name) && regex::Regex::new(&slot.pattern).is_ok_and(|re| re.is_match(text))
         });
-        if fills || !matches!(engine.ask(text, 1)?.1, MatchOutcome::Answer(_)) {
+        if fills || !matches!(engine.ask_with(text, vector, 1)?.1, MatchOutcome::Answer(_)) {
             return run_scenario(ctx, session, s, 1.0, text, filled.clone());
         }
     }
@@ -227,9 +230,9 @@ fn decide_turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Resul
         session.unresolved = 0;
         return Ok(answer(ctx, entry, 1.0, &entry.question, &[]));
     }
-    let (matches, outcome) = engine.ask(text, RELATED + 2)?;
+    let (matches, outcome) = engine.ask_with(text, vector, RELATED + 2)?;
     let best_faq = matches.first().map_or(0.0, |m| m.hit.score);
-    if let Some(intent) = engine.predict_intent(text)?.filter(|p| p.confidence >= best_faq)
+    if let Some(intent) = engine.predict_intent_with(text, vector)?.filter(|p| p.confidence >= best_faq)
         && let Some(s) = engine.knowledge().scenario(&intent.intent)
     {
         return run_scenario(ctx, session, s, intent.confidence, text, Default::default());

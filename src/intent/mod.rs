@@ -151,7 +151,14 @@ impl IntentPredictor {
     /// The most likely intent, or `None` below the threshold.
     pub fn predict(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
         let Some(retriever) = &self.retriever else { return Ok(None) };
-        let hits = retriever.search(text, 1, Mode::Hybrid)?;
+        self.predict_with(text, retriever.embed_query(text)?.as_deref())
+    }
+
+    /// As [`predict`](Self::predict) with the text's vector computed by the caller
+    /// (`None`: lexical only).
+    pub fn predict_with(&self, text: &str, vector: Option<&[f32]>) -> Result<Option<IntentPrediction>, IndexError> {
+        let Some(retriever) = &self.retriever else { return Ok(None) };
+        let hits = retriever.search_with_vector(text, vector, 1, Mode::Hybrid)?;
         Ok(hits.into_iter().next().filter(|h| h.score >= self.threshold).map(|h| IntentPrediction {
             intent: self.ids[h.doc].clone(),
             confidence: h.score,
