@@ -46,8 +46,9 @@ fn parse_table(text: &str, origin: &str) -> Result<Table, ConfigError> {
     text.parse::<Table>().map_err(|e| ConfigError::Parse { origin: origin.to_owned(), message: e.to_string() })
 }
 
-/// Deep merge: tables merge key by key, anything else is replaced.
-fn merge(base: &mut Table, over: Table) {
+/// Deep merge of one config layer over another: tables merge key by key, anything
+/// else is replaced.
+pub fn merge(base: &mut Table, over: Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {
             (Some(Value::Table(b)), Value::Table(o)) => merge(b, o),

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-pub use load::{DEFAULT_TOML, load, load_from};
+pub use load::{DEFAULT_TOML, load, load_from, merge};
 pub use validate::validate;
 
 use crate::backend::BackendConfig;

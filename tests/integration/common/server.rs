@@ -81,7 +81,7 @@ impl TestServer {
         );
         // `extra` may name the same tables ([server], …): merge key by key.
         let mut table: toml::Table = base.parse().unwrap();
-        merge(&mut table, extra.parse().unwrap_or_else(|e| panic!("test config {extra:?}: {e}")));
+        bizbot::config::merge(&mut table, extra.parse().unwrap_or_else(|e| panic!("test config {extra:?}: {e}")));
         std::fs::write(&config_path, toml::to_string(&table).unwrap()).unwrap();
         let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
         let encoder = real_encoder();
@@ -115,17 +115,6 @@ impl TestServer {
     pub(crate) async fn reload(&self, token: &str) -> (u16, Value) {
         let r = self.client.post(format!("{}/admin/reload", self.base)).bearer_auth(token).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-    }
-}
-
-fn merge(base: &mut toml::Table, over: toml::Table) {
-    for (key, value) in over {
-        match (base.get_mut(&key), value) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
-            (_, v) => {
-                base.insert(key, v);
-            }
-        }
     }
 }
 
