@@ -12,11 +12,12 @@ use serde::Serialize;
 
 use crate::backend::Backends;
 use crate::config::{Config, ConfigError};
-use crate::dialogue::{self, Reply, SessionStore, TurnContext, UserInfo};
+use crate::dialogue::{self, Reply, SessionStore, Templates, Turn, TurnContext, UserInfo};
 use crate::embed::Encoder;
 use crate::engine::Engine;
 use crate::index::IndexError;
 use crate::knowledge::{KnowledgeBase, KnowledgeError};
+use crate::turnlog::{TurnLog, TurnRecord};
 
 /// Config and knowledge in force, immutable.
 #[derive(Debug)]
@@ -25,6 +26,8 @@ pub struct Snapshot {
     pub config: Config,
     /// The indexed knowledge.
     pub engine: Engine,
+    /// Its compiled templates.
+    pub templates: Templates,
     /// Back-ends for scenario lookups.
     pub backends: Backends,
 }
@@ -38,11 +41,19 @@ pub enum ReloadError {
     /// The new knowledge is invalid.
     #[error(transparent)]
     Knowledge(#[from] KnowledgeError),
-    /// A restart-only setting changed.
-    #[error("{key} changed; it takes effect only after a restart")]
+    /// Restart-only settings changed.
+    #[error("{} changed; restart-only settings take effect only after a restart", .keys.join(", "))]
     RestartOnly {
-        /// The setting.
-        key: &'static str,
+        /// The settings.
+        keys: Vec<&'static str>,
+    },
+    /// The turn log cannot be opened.
+    #[error("turn log {path}: {source}")]
+    TurnLog {
+        /// The configured path.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
     },
     /// Indexing failed.
     #[error(transparent)]
@@ -63,12 +74,35 @@ pub struct ReloadReport {
     pub embedded: usize,
 }
 
+/// Settings given on the command line: they win over the config file, at start
+/// and on every reload.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Overrides {
+    /// `--knowledge`.
+    pub knowledge: Option<PathBuf>,
+    /// `--bind`.
+    pub bind: Option<String>,
+}
+
+impl Overrides {
+    fn apply(&self, config: &mut Config) {
+        if let Some(path) = &self.knowledge {
+            config.knowledge.path.clone_from(path);
+        }
+        if let Some(bind) = &self.bind {
+            config.server.bind.clone_from(bind);
+        }
+    }
+}
+
 /// The running bot.
 pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
     sessions: SessionStore,
+    log: TurnLog,
     encoder: Option<Arc<dyn Encoder>>,
     config_path: Option<PathBuf>,
+    overrides: Overrides,
 }
 
 impl std::fmt::Debug for Bot {
@@ -78,16 +112,30 @@ impl std::fmt::Debug for Bot {
 }
 
 impl Bot {
-    /// Start with `config` (read from `config_path`, re-read on reload) and the
-    /// knowledge it names.
+    /// Start with `config` (read from `config_path`, re-read on reload), the
+    /// knowledge it names and its turn log (`log.path`; empty: none).
     pub fn new(
         config: Config,
         config_path: Option<PathBuf>,
         encoder: Option<Arc<dyn Encoder>>,
     ) -> Result<Self, ReloadError> {
+        Self::with_overrides(config, config_path, Overrides::default(), encoder)
+    }
+
+    /// As [`new`](Self::new), with command-line `overrides` applied now and on
+    /// every reload.
+    pub fn with_overrides(
+        mut config: Config,
+        config_path: Option<PathBuf>,
+        overrides: Overrides,
+        encoder: Option<Arc<dyn Encoder>>,
+    ) -> Result<Self, ReloadError> {
+        overrides.apply(&mut config);
+        let log = TurnLog::open(&config.log)
+            .map_err(|source| ReloadError::TurnLog { path: config.log.path.clone(), source })?;
         let snapshot = build_snapshot(config, encoder.clone())?;
         let sessions = SessionStore::new(&snapshot.config.session);
-        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, encoder, config_path })
+        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, log, encoder, config_path, overrides })
     }
 
     /// The snapshot in force.
@@ -100,12 +148,32 @@ impl Bot {
         &self.sessions
     }
 
-    /// One customer turn in session `session_id`.
-    pub fn reply(&self, session_id: &str, text: &str, user: &UserInfo) -> Result<Reply, IndexError> {
+    /// One customer turn in session `session_id`, written to the turn log.
+    pub fn reply(
+        &self,
+        session_id: &str,
+        text: &str,
+        user: &UserInfo,
+        channel: Option<&str>,
+    ) -> Result<Reply, IndexError> {
+        Ok(self.turn(session_id, text, user, channel)?.reply)
+    }
+
+    /// As [`reply`](Self::reply), with the signals and the decision behind it.
+    pub fn turn(
+        &self,
+        session_id: &str,
+        text: &str,
+        user: &UserInfo,
+        channel: Option<&str>,
+    ) -> Result<Turn, IndexError> {
+        let started = std::time::Instant::now();
         let snapshot = self.snapshot();
         let config = &snapshot.config;
         let ctx = TurnContext {
             engine: &snapshot.engine,
+            templates: &snapshot.templates,
+            thresholds: &config.thresholds,
             escalation: &config.escalation,
             messages: &config.messages,
             max_transcript: config.session.max_transcript,
@@ -113,10 +181,28 @@ impl Bot {
             backends: &snapshot.backends,
         };
         let session = self.sessions.get_or_create(session_id);
-        // A panic in another turn of this session cannot leave it half-updated in a
-        // way that matters more than losing the turn: recover the state.
-        let mut session = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        dialogue::reply(ctx, &mut session, text)
+        let turn = {
+            // A panic in another turn of this session cannot leave it half-updated in a
+            // way that matters more than losing the turn: recover the state.
+            let mut session = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            dialogue::turn(ctx, &mut session, text)?
+        };
+        let reply = &turn.reply;
+        self.log.write(TurnRecord {
+            ts_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            session: session_id.to_owned(),
+            channel: channel.map(str::to_owned),
+            user: user.id.clone(),
+            text: text.to_owned(),
+            action: reply.action.as_str().to_owned(),
+            match_id: reply.matched.as_ref().map(|m| m.id.clone()),
+            score: reply.matched.as_ref().map(|m| m.score),
+            handoff_reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
+            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+        });
+        Ok(turn)
     }
 
     /// Feedback on a turn; `false` when the session or turn is unknown.
@@ -129,19 +215,11 @@ impl Bot {
     /// Re-read config and knowledge, validate, index, and swap in. On any error the
     /// old snapshot keeps serving.
     pub fn reload(&self) -> Result<ReloadReport, ReloadError> {
-        let config = crate::config::load(self.config_path.as_deref())?;
-        let old = self.snapshot();
-        if config.server.bind != old.config.server.bind {
-            return Err(ReloadError::RestartOnly { key: "server.bind" });
-        }
-        if config.model != old.config.model {
-            return Err(ReloadError::RestartOnly { key: "model" });
-        }
-        if config.session != old.config.session {
-            return Err(ReloadError::RestartOnly { key: "session" });
-        }
-        if config.log != old.config.log {
-            return Err(ReloadError::RestartOnly { key: "log" });
+        let mut config = crate::config::load(self.config_path.as_deref())?;
+        self.overrides.apply(&mut config);
+        let keys = self.snapshot().config.restart_only_changes(&config);
+        if !keys.is_empty() {
+            return Err(ReloadError::RestartOnly { keys });
         }
         let snapshot = build_snapshot(config, self.encoder.clone())?;
         let report = ReloadReport {
@@ -177,6 +255,7 @@ fn build_snapshot(config: Config, encoder: Option<Arc<dyn Encoder>>) -> Result<S
     if !unknown.is_empty() {
         return Err(ReloadError::Backends(unknown));
     }
-    let engine = Engine::build(kb, &config, encoder)?;
-    Ok(Snapshot { config, engine, backends })
+    let templates = Templates::compile(&kb);
+    let engine = Engine::build(kb, &config.engine_settings(), encoder)?;
+    Ok(Snapshot { config, engine, templates, backends })
 }

@@ -3,14 +3,31 @@
 //!
 //! No sessions, no escalation, no HTTP: those build on top of it.
 
+use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::Config;
 use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
-use crate::index::{Hit, IndexDoc, IndexError, Mode, Retriever, VectorBuildStats};
-use crate::intent::{ComplaintExamples, IntentPrediction, IntentPredictor, MatchOutcome, ThresholdConfig, decide};
-use crate::knowledge::{FaqEntry, KnowledgeBase};
-use crate::text::Analyzer;
+use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever, VectorBuildStats};
+use crate::intent::{ComplaintExamples, IntentPrediction, IntentPredictor};
+use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, ScenarioId};
+use crate::text::{Analyzer, NormalizeConfig};
+
+/// The settings an engine is built from (sections of the config; the engine does
+/// not know the config as a whole).
+#[derive(Debug, Clone, Copy)]
+pub struct EngineSettings<'a> {
+    /// Text normalisation.
+    pub text: &'a NormalizeConfig,
+    /// Retrieval weights and candidate counts.
+    pub retrieval: &'a RetrievalConfig,
+    /// Folder of the embedding cache (empty: no cache).
+    pub cache_dir: &'a Path,
+    /// Example complaints for the complaint margin.
+    pub complaint_examples: &'a [String],
+    /// Example ordinary texts: the other side of the margin.
+    pub ordinary_examples: &'a [String],
+}
 
 /// Load the configured encoder; `Ok(None)` when the model is disabled.
 pub fn load_encoder(config: &EmbedConfig) -> Result<Option<Arc<dyn Encoder>>, EmbedError> {
@@ -38,9 +55,29 @@ pub struct Engine {
     retriever: Retriever,
     intents: IntentPredictor,
     complaints: ComplaintExamples,
-    slot_patterns: Vec<regex::Regex>,
-    thresholds: ThresholdConfig,
+    slot_patterns: Vec<SlotPattern>,
+    /// Normalised question → the entries that have it (standard or similar).
+    questions: HashMap<String, Vec<FaqId>>,
     stats: VectorBuildStats,
+}
+
+/// A slot value found in a text (a scenario slot's pattern matched).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotValue {
+    /// The scenario.
+    pub scenario: ScenarioId,
+    /// The slot's name.
+    pub slot: String,
+    /// The first match.
+    pub value: String,
+}
+
+/// A scenario slot's pattern, compiled once.
+#[derive(Debug)]
+struct SlotPattern {
+    scenario: ScenarioId,
+    slot: String,
+    regex: regex::Regex,
 }
 
 impl Engine {
@@ -48,53 +85,56 @@ impl Engine {
     /// configured cache).
     pub fn build(
         knowledge: KnowledgeBase,
-        config: &Config,
+        settings: &EngineSettings<'_>,
         encoder: Option<Arc<dyn Encoder>>,
     ) -> Result<Self, IndexError> {
-        let analyzer = Arc::new(Analyzer::new(config.text.clone(), &knowledge.vocabulary));
+        let analyzer = Arc::new(Analyzer::new(settings.text.clone(), &knowledge.vocabulary));
         let docs: Vec<IndexDoc> = knowledge
             .faqs
             .iter()
             .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) })
             .collect();
-        let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(&config.model.cache_dir, e.model_id(), e.dim()));
+        let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(settings.cache_dir, e.model_id(), e.dim()));
         let with_encoder = encoder.clone().zip(cache.as_mut());
         let (retriever, stats) =
-            Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, config.retrieval.clone())?;
-        let examples: Vec<(String, Vec<String>)> =
+            Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, settings.retrieval.clone())?;
+        let examples: Vec<(ScenarioId, Vec<String>)> =
             knowledge.scenarios.iter().map(|s| (s.id.clone(), s.examples.clone())).collect();
         let complaints = ComplaintExamples::build(
             &analyzer,
-            &config.escalation.complaint_examples,
-            &config.escalation.ordinary_examples,
+            settings.complaint_examples,
+            settings.ordinary_examples,
             encoder.clone().zip(cache.as_mut()),
         )?;
         let intents = IntentPredictor::train(
-            analyzer,
+            Arc::clone(&analyzer),
             &examples,
             encoder.zip(cache.as_mut()),
-            config.retrieval.clone(),
-            config.thresholds.intent,
+            settings.retrieval.clone(),
         )?;
         if let Some(Err(e)) = cache.as_mut().map(EmbeddingCache::save) {
-            tracing::warn!("cannot write the embedding cache in {}: {e}", config.model.cache_dir.display());
+            tracing::warn!("cannot write the embedding cache in {}: {e}", settings.cache_dir.display());
         }
         // Validation compiled every pattern already; one that fails here is skipped.
         let slot_patterns = knowledge
             .scenarios
             .iter()
-            .flat_map(|s| &s.slots)
-            .filter_map(|slot| regex::Regex::new(&slot.pattern).ok())
+            .flat_map(|s| s.slots.iter().map(move |slot| (s, slot)))
+            .filter_map(|(s, slot)| {
+                let regex = regex::Regex::new(&slot.pattern).ok()?;
+                Some(SlotPattern { scenario: s.id.clone(), slot: slot.name.clone(), regex })
+            })
             .collect();
-        Ok(Self {
-            knowledge,
-            retriever,
-            intents,
-            complaints,
-            slot_patterns,
-            thresholds: config.thresholds.clone(),
-            stats,
-        })
+        let mut questions: HashMap<String, Vec<FaqId>> = HashMap::new();
+        for f in &knowledge.faqs {
+            for q in f.questions() {
+                let ids = questions.entry(analyzer.normalize(q)).or_default();
+                if !ids.contains(&f.id) {
+                    ids.push(f.id.clone());
+                }
+            }
+        }
+        Ok(Self { knowledge, retriever, intents, complaints, slot_patterns, questions, stats })
     }
 
     /// The knowledge served.
@@ -128,49 +168,53 @@ impl Engine {
         self.retriever.embed_query(text)
     }
 
-    /// Rank and decide: answer, clarify or no match.
-    pub fn ask(&self, text: &str, k: usize) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
-        self.ask_with(text, self.embed_query(text)?.as_deref(), k)
+    /// The best `k` FAQ entries for `text` (hybrid), with `text`'s vector from
+    /// [`embed_query`](Self::embed_query).
+    pub fn rank_faqs(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Vec<FaqMatch<'_>>, IndexError> {
+        let hits = self.retriever.search_with_vector(text, vector, k, Mode::Hybrid)?;
+        Ok(hits.into_iter().map(|h| self.faq_match(h)).collect())
     }
 
-    /// As [`ask`](Self::ask) with the vector from [`embed_query`](Self::embed_query).
-    pub fn ask_with(
+    /// The best `k` scenario intents for `text`, with `text`'s vector.
+    ///
+    /// Slot values (order numbers, phone numbers …) are removed from the lexical
+    /// query: they say which order, not what the customer wants. The dense part uses
+    /// the whole text's vector, so the model still runs once per turn.
+    pub fn rank_intents(
         &self,
         text: &str,
         vector: Option<&[f32]>,
         k: usize,
-    ) -> Result<(Vec<FaqMatch<'_>>, MatchOutcome), IndexError> {
-        let hits =
-            self.retriever.search_with_vector(text, vector, k.max(self.thresholds.clarify_candidates), Mode::Hybrid)?;
-        let outcome = decide(&hits, &self.thresholds);
-        Ok((hits.into_iter().take(k).map(|h| self.faq_match(h)).collect(), outcome))
-    }
-
-    /// The scenario intent of `text`, if one is predicted above `thresholds.intent`.
-    ///
-    /// Slot values (order numbers, phone numbers …) are removed first: they say which
-    /// order, not what the customer wants, and only blur the match.
-    pub fn predict_intent(&self, text: &str) -> Result<Option<IntentPrediction>, IndexError> {
-        self.predict_intent_with(text, None)
-    }
-
-    /// As [`predict_intent`](Self::predict_intent) with `text`'s vector when known;
-    /// it is used only when no slot value had to be removed.
-    pub fn predict_intent_with(
-        &self,
-        text: &str,
-        vector: Option<&[f32]>,
-    ) -> Result<Option<IntentPrediction>, IndexError> {
+    ) -> Result<Vec<IntentPrediction>, IndexError> {
         let mut masked = std::borrow::Cow::Borrowed(text);
-        for re in &self.slot_patterns {
-            if re.is_match(&masked) {
-                masked = std::borrow::Cow::Owned(re.replace_all(&masked, " ").into_owned());
+        for p in &self.slot_patterns {
+            if p.regex.is_match(&masked) {
+                masked = std::borrow::Cow::Owned(p.regex.replace_all(&masked, " ").into_owned());
             }
         }
-        match (&masked, vector) {
-            (std::borrow::Cow::Borrowed(_), Some(v)) => self.intents.predict_with(&masked, Some(v)),
-            _ => self.intents.predict(&masked),
-        }
+        self.intents.rank(&masked, vector, k)
+    }
+
+    /// Slot values in `text`: `(scenario, slot, first match)` for every slot
+    /// pattern that matches.
+    pub fn slot_values(&self, text: &str) -> Vec<SlotValue> {
+        self.slot_patterns
+            .iter()
+            .filter_map(|p| {
+                let m = p.regex.find(text)?;
+                Some(SlotValue { scenario: p.scenario.clone(), slot: p.slot.clone(), value: m.as_str().to_owned() })
+            })
+            .collect()
+    }
+
+    /// Entries with a question (standard or similar) equal to `normalized`.
+    pub fn exact_entries(&self, normalized: &str) -> Vec<FaqId> {
+        self.questions.get(normalized).cloned().unwrap_or_default()
+    }
+
+    /// The analyser (normalisation and segmentation) of this knowledge.
+    pub fn analyzer(&self) -> &Analyzer {
+        self.retriever.analyzer()
     }
 
     /// How much more `text` reads like the complaint examples than like the

@@ -5,8 +5,11 @@
 //! ```text
 //! text ─► text::Analyzer (normalise, jieba, synonyms) ─► index::LexicalIndex (BM25, tantivy)  ─┐
 //!      └► embed::Encoder (ONNX sentence model)        ─► index::VectorIndex (cosine)          ─┴► index::fuse
-//!         ─► intent::decide (answer / clarify / no match)
 //! ```
+//!
+//! and of a customer turn (`dialogue`): `signals::gather` (the model and indexes,
+//! once) → `decide::decide` (pure: session state + signals + policy → decision and
+//! next state) → effects (back-end look-up, reply, transcript, turn log).
 //!
 //! Knowledge (`knowledge::KnowledgeBase`) is loaded from Markdown and CSV and
 //! validated as a whole; `engine::Engine` indexes it.
@@ -22,7 +25,7 @@
 //! std::fs::write(dir.path().join("synonyms.txt"), "WLAN WIFI 无线网\n")?;
 //! let kb = KnowledgeBase::load(dir.path())?;
 //! let config = bizbot::config::load_from(None, [])?;
-//! let engine = Engine::build(kb, &config, None)?; // lexical-only: no model
+//! let engine = Engine::build(kb, &config.engine_settings(), None)?; // lexical-only: no model
 //! let hits = engine.search("WIFI免费吗", 3, bizbot::index::Mode::Hybrid)?;
 //! assert_eq!(hits[0].entry.id, "wifi");
 //! # Ok::<(), Box<dyn std::error::Error>>(())

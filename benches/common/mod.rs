@@ -89,7 +89,7 @@ pub fn synthetic_kb(n: usize) -> KnowledgeBase {
                 }
                 let i = faqs.len();
                 faqs.push(FaqEntry {
-                    id: format!("e{i}"),
+                    id: format!("e{i}").into(),
                     question: format!("{q}{p}{a}"),
                     similar: vec![format!("请问{q}{p}应该{a}"), format!("我想知道{p}{q}{a}")],
                     answer: format!("关于{q}{p}{a}：请在 App 中操作，或拨打 10086。"),
@@ -132,5 +132,5 @@ pub fn config() -> Config {
 
 /// An engine over `n` synthetic entries.
 pub fn engine(n: usize, encoder: Option<Arc<dyn Encoder>>) -> Engine {
-    Engine::build(synthetic_kb(n), &config(), encoder).expect("index")
+    Engine::build(synthetic_kb(n), &config().engine_settings(), encoder).expect("index")
 }

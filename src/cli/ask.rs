@@ -1,16 +1,19 @@
-//! `bizbot ask`: one question, its top matches and the decision.
+//! `bizbot ask`: one customer turn, exactly as a chat turn of a new session would
+//! go (same signals, same decision, same look-ups), with the matches behind it.
+//! Several texts are several new sessions. Nothing is written to the turn log.
 //!
-//! `--json` prints one object, a stable format:
-//! `{query, normalized, terms, model, decision: {action, id?, candidates?}, matches:
-//! [{rank, id, question, matched, category, score, lexical, cosine}]}` where
-//! `action` is `answer`, `clarify` or `fallback`.
+//! `--json` prints one object per text, one per line, a stable format:
+//! `{query, normalized, terms, model, decision: {action, id?, candidates?, reason?},
+//! text, matches: [{rank, id, question, matched, category, score, lexical, cosine}]}`
+//! where `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bizbot::Config;
-use bizbot::engine::FaqMatch;
-use bizbot::intent::MatchOutcome;
+use bizbot::dialogue::signals::FaqCandidate;
+use bizbot::dialogue::{Reply, Turn, UserInfo};
+use bizbot::knowledge::KnowledgeBase;
 use clap::Parser;
 use serde_json::{Value, json};
 
@@ -19,100 +22,120 @@ pub(crate) struct AskArgs {
     /// Knowledge folder or single CSV/Markdown file (default: knowledge.path).
     #[arg(long)]
     knowledge: Option<PathBuf>,
-    /// Print one JSON object instead of text.
+    /// Print one JSON object per text instead of text.
     #[arg(long)]
     json: bool,
     /// Matches to show (default: retrieval.top_k).
     #[arg(short, long)]
     k: Option<usize>,
-    /// The customer's question.
-    text: String,
+    /// Customer id for scenario look-ups.
+    #[arg(long)]
+    user: Option<String>,
+    /// The customer's texts, each the first turn of a new session.
+    #[arg(required = true)]
+    texts: Vec<String>,
 }
 
-/// Longest question accepted, in characters.
-const MAX_CHARS: usize = 2000;
-
-pub(crate) fn run(config: &Config, args: &AskArgs) -> anyhow::Result<ExitCode> {
-    let text = args.text.trim();
-    if text.is_empty() || text.chars().count() > MAX_CHARS {
-        eprintln!("error: the question must have 1 to {MAX_CHARS} characters");
+pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs) -> anyhow::Result<ExitCode> {
+    let max = config.server.max_text_chars;
+    if args.texts.iter().any(|t| t.trim().is_empty() || t.chars().count() > max) {
+        eprintln!("error: each text must have 1 to {max} characters");
         return Ok(ExitCode::from(super::EXIT_INVALID));
     }
-    let engine = match super::engine(config, args.knowledge.as_deref())? {
-        Ok(engine) => engine,
+    let mut config = config.clone();
+    // A question asked from the command line is not a customer turn.
+    config.log.path = PathBuf::new();
+    let overrides = bizbot::bot::Overrides { knowledge: args.knowledge.clone(), bind: None };
+    let bot = match super::start_bot(config, config_path, overrides)? {
+        Ok(bot) => bot,
         Err(code) => return Ok(code),
     };
-    let k = args.k.unwrap_or(config.retrieval.top_k).max(1);
-    let (matches, outcome) = engine.ask(text, k)?;
-    let analyzer = engine.retriever().analyzer();
-    let decision = match &outcome {
-        MatchOutcome::Answer(hit) => {
-            json!({"action": "answer", "id": engine.faq_match(hit.clone()).entry.id})
+    let k = args.k.unwrap_or(bot.snapshot().config.retrieval.top_k).max(1);
+    let user = UserInfo { id: args.user.clone(), ..UserInfo::default() };
+    for (i, text) in args.texts.iter().enumerate() {
+        let text = text.trim();
+        let turn = bot.turn(&format!("ask-{i}"), text, &user, None)?;
+        let snapshot = bot.snapshot();
+        let engine = &snapshot.engine;
+        let matches: Vec<&FaqCandidate> = turn.signals.faqs.iter().take(k).collect();
+        if args.json {
+            let analyzer = engine.analyzer();
+            let out = json!({
+                "query": text,
+                "normalized": turn.signals.normalized,
+                "terms": analyzer.terms(text),
+                "model": engine.has_dense(),
+                "decision": decision_json(&turn.reply),
+                "text": turn.reply.text,
+                "matches": matches.iter().enumerate().map(|(r, m)| match_json(engine.knowledge(), r + 1, m)).collect::<Vec<Value>>(),
+            });
+            println!("{out}");
+        } else {
+            print_text(&turn, &matches, engine.knowledge(), &engine.analyzer().render(text), engine.has_dense());
         }
-        MatchOutcome::Clarify(hits) => json!({"action": "clarify",
-            "candidates": hits.iter().map(|h| engine.faq_match(h.clone()).entry.id.clone()).collect::<Vec<_>>()}),
-        MatchOutcome::NoMatch => json!({"action": "fallback"}),
-    };
-    if args.json {
-        let out = json!({
-            "query": text,
-            "normalized": analyzer.normalize(text),
-            "terms": analyzer.terms(text),
-            "model": engine.has_dense(),
-            "decision": decision,
-            "matches": matches.iter().enumerate().map(|(i, m)| match_json(i + 1, m)).collect::<Vec<Value>>(),
-        });
-        println!("{out}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    println!("问题 query:  {text}");
-    println!("分词 terms:  {}", analyzer.render(text));
-    println!(
-        "检索 mode:   {}",
-        if engine.has_dense() { "hybrid (BM25 + embeddings)" } else { "lexical only (no model)" }
-    );
-    match &outcome {
-        MatchOutcome::Answer(hit) => {
-            let m = engine.faq_match(hit.clone());
-            println!("决定 decision: answer with {} (confidence {:.3})", m.entry.id, hit.score);
-            println!("\n{}\n", m.entry.answer);
-        }
-        MatchOutcome::Clarify(hits) => {
-            println!("决定 decision: clarify — 您是不是想问：");
-            for (i, h) in hits.iter().enumerate() {
-                println!("  {}. {}", i + 1, engine.faq_match(h.clone()).entry.question);
-            }
-            println!();
-        }
-        MatchOutcome::NoMatch => println!("决定 decision: fallback (no entry is close enough)\n"),
-    }
-    println!("{:>4}  {:>6}  {:>7}  {:>6}  {:<20}  question [matched]", "rank", "score", "lexical", "cosine", "id");
-    for (i, m) in matches.iter().enumerate() {
-        let cosine = m.hit.cosine.map_or_else(|| "-".to_owned(), |c| format!("{c:.3}"));
-        let matched = if m.matched == m.entry.question { String::new() } else { format!(" [{}]", m.matched) };
-        println!(
-            "{:>4}  {:>6.3}  {:>7.3}  {:>6}  {:<20}  {}{}",
-            i + 1,
-            m.hit.score,
-            m.hit.lexical,
-            cosine,
-            m.entry.id,
-            m.entry.question,
-            matched
-        );
     }
     Ok(ExitCode::SUCCESS)
 }
 
-fn match_json(rank: usize, m: &FaqMatch<'_>) -> Value {
+/// The decision as `ask --json` prints it.
+fn decision_json(reply: &Reply) -> Value {
+    let mut d = json!({"action": reply.action.as_str()});
+    if let Some(m) = &reply.matched {
+        d["id"] = json!(m.id);
+    }
+    if !reply.candidates.is_empty() {
+        d["candidates"] = json!(reply.candidates.iter().map(|c| c.id.as_str()).collect::<Vec<_>>());
+    }
+    if let Some(h) = &reply.handoff {
+        d["reason"] = json!(h.reason.as_str());
+        d["queue"] = json!(h.queue);
+    }
+    d
+}
+
+fn print_text(turn: &Turn, matches: &[&FaqCandidate], kb: &KnowledgeBase, terms: &str, dense: bool) {
+    let reply = &turn.reply;
+    println!("问题 query:  {}", turn.signals.text);
+    println!("分词 terms:  {terms}");
+    println!("检索 mode:   {}", if dense { "hybrid (BM25 + embeddings)" } else { "lexical only (no model)" });
+    if let Some(m) = turn.signals.complaint_margin {
+        println!("投诉 complaint margin: {m:.3}");
+    }
+    if let Some(i) = turn.signals.intents.first() {
+        println!("意图 intent: {} ({:.3}, like {:?})", i.id, i.score, i.example);
+    }
+    let what = match (&reply.matched, &reply.handoff) {
+        (_, Some(h)) => format!("{} ({}, queue {})", reply.action.as_str(), h.reason.as_str(), h.queue),
+        (Some(m), None) => format!("{} {} (confidence {:.3})", reply.action.as_str(), m.id, m.score),
+        (None, None) => reply.action.as_str().to_owned(),
+    };
+    println!("决定 decision: {what}\n\n{}\n", reply.text);
+    println!("{:>4}  {:>6}  {:>7}  {:>6}  {:<24}  question [matched]", "rank", "score", "lexical", "cosine", "id");
+    for (i, m) in matches.iter().enumerate() {
+        let cosine = m.cosine.map_or_else(|| "-".to_owned(), |c| format!("{c:.3}"));
+        let question = kb.faq(&m.id).map_or("", |e| e.question.as_str());
+        let matched = if m.matched == question { String::new() } else { format!(" [{}]", m.matched) };
+        println!(
+            "{:>4}  {:>6.3}  {:>7.3}  {:>6}  {:<24}  {question}{matched}",
+            i + 1,
+            m.score,
+            m.lexical,
+            cosine,
+            m.id
+        );
+    }
+}
+
+fn match_json(kb: &KnowledgeBase, rank: usize, m: &FaqCandidate) -> Value {
+    let entry = kb.faq(&m.id);
     json!({
         "rank": rank,
-        "id": m.entry.id,
-        "question": m.entry.question,
+        "id": m.id,
+        "question": entry.map(|e| e.question.as_str()),
         "matched": m.matched,
-        "category": m.entry.category,
-        "score": m.hit.score,
-        "lexical": m.hit.lexical,
-        "cosine": m.hit.cosine,
+        "category": entry.map(|e| e.category.as_str()),
+        "score": m.score,
+        "lexical": m.lexical,
+        "cosine": m.cosine,
     })
 }

@@ -1,12 +1,11 @@
 //! `bizbot chat`: an interactive session in the terminal (one customer).
-//! `/good` and `/bad` rate the last answer; `/quit` (or end of input) leaves.
+//! `/good` and `/bad` rate the last answer; `/quit` (or end of input) leaves. Turns
+//! are written to the turn log like HTTP turns (channel `terminal`).
 
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
 
-use anyhow::Context;
 use bizbot::Config;
-use bizbot::bot::Bot;
 use bizbot::dialogue::UserInfo;
 use clap::Parser;
 
@@ -23,8 +22,10 @@ pub(crate) fn run(
     args: &ChatArgs,
 ) -> anyhow::Result<ExitCode> {
     let max_chars = config.server.max_text_chars;
-    let encoder = super::encoder(&config);
-    let bot = Bot::new(config, config_path, encoder).context("starting the bot")?;
+    let bot = match super::start_bot(config, config_path, Default::default())? {
+        Ok(bot) => bot,
+        Err(code) => return Ok(code),
+    };
     let user = UserInfo { id: args.user.clone(), ..UserInfo::default() };
     let session = "terminal";
     let stdin = std::io::stdin();
@@ -53,7 +54,7 @@ pub(crate) fn run(
             }
             _ => {}
         }
-        let reply = bot.reply(session, text, &user)?;
+        let reply = bot.reply(session, text, &user, Some("terminal"))?;
         last_turn = reply.turn;
         println!("[{}] {}", reply.action.as_str(), reply.text);
         for a in &reply.actions {

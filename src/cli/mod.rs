@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use bizbot::bot::{Bot, Overrides, ReloadError};
 use bizbot::embed::Encoder;
 use bizbot::{Config, Engine, KnowledgeBase};
 use clap::{Parser, Subcommand};
@@ -66,7 +67,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let config = bizbot::config::load(config_file.as_deref()).context("loading the configuration")?;
     match args.command {
         Command::Check(a) => check::run(&config, &a),
-        Command::Ask(a) => ask::run(&config, &a),
+        Command::Ask(a) => ask::run(&config, config_file, &a),
         Command::Eval(a) => eval::run(&config, &a),
         Command::EvalComplaints(a) => eval_complaints::run(&config, &a),
         Command::Chat(a) => chat::run(config, config_file, &a),
@@ -84,10 +85,7 @@ pub(crate) fn knowledge_path<'a>(config: &'a Config, flag: Option<&'a Path>) -> 
 /// Load knowledge, or print every problem and return the exit code.
 pub(crate) fn load_knowledge(path: &Path) -> Result<KnowledgeBase, ExitCode> {
     KnowledgeBase::load(path).map_err(|e| {
-        for p in e.problems() {
-            eprintln!("{p}");
-        }
-        eprintln!("{} problem(s) in {}", e.problems().len(), path.display());
+        print_problems(e.problems(), path);
         ExitCode::from(EXIT_INVALID)
     })
 }
@@ -114,6 +112,32 @@ pub(crate) fn engine(config: &Config, knowledge: Option<&Path>) -> anyhow::Resul
         Ok(kb) => kb,
         Err(code) => return Ok(Err(code)),
     };
-    let engine = Engine::build(kb, config, encoder(config)).context("indexing the knowledge")?;
+    let engine = Engine::build(kb, &config.engine_settings(), encoder(config)).context("indexing the knowledge")?;
     Ok(Ok(engine))
+}
+
+/// Start the bot on `config`'s knowledge, or print every knowledge problem and
+/// return the exit code.
+pub(crate) fn start_bot(
+    config: Config,
+    config_path: Option<PathBuf>,
+    overrides: Overrides,
+) -> anyhow::Result<Result<Bot, ExitCode>> {
+    let encoder = encoder(&config);
+    let path = overrides.knowledge.clone().unwrap_or_else(|| config.knowledge.path.clone());
+    match Bot::with_overrides(config, config_path, overrides, encoder) {
+        Ok(bot) => Ok(Ok(bot)),
+        Err(ReloadError::Knowledge(e)) => {
+            print_problems(e.problems(), &path);
+            Ok(Err(ExitCode::from(EXIT_INVALID)))
+        }
+        Err(e) => Err(e).context("starting the bot"),
+    }
+}
+
+fn print_problems(problems: &[bizbot::knowledge::Problem], path: &Path) {
+    for p in problems {
+        eprintln!("{p}");
+    }
+    eprintln!("{} problem(s) in {}", problems.len(), path.display());
 }

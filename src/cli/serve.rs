@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use bizbot::Config;
-use bizbot::bot::{Bot, ReloadError};
+use bizbot::bot::Overrides;
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -14,24 +14,16 @@ pub(crate) struct ServeArgs {
     /// Listen address (default: server.bind).
     #[arg(long)]
     bind: Option<String>,
+    /// Knowledge folder or single CSV/Markdown file (default: knowledge.path).
+    #[arg(long)]
+    knowledge: Option<PathBuf>,
 }
 
 pub(crate) fn run(config: Config, config_path: Option<PathBuf>, args: &ServeArgs) -> anyhow::Result<ExitCode> {
-    let mut config = config;
-    if let Some(bind) = &args.bind {
-        config.server.bind.clone_from(bind);
-    }
-    let bind = config.server.bind.clone();
-    let encoder = super::encoder(&config);
-    let bot = match Bot::new(config, config_path, encoder) {
+    let overrides = Overrides { knowledge: args.knowledge.clone(), bind: args.bind.clone() };
+    let bot = match super::start_bot(config, config_path, overrides)? {
         Ok(bot) => Arc::new(bot),
-        Err(ReloadError::Knowledge(e)) => {
-            for p in e.problems() {
-                eprintln!("{p}");
-            }
-            return Ok(ExitCode::from(super::EXIT_INVALID));
-        }
-        Err(e) => return Err(e).context("starting the bot"),
+        Err(code) => return Ok(code),
     };
     let snapshot = bot.snapshot();
     tracing::info!(
@@ -42,6 +34,7 @@ pub(crate) fn run(config: Config, config_path: Option<PathBuf>, args: &ServeArgs
     );
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     runtime.block_on(async move {
+        let bind = bot.snapshot().config.server.bind.clone();
         let listener = tokio::net::TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         bizbot::server::serve(listener, bot).await.context("serving")

@@ -17,6 +17,7 @@ pub use validate::validate;
 use crate::backend::BackendConfig;
 use crate::dialogue::{EscalationConfig, MessagesConfig, SessionConfig};
 use crate::embed::EmbedConfig;
+use crate::engine::EngineSettings;
 use crate::index::RetrievalConfig;
 use crate::intent::ThresholdConfig;
 use crate::text::NormalizeConfig;
@@ -58,6 +59,33 @@ pub struct Config {
     pub backends: std::collections::BTreeMap<String, BackendConfig>,
 }
 
+impl Config {
+    /// The sections the engine is built from.
+    pub fn engine_settings(&self) -> EngineSettings<'_> {
+        EngineSettings {
+            text: &self.text,
+            retrieval: &self.retrieval,
+            cache_dir: &self.model.cache_dir,
+            complaint_examples: &self.escalation.complaint_examples,
+            ordinary_examples: &self.escalation.ordinary_examples,
+        }
+    }
+
+    /// The restart-only settings that differ between `self` (in force) and `new`:
+    /// they are read once at start (listen address, request body limit, model,
+    /// session store, turn log), so a reload that changes them is refused.
+    pub fn restart_only_changes(&self, new: &Config) -> Vec<&'static str> {
+        let changed = [
+            ("server.bind", self.server.bind != new.server.bind),
+            ("server.max_body_bytes", self.server.max_body_bytes != new.server.max_body_bytes),
+            ("model", self.model != new.model),
+            ("session", self.session != new.session),
+            ("log", self.log != new.log),
+        ];
+        changed.into_iter().filter(|(_, c)| *c).map(|(key, _)| key).collect()
+    }
+}
+
 /// The HTTP service (`[server]`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,7 +94,7 @@ pub struct ServerConfig {
     pub bind: String,
     /// Bearer token for `/admin/*`; empty disables them.
     pub admin_token: String,
-    /// Largest request body in bytes.
+    /// Largest request body in bytes (restart-only).
     pub max_body_bytes: usize,
     /// Longest customer text in characters.
     pub max_text_chars: usize,

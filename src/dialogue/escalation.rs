@@ -85,7 +85,28 @@ pub fn detect(normalized: &str, similarity: Option<f32>, config: &EscalationConf
     None
 }
 
-/// Whether `streak` unresolved turns on one problem call for a person.
+/// How a turn bears on the customer's problem, for the unresolved streak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Answered, looked up, or moved on (a detail was asked for or given): the
+    /// streak starts again.
+    Moved,
+    /// Not answered: a fallback, a clarification, the same question again, the
+    /// same detail asked for again, a failed look-up, "not helpful" feedback.
+    Stuck,
+}
+
+/// The unresolved streak after a turn: consecutive stuck turns count, whatever
+/// candidate each one was about (a fallback followed by clarifications does not
+/// restart the count); a turn that moves the problem on resets it.
+pub fn next_streak(streak: u32, progress: Progress) -> u32 {
+    match progress {
+        Progress::Moved => 0,
+        Progress::Stuck => streak.saturating_add(1),
+    }
+}
+
+/// Whether `streak` unresolved turns call for a person.
 pub fn unresolved_limit_reached(streak: u32, config: &EscalationConfig) -> bool {
     config.unresolved && streak >= config.max_unresolved_turns.max(1)
 }
@@ -128,6 +149,14 @@ mod tests {
     fn similarity_to_complaint_examples_counts() {
         assert_eq!(detect("等了两个小时", Some(0.15), &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("等了两个小时", Some(-0.2), &config()), None);
+    }
+
+    #[test]
+    fn stuck_turns_count_and_progress_resets() {
+        let streak = [Progress::Stuck, Progress::Stuck].iter().fold(0, |s, p| next_streak(s, *p));
+        assert_eq!(streak, 2);
+        assert_eq!(next_streak(streak, Progress::Moved), 0);
+        assert_eq!(next_streak(u32::MAX, Progress::Stuck), u32::MAX);
     }
 
     #[test]

@@ -1,9 +1,12 @@
 //! Conversation state per session, kept in memory with a TTL and a capacity bound.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
+
+use crate::knowledge::{FaqId, ScenarioId};
 
 /// Session settings (`[session]` in bizbot.toml).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,21 +41,42 @@ pub struct TranscriptLine {
     pub text: String,
 }
 
+/// The problem a conversation is working on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    /// A question an FAQ entry answers.
+    Faq(FaqId),
+    /// A business flow with a back-end look-up.
+    Scenario(ScenarioId),
+}
+
 /// What the bot is waiting for.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum Pending {
     /// Nothing.
     #[default]
     Nothing,
-    /// A choice among these entry ids ("您是不是想问").
-    Choice(Vec<String>),
+    /// A choice among these entries ("您是不是想问").
+    Choice(Vec<FaqId>),
     /// A scenario waiting for a slot; the slots filled so far.
     Slot {
-        /// Scenario id.
-        scenario: String,
+        /// The scenario.
+        scenario: ScenarioId,
         /// Slot name → value.
-        filled: std::collections::BTreeMap<String, String>,
+        filled: BTreeMap<String, String>,
     },
+}
+
+/// The part of a session that decisions read and write: a pure decision takes
+/// one and returns the next.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DialogueState {
+    /// The problem being worked on.
+    pub problem: Option<Problem>,
+    /// Consecutive unresolved turns (see `escalation::next_streak`).
+    pub unresolved: u32,
+    /// What the bot asked for.
+    pub pending: Pending,
 }
 
 /// The state of one conversation.
@@ -60,16 +84,10 @@ pub enum Pending {
 pub struct Session {
     /// Turns so far.
     pub turn: u64,
-    /// The problem being worked on: the entry id last matched.
-    pub problem: Option<String>,
-    /// Unresolved turns on the current problem.
-    pub unresolved: u32,
-    /// What the bot asked for.
-    pub pending: Pending,
+    /// Problem, unresolved streak, pending question.
+    pub state: DialogueState,
     /// The conversation, newest last.
     pub transcript: Vec<TranscriptLine>,
-    /// Whether the session was handed to a person.
-    pub handed_off: bool,
 }
 
 impl Session {

@@ -85,13 +85,13 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             c => c.to_owned(),
         };
         entries.push(FaqEntry {
-            id: cell("id").to_owned(),
+            id: cell("id").into(),
             question: cell("question").to_owned(),
             similar: split_multi(cell("similar")),
             answer: cell("answer").to_owned(),
             category,
             tags: split_multi(cell("tags")),
-            related: split_multi(cell("related")),
+            related: split_multi(cell("related")).into_iter().map(Into::into).collect(),
             actions,
             handoff,
             source: SourceLocation { file: path.to_path_buf(), line },

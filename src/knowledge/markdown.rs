@@ -98,7 +98,7 @@ fn start_entry(
         _ => (title.to_owned(), generated_id(stem, title)),
     };
     let entry = FaqEntry {
-        id,
+        id: id.into(),
         question,
         similar: Vec::new(),
         answer: String::new(),
@@ -128,7 +128,7 @@ fn apply_metadata(entry: &mut FaqEntry, meta: &str, path: &Path, line: usize, pr
     match key.as_str() {
         "similar" => entry.similar.extend(split_multi(value)),
         "tags" => entry.tags.extend(split_multi(value)),
-        "related" => entry.related.extend(split_multi(value)),
+        "related" => entry.related.extend(split_multi(value).into_iter().map(Into::into)),
         "actions" => {
             let (actions, errors) = parse_actions(value);
             entry.actions.extend(actions);

@@ -8,6 +8,7 @@
 
 mod csv;
 mod fields;
+mod ids;
 mod markdown;
 mod problem;
 mod scenario;
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use ids::{FaqId, ScenarioId};
 pub use problem::Problem;
 pub use scenario::{AnswerTemplate, Lookup, OnFailure, Scenario, Slot};
 
@@ -46,7 +48,7 @@ pub struct SourceLocation {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FaqEntry {
     /// Stable id, unique in the knowledge base.
-    pub id: String,
+    pub id: FaqId,
     /// The standard question.
     pub question: String,
     /// Similar questions (paraphrases).
@@ -58,7 +60,7 @@ pub struct FaqEntry {
     /// Free tags.
     pub tags: Vec<String>,
     /// Ids of related entries ("猜您可能还想了解").
-    pub related: Vec<String>,
+    pub related: Vec<FaqId>,
     /// Self-service actions.
     pub actions: Vec<Action>,
     /// Always hand this topic off to a person.
@@ -188,12 +190,12 @@ impl KnowledgeBase {
 
     /// The scenario with `id`.
     pub fn scenario(&self, id: &str) -> Option<&Scenario> {
-        self.scenarios.iter().find(|s| s.id == id)
+        self.scenarios.iter().find(|s| *s.id == *id)
     }
 
     /// The entry with `id`.
     pub fn faq(&self, id: &str) -> Option<&FaqEntry> {
-        self.faqs.iter().find(|f| f.id == id)
+        self.faqs.iter().find(|f| *f.id == *id)
     }
 }
 

@@ -107,7 +107,7 @@ struct ScenarioFile {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
     /// Unique id (also the intent name).
-    pub id: String,
+    pub id: super::ScenarioId,
     /// Category, the hand-off queue.
     pub category: String,
     /// Example utterances: they train the intent predictor.
@@ -177,7 +177,7 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             }
             Scenario {
                 category: if raw.category.is_empty() { category.clone() } else { raw.category },
-                id: raw.id,
+                id: raw.id.into(),
                 examples: raw.examples,
                 requires_user: raw.requires_user,
                 actions,

@@ -20,7 +20,6 @@ pub use error::ApiError;
 pub use metrics::Metrics;
 
 use crate::bot::Bot;
-use crate::turnlog::TurnLog;
 
 /// Shared state of the handlers.
 #[derive(Debug, Clone)]
@@ -29,14 +28,13 @@ pub struct AppState {
     pub bot: Arc<Bot>,
     /// Counters.
     pub metrics: Arc<Metrics>,
-    /// The turn log.
-    pub log: Arc<TurnLog>,
 }
 
 /// The router with every route.
-pub fn router(bot: Arc<Bot>, log: TurnLog) -> Router {
+pub fn router(bot: Arc<Bot>) -> Router {
+    // Restart-only: a reload that changes it is refused.
     let max_body = bot.snapshot().config.server.max_body_bytes;
-    let state = AppState { bot, metrics: Arc::new(Metrics::default()), log: Arc::new(log) };
+    let state = AppState { bot, metrics: Arc::new(Metrics::default()) };
     Router::new()
         .route("/v1/chat", post(routes::chat))
         .route("/v1/feedback", post(routes::feedback))
@@ -52,12 +50,9 @@ pub fn router(bot: Arc<Bot>, log: TurnLog) -> Router {
         .with_state(state)
 }
 
-/// Open the configured turn log and serve on `listener` until ctrl-c / SIGTERM.
+/// Serve on `listener` until ctrl-c / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, bot: Arc<Bot>) -> std::io::Result<()> {
-    let log = TurnLog::open(&bot.snapshot().config.log).map_err(|e| {
-        std::io::Error::new(e.kind(), format!("turn log {}: {e}", bot.snapshot().config.log.path.display()))
-    })?;
-    axum::serve(listener, router(bot, log)).with_graceful_shutdown(shutdown()).await
+    axum::serve(listener, router(bot)).with_graceful_shutdown(shutdown()).await
 }
 
 async fn shutdown() {

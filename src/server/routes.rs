@@ -13,7 +13,6 @@ use super::dto::{ChatRequest, ChatResponse, FeedbackRequest, SearchHit, SearchQu
 use super::{ApiError, AppState};
 use crate::bot::ReloadError;
 use crate::index::Mode;
-use crate::turnlog::TurnRecord;
 
 const MAX_SESSION_ID: usize = 128;
 
@@ -63,29 +62,12 @@ pub(super) async fn chat(
         tags: user.tags,
         profile: serde_json::Value::Object(user.profile),
     };
-    let (bot, log) = (state.bot.clone(), state.log.clone());
-    let (session_id, text, channel) = (req.session_id.clone(), req.text.clone(), req.channel.clone());
-    let reply = tokio::task::spawn_blocking(move || {
-        let reply = bot.reply(&session_id, &text, &user)?;
-        log.write(TurnRecord {
-            ts_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-            session: session_id,
-            channel,
-            user: user.id,
-            text,
-            action: reply.action.as_str().to_owned(),
-            match_id: reply.matched.as_ref().map(|m| m.id.clone()),
-            score: reply.matched.as_ref().map(|m| m.score),
-            handoff_reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-        });
-        Ok::<_, crate::index::IndexError>(reply)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let bot = state.bot.clone();
+    let (session_id, text, channel) = (req.session_id.clone(), req.text, req.channel);
+    let reply = tokio::task::spawn_blocking(move || bot.reply(&session_id, &text, &user, channel.as_deref()))
+        .await
+        .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
@@ -122,7 +104,7 @@ pub(super) async fn search(
             matches
                 .into_iter()
                 .map(|m| SearchHit {
-                    id: m.entry.id.clone(),
+                    id: m.entry.id.to_string(),
                     question: m.entry.question.clone(),
                     matched: m.matched.to_owned(),
                     category: m.entry.category.clone(),

@@ -26,7 +26,7 @@ fn engine(encoder: Option<Arc<dyn bizbot::embed::Encoder>>) -> Engine {
     let kb = KnowledgeBase::load(&root().join("knowledge")).expect("demo knowledge is valid");
     let mut config = bizbot::config::load_from(None, []).expect("default config");
     config.model.cache_dir = Default::default();
-    Engine::build(kb, &config, encoder).expect("index")
+    Engine::build(kb, &config.engine_settings(), encoder).expect("index")
 }
 
 fn misses(engine: &Engine, mode: Mode) -> Vec<String> {

@@ -1,0 +1,314 @@
+//! The decision: a pure function of (session state, signals, knowledge, policy) →
+//! (decision, next state). No model, no index, no back-end, no clock.
+//!
+//! Each rule of a turn is one function here, tried in this order by [`decide`]:
+//! [`escalation_request`], [`continue_pending_slot`], [`pending_choice`],
+//! [`scenario_intent`], then [`faq_outcome`] with [`answer_entry`] (flagged
+//! entries, the same question again). Every path ends in [`settle`], the only place
+//! that applies the unresolved streak and hands off when it reaches the limit.
+
+use std::collections::BTreeMap;
+
+use super::escalation::{self, EscalationConfig, HandoffReason, Progress};
+use super::session::{DialogueState, Pending, Problem};
+use super::signals::{FaqCandidate, Signals};
+use crate::intent::ThresholdConfig;
+use crate::knowledge::{FaqId, KnowledgeBase, Scenario, ScenarioId};
+
+/// The rules in force for a turn.
+#[derive(Debug, Clone, Copy)]
+pub struct Policy<'a> {
+    /// Answer, clarify and intent thresholds.
+    pub thresholds: &'a ThresholdConfig,
+    /// Escalation rules.
+    pub escalation: &'a EscalationConfig,
+}
+
+/// What the bot does with a turn.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// Answer with an FAQ entry.
+    Answer {
+        /// The entry.
+        faq: FaqId,
+        /// Confidence (1 when the customer picked it).
+        confidence: f32,
+        /// The text that matched.
+        source: String,
+    },
+    /// Offer candidates ("您是不是想问").
+    Clarify {
+        /// Entries with their confidence, best first.
+        candidates: Vec<(FaqId, f32)>,
+    },
+    /// Nothing close enough.
+    Fallback,
+    /// A scenario needs a detail: ask for it.
+    AskSlot {
+        /// The scenario.
+        scenario: ScenarioId,
+        /// The slot asked for.
+        slot: String,
+        /// Intent confidence.
+        confidence: f32,
+    },
+    /// A scenario has every detail: look it up and answer from the template.
+    Lookup {
+        /// The scenario.
+        scenario: ScenarioId,
+        /// Slot values.
+        slots: BTreeMap<String, String>,
+        /// Intent confidence.
+        confidence: f32,
+    },
+    /// A scenario needs a logged-in customer and the request names none.
+    LoginRequired {
+        /// The scenario.
+        scenario: ScenarioId,
+        /// Intent confidence.
+        confidence: f32,
+    },
+    /// A scenario's look-up failed and its `on_failure` does not hand off.
+    LookupFailed {
+        /// The scenario.
+        scenario: ScenarioId,
+    },
+    /// Hand off to a person.
+    Handoff {
+        /// Why.
+        reason: HandoffReason,
+        /// The problem handed off (its category is the queue).
+        problem: Option<Problem>,
+        /// A flagged entry's answer is still shown.
+        shown: Option<(FaqId, f32, String)>,
+    },
+}
+
+/// A decision and the session state after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    /// What to do.
+    pub decision: Decision,
+    /// The state the session keeps.
+    pub next: DialogueState,
+}
+
+/// Decide one turn.
+pub fn decide(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, policy: Policy<'_>) -> Outcome {
+    if let Some(reason) = escalation_request(signals, policy) {
+        return handoff(reason, state.problem.clone());
+    }
+    if let Some((scenario, filled)) = continue_pending_slot(state, signals, kb, policy) {
+        return scenario_turn(state, scenario, filled, 1.0, signals, policy);
+    }
+    if let Some(entry) = pending_choice(state, signals) {
+        let source = kb.faq(&entry).map_or_else(String::new, |e| e.question.clone());
+        return answer_entry(state, kb, entry, 1.0, source, policy);
+    }
+    if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
+        return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);
+    }
+    match faq_outcome(&signals.faqs, policy.thresholds) {
+        FaqOutcome::Answer(best) => answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy),
+        FaqOutcome::Clarify(candidates) => {
+            let ids: Vec<FaqId> = candidates.iter().map(|c| c.id.clone()).collect();
+            let decision =
+                Decision::Clarify { candidates: candidates.iter().map(|c| (c.id.clone(), c.score)).collect() };
+            let next = DialogueState { pending: Pending::Choice(ids.clone()), ..state.clone() };
+            settle(next, Some(Problem::Faq(ids[0].clone())), Progress::Stuck, decision, policy)
+        }
+        FaqOutcome::NoMatch => {
+            settle(state.clone(), state.problem.clone(), Progress::Stuck, Decision::Fallback, policy)
+        }
+    }
+}
+
+/// A scenario's look-up failed: apply its `on_failure` to the state before the turn.
+pub fn lookup_failed(before: &DialogueState, scenario: &Scenario, policy: Policy<'_>) -> Outcome {
+    let problem = Some(Problem::Scenario(scenario.id.clone()));
+    if scenario.on_failure.handoff {
+        return handoff(HandoffReason::LookupFailed, problem);
+    }
+    let next = DialogueState { pending: Pending::Nothing, ..before.clone() };
+    settle(next, problem, Progress::Stuck, Decision::LookupFailed { scenario: scenario.id.clone() }, policy)
+}
+
+/// Rule 1: the text itself asks for a person, or complains.
+pub fn escalation_request(signals: &Signals, policy: Policy<'_>) -> Option<HandoffReason> {
+    escalation::detect(&signals.normalized, signals.complaint_margin, policy.escalation)
+}
+
+/// Rule 2: a scenario asked for a detail; it goes on when this text fills a missing
+/// slot, or is not a question the knowledge answers outright. Returns the scenario
+/// and the slots filled so far.
+pub fn continue_pending_slot<'k>(
+    state: &DialogueState,
+    signals: &Signals,
+    kb: &'k KnowledgeBase,
+    policy: Policy<'_>,
+) -> Option<(&'k Scenario, BTreeMap<String, String>)> {
+    let Pending::Slot { scenario, filled } = &state.pending else { return None };
+    let s = kb.scenario(scenario)?;
+    let fills = signals
+        .slots
+        .iter()
+        .any(|v| v.scenario == s.id && !filled.contains_key(&v.slot) && s.slots.iter().any(|slot| slot.name == v.slot));
+    let answered = matches!(faq_outcome(&signals.faqs, policy.thresholds), FaqOutcome::Answer(_));
+    (fills || !answered).then(|| (s, filled.clone()))
+}
+
+/// Rule 3: after a clarification, the candidate the customer picked by number
+/// (`2`, `第二个`) or by its question.
+pub fn pending_choice(state: &DialogueState, signals: &Signals) -> Option<FaqId> {
+    let Pending::Choice(ids) = &state.pending else { return None };
+    if let Some(n) = choice_number(&signals.normalized) {
+        return ids.get(n.checked_sub(1)?).cloned();
+    }
+    ids.iter().find(|id| signals.exact.contains(id)).cloned()
+}
+
+/// A choice by number: `2`, `第2个`, `二`, `第二条`.
+fn choice_number(normalized: &str) -> Option<usize> {
+    let t = normalized.trim_start_matches('第').trim_end_matches(['个', '条', '项']).trim();
+    if let Ok(n) = t.parse::<usize>() {
+        return Some(n);
+    }
+    ["一", "二", "三", "四", "五"].iter().position(|c| *c == t).map(|p| p + 1)
+}
+
+/// Rule 4: the best scenario intent, when it is at least `thresholds.intent` and at
+/// least as sure as the best FAQ entry.
+pub fn scenario_intent<'k>(
+    signals: &Signals,
+    kb: &'k KnowledgeBase,
+    policy: Policy<'_>,
+) -> Option<(&'k Scenario, f32)> {
+    let best = signals.intents.first()?;
+    let best_faq = signals.faqs.first().map_or(0.0, |f| f.score);
+    let sure = best.score >= policy.thresholds.intent && best.score >= best_faq;
+    kb.scenario(&best.id).filter(|_| sure).map(|s| (s, best.score))
+}
+
+/// What a ranking of FAQ entries means on its own.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FaqOutcome<'a> {
+    /// Confident: answer with this entry.
+    Answer(&'a FaqCandidate),
+    /// Unsure: offer these (never empty).
+    Clarify(Vec<&'a FaqCandidate>),
+    /// Nothing close enough.
+    NoMatch,
+}
+
+/// Rule 5: answer when the best entry is at least `thresholds.answer` and clear of
+/// the runner-up by more than `ambiguity_margin`; clarify with the candidates at or
+/// above `thresholds.clarify`; else no match.
+pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> FaqOutcome<'a> {
+    let Some(best) = ranked.first() else { return FaqOutcome::NoMatch };
+    let runner_up = ranked.get(1).map_or(0.0, |c| c.score);
+    let clear = thresholds.ambiguity_margin <= 0.0 || best.score - runner_up > thresholds.ambiguity_margin;
+    if best.score >= thresholds.answer && clear {
+        return FaqOutcome::Answer(best);
+    }
+    if best.score >= thresholds.clarify {
+        let take = thresholds.clarify_candidates.max(1);
+        return FaqOutcome::Clarify(ranked.iter().filter(|c| c.score >= thresholds.clarify).take(take).collect());
+    }
+    FaqOutcome::NoMatch
+}
+
+/// Rule 6: answering an entry. The same entry again means the last answer did not
+/// help (stuck); a flagged entry goes to a person with its answer shown.
+pub fn answer_entry(
+    state: &DialogueState,
+    kb: &KnowledgeBase,
+    faq: FaqId,
+    confidence: f32,
+    source: String,
+    policy: Policy<'_>,
+) -> Outcome {
+    let problem = Problem::Faq(faq.clone());
+    let progress = if state.problem.as_ref() == Some(&problem) { Progress::Stuck } else { Progress::Moved };
+    let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
+    let flagged = policy.escalation.flagged_entries && kb.faq(&faq).is_some_and(|e| e.handoff);
+    let decision = if flagged {
+        Decision::Handoff {
+            reason: HandoffReason::EntryFlagged,
+            problem: Some(problem.clone()),
+            shown: Some((faq, confidence, source)),
+        }
+    } else {
+        Decision::Answer { faq, confidence, source }
+    };
+    settle(next, Some(problem), progress, decision, policy)
+}
+
+/// A scenario turn: fill slots from the signals, then ask for the first missing
+/// one, or look up (the look-up itself is an effect; see [`lookup_failed`]).
+fn scenario_turn(
+    state: &DialogueState,
+    scenario: &Scenario,
+    mut filled: BTreeMap<String, String>,
+    confidence: f32,
+    signals: &Signals,
+    policy: Policy<'_>,
+) -> Outcome {
+    let id = scenario.id.clone();
+    let problem = Problem::Scenario(id.clone());
+    let continuing = state.problem.as_ref() == Some(&problem);
+    let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
+    if scenario.requires_user && !signals.user_known {
+        let decision = Decision::LoginRequired { scenario: id, confidence };
+        return settle(next, Some(problem), Progress::Stuck, decision, policy);
+    }
+    let before = filled.len();
+    for v in signals.slots.iter().filter(|v| v.scenario == id) {
+        filled.entry(v.slot.clone()).or_insert_with(|| v.value.clone());
+    }
+    match scenario.slots.iter().find(|slot| !filled.contains_key(&slot.name)) {
+        Some(slot) => {
+            // Asking again for a detail the customer did not give is no progress.
+            let progress = if continuing && filled.len() == before { Progress::Stuck } else { Progress::Moved };
+            let decision = Decision::AskSlot { scenario: id.clone(), slot: slot.name.clone(), confidence };
+            let next = DialogueState { pending: Pending::Slot { scenario: id, filled }, ..next };
+            settle(next, Some(problem), progress, decision, policy)
+        }
+        None => {
+            let decision = Decision::Lookup { scenario: id, slots: filled, confidence };
+            settle(next, Some(problem), Progress::Moved, decision, policy)
+        }
+    }
+}
+
+/// Apply the unresolved streak to a decision: the one place where "one more stuck
+/// turn → limit reached → hand off" happens.
+fn settle(
+    next: DialogueState,
+    problem: Option<Problem>,
+    progress: Progress,
+    decision: Decision,
+    policy: Policy<'_>,
+) -> Outcome {
+    let unresolved = escalation::next_streak(next.unresolved, progress);
+    if progress == Progress::Stuck && escalation::unresolved_limit_reached(unresolved, policy.escalation) {
+        return handoff(HandoffReason::Unresolved, problem);
+    }
+    Outcome { decision, next: DialogueState { problem, unresolved, ..next } }
+}
+
+/// Hand off: the session starts afresh with the person (the problem is kept for
+/// the queue).
+fn handoff(reason: HandoffReason, problem: Option<Problem>) -> Outcome {
+    Outcome {
+        decision: Decision::Handoff { reason, problem: problem.clone(), shown: None },
+        next: DialogueState { problem, unresolved: 0, pending: Pending::Nothing },
+    }
+}
+
+/// "Not helpful" feedback on the latest turn: one more stuck turn.
+pub fn not_helpful(state: &DialogueState) -> DialogueState {
+    DialogueState { unresolved: escalation::next_streak(state.unresolved, Progress::Stuck), ..state.clone() }
+}
+
+#[cfg(test)]
+mod tests;

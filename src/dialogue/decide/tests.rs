@@ -1,0 +1,245 @@
+//! The decision rules with hand-built signals: no model, no index, milliseconds.
+
+use super::*;
+use crate::dialogue::signals::SlotValue;
+
+const CSV: &str = "id,question,similar,answer,category,tags,related,actions,handoff\n\
+    refund,怎么退货,如何退货,在订单页申请退货。,售后,,,,\n\
+    refund-late,超过七天还能退货吗,,七天后不支持无理由退货。,售后,,,,\n\
+    cancel,宽带怎么取消,,请转人工办理。,宽带,,,,true\n";
+
+const SCENARIOS: &str = r#"
+[[scenario]]
+id = "order-status"
+category = "订单"
+examples = ["我的订单到哪了"]
+[[scenario.slots]]
+name = "order_id"
+pattern = "\\d{12}"
+prompt = "请提供订单号。"
+[scenario.lookup]
+backend = "shop"
+path = "/orders/{{ slots.order_id }}"
+[scenario.answer]
+template = "{{ data.status }}"
+[scenario.on_failure]
+message = "没有查到这个订单。"
+handoff = false
+
+[[scenario]]
+id = "my-services"
+category = "套餐"
+examples = ["我开通了什么业务"]
+requires_user = true
+[scenario.lookup]
+backend = "crm"
+path = "/customers/{{ user.id }}/services"
+[scenario.answer]
+template = "{{ data.services }}"
+[scenario.on_failure]
+message = "暂时查不到。"
+handoff = true
+"#;
+
+fn kb() -> KnowledgeBase {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("faq.csv"), CSV).unwrap();
+    std::fs::write(dir.path().join("scenarios.toml"), SCENARIOS).unwrap();
+    KnowledgeBase::load(dir.path()).unwrap()
+}
+
+fn thresholds() -> ThresholdConfig {
+    ThresholdConfig::default()
+}
+
+fn escalation() -> EscalationConfig {
+    EscalationConfig {
+        complaint: true,
+        complaint_phrases: vec!["投诉".into()],
+        complaint_examples: vec![],
+        ordinary_examples: vec![],
+        complaint_threshold: 0.1,
+        human_request: true,
+        human_phrases: vec!["转人工".into()],
+        unresolved: true,
+        max_unresolved_turns: 3,
+        flagged_entries: true,
+    }
+}
+
+fn faq(id: &str, score: f32) -> FaqCandidate {
+    FaqCandidate { id: id.into(), score, lexical: score, cosine: None, matched: String::new() }
+}
+
+fn signals(text: &str, faqs: Vec<FaqCandidate>) -> Signals {
+    Signals { text: text.into(), normalized: text.into(), faqs, ..Signals::default() }
+}
+
+/// Run turns from a fresh state; the decisions in order.
+fn run(turns: &[Signals]) -> Vec<Decision> {
+    let (kb, t, e) = (kb(), thresholds(), escalation());
+    let policy = Policy { thresholds: &t, escalation: &e };
+    let mut state = DialogueState::default();
+    turns
+        .iter()
+        .map(|s| {
+            let out = decide(&state, s, &kb, policy);
+            state = out.next;
+            out.decision
+        })
+        .collect()
+}
+
+fn reason(d: &Decision) -> Option<HandoffReason> {
+    match d {
+        Decision::Handoff { reason, .. } => Some(*reason),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_clear_best_entry_is_answered() {
+    let d = run(&[signals("怎么退", vec![faq("refund", 0.9), faq("refund-late", 0.5)])]);
+    assert!(matches!(&d[0], Decision::Answer { faq, .. } if faq == "refund"), "{d:?}");
+}
+
+#[test]
+fn near_ties_and_middling_scores_clarify() {
+    let d = run(&[signals("退", vec![faq("refund", 0.7), faq("refund-late", 0.69)])]);
+    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 2), "{d:?}");
+    let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.2)])]);
+    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 1), "{d:?}");
+}
+
+#[test]
+fn a_choice_by_number_or_question_is_answered() {
+    let clarify = signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]);
+    let d = run(&[clarify.clone(), signals("2", vec![])]);
+    assert!(matches!(&d[1], Decision::Answer { faq, confidence, .. } if faq == "refund-late" && *confidence == 1.0));
+    let by_text = Signals { exact: vec!["refund".into()], ..signals("怎么退货", vec![]) };
+    let d = run(&[clarify, by_text]);
+    assert!(matches!(&d[1], Decision::Answer { faq, .. } if faq == "refund"), "{d:?}");
+}
+
+#[test]
+fn complaints_win_over_requests_for_a_person() {
+    let d = run(&[signals("我要投诉，转人工", vec![faq("refund", 0.9)])]);
+    assert_eq!(reason(&d[0]), Some(HandoffReason::Complaint));
+    let d = run(&[signals("转人工", vec![])]);
+    assert_eq!(reason(&d[0]), Some(HandoffReason::HumanRequested));
+    let by_margin = Signals { complaint_margin: Some(0.2), ..signals("等了一周", vec![]) };
+    assert_eq!(reason(&run(&[by_margin])[0]), Some(HandoffReason::Complaint));
+}
+
+#[test]
+fn three_stuck_turns_hand_off_even_when_the_candidate_changes() {
+    let d = run(&[
+        signals("随便", vec![]),
+        signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]),
+        signals("宽带", vec![faq("refund-late", 0.5)]),
+    ]);
+    assert_eq!(d[0], Decision::Fallback);
+    assert!(matches!(d[1], Decision::Clarify { .. }));
+    assert_eq!(reason(&d[2]), Some(HandoffReason::Unresolved), "{d:?}");
+}
+
+#[test]
+fn an_answer_resets_the_streak_and_the_same_answer_again_does_not() {
+    let answer = signals("怎么退", vec![faq("refund", 0.9)]);
+    let d = run(&[signals("x", vec![]), signals("x", vec![]), answer.clone(), signals("x", vec![])]);
+    assert_eq!(d[3], Decision::Fallback);
+    let d = run(&[answer.clone(), answer.clone(), answer.clone()]);
+    assert!(matches!(d[1], Decision::Answer { .. }));
+    assert!(matches!(d[2], Decision::Answer { .. }), "the first ask and two repeats: {d:?}");
+    let d = run(&[answer.clone(), answer.clone(), answer.clone(), answer]);
+    assert_eq!(reason(&d[3]), Some(HandoffReason::Unresolved));
+}
+
+#[test]
+fn feedback_counts_as_a_stuck_turn() {
+    let state = DialogueState { unresolved: 1, ..DialogueState::default() };
+    assert_eq!(not_helpful(&state).unresolved, 2);
+}
+
+#[test]
+fn flagged_entries_hand_off_with_their_answer() {
+    let d = run(&[signals("宽带不要了", vec![faq("cancel", 0.9)])]);
+    match &d[0] {
+        Decision::Handoff { reason, problem, shown } => {
+            assert_eq!(*reason, HandoffReason::EntryFlagged);
+            assert_eq!(problem, &Some(Problem::Faq("cancel".into())));
+            assert!(shown.as_ref().is_some_and(|(id, ..)| id == "cancel"));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_scenario_asks_for_its_slot_then_looks_up() {
+    let intent = |text: &str| Signals {
+        intents: vec![crate::dialogue::signals::IntentCandidate {
+            id: "order-status".into(),
+            score: 0.9,
+            example: String::new(),
+        }],
+        ..signals(text, vec![faq("refund", 0.3)])
+    };
+    let number = Signals {
+        slots: vec![SlotValue {
+            scenario: "order-status".into(),
+            slot: "order_id".into(),
+            value: "123456789012".into(),
+        }],
+        ..signals("123456789012", vec![])
+    };
+    let d = run(&[intent("我的订单呢"), number]);
+    assert!(matches!(&d[0], Decision::AskSlot { slot, .. } if slot == "order_id"), "{d:?}");
+    assert!(matches!(&d[1], Decision::Lookup { slots, .. } if slots["order_id"] == "123456789012"), "{d:?}");
+}
+
+#[test]
+fn asking_for_the_same_detail_three_times_hands_off_to_the_scenario() {
+    let pending = Signals {
+        intents: vec![crate::dialogue::signals::IntentCandidate {
+            id: "order-status".into(),
+            score: 0.9,
+            example: String::new(),
+        }],
+        ..signals("订单", vec![])
+    };
+    let d = run(&[pending, signals("不知道", vec![]), signals("忘了", vec![]), signals("不记得", vec![])]);
+    assert!(matches!(d[1], Decision::AskSlot { .. }));
+    match &d[3] {
+        Decision::Handoff { reason, problem, .. } => {
+            assert_eq!(*reason, HandoffReason::Unresolved);
+            assert_eq!(problem, &Some(Problem::Scenario("order-status".into())));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_failed_lookup_follows_on_failure() {
+    let (kb, t, e) = (kb(), thresholds(), escalation());
+    let policy = Policy { thresholds: &t, escalation: &e };
+    let before = DialogueState::default();
+    let order = kb.scenario("order-status").unwrap();
+    assert!(matches!(lookup_failed(&before, order, policy).decision, Decision::LookupFailed { .. }));
+    let services = kb.scenario("my-services").unwrap();
+    assert_eq!(reason(&lookup_failed(&before, services, policy).decision), Some(HandoffReason::LookupFailed));
+}
+
+#[test]
+fn a_scenario_for_the_customer_needs_a_login() {
+    let s = Signals {
+        intents: vec![crate::dialogue::signals::IntentCandidate {
+            id: "my-services".into(),
+            score: 0.9,
+            example: String::new(),
+        }],
+        ..signals("我开了啥", vec![])
+    };
+    assert!(matches!(run(std::slice::from_ref(&s))[0], Decision::LoginRequired { .. }));
+    let known = Signals { user_known: true, ..s };
+    assert!(matches!(run(&[known])[0], Decision::Lookup { .. }));
+}

@@ -1,0 +1,329 @@
+//! The reply: what the customer (and, on a hand-off, the agent) gets for a
+//! decision. One builder turns every [`Decision`] into a [`Reply`].
+
+use serde::{Deserialize, Serialize};
+
+use super::UserInfo;
+use super::decide::Decision;
+use super::escalation::HandoffReason;
+use super::session::{Problem, Session, TranscriptLine};
+use super::signals::{FaqCandidate, Signals};
+use super::templates::Templates;
+use crate::knowledge::{Action, FaqEntry, FaqId, KnowledgeBase};
+
+/// Related entries shown with an answer.
+const RELATED: usize = 3;
+
+/// Suggested answers given to the agent on a hand-off.
+const SUGGESTED: usize = 3;
+
+/// Bot wording (`[messages]` in bizbot.toml).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessagesConfig {
+    /// When nothing matches.
+    pub fallback: String,
+    /// Before the candidates when clarifying.
+    pub clarify: String,
+    /// Hand-off on a complaint.
+    pub handoff_complaint: String,
+    /// Hand-off on request.
+    pub handoff_human: String,
+    /// Hand-off after unresolved turns.
+    pub handoff_unresolved: String,
+    /// Queue when the problem has no category.
+    pub default_queue: String,
+    /// When a scenario needs a logged-in customer.
+    pub login_required: String,
+}
+
+/// What the bot does with a turn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnAction {
+    /// Answered from the knowledge.
+    Answer,
+    /// Offered candidates.
+    Clarify,
+    /// Asked for a missing detail.
+    AskSlot,
+    /// Handed to a person.
+    Handoff,
+    /// Could not help.
+    Fallback,
+}
+
+impl TurnAction {
+    /// Every action, for metrics.
+    pub const ALL: [TurnAction; 5] = [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback];
+
+    /// The snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Answer => "answer",
+            Self::Clarify => "clarify",
+            Self::AskSlot => "ask_slot",
+            Self::Handoff => "handoff",
+            Self::Fallback => "fallback",
+        }
+    }
+}
+
+/// The entry or scenario a turn matched.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MatchInfo {
+    /// Entry or scenario id.
+    pub id: String,
+    /// Its standard question (a scenario's first example).
+    pub question: String,
+    /// Confidence in [0, 1].
+    pub score: f32,
+    /// Which text matched (a similar question, the standard one, or `scenario`).
+    pub source: String,
+}
+
+/// An entry offered as a candidate or related question.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Suggestion {
+    /// Entry id.
+    pub id: String,
+    /// Its standard question.
+    pub question: String,
+    /// Confidence, when it came from a ranking.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub score: Option<f32>,
+}
+
+/// A knowledge answer suggested to the agent taking over.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SuggestedAnswer {
+    /// Entry id.
+    pub id: String,
+    /// Its standard question.
+    pub question: String,
+    /// Its answer.
+    pub answer: String,
+    /// Confidence.
+    pub score: f32,
+}
+
+/// What a person taking over needs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Handoff {
+    /// Why.
+    pub reason: HandoffReason,
+    /// Which queue (the problem's category).
+    pub queue: String,
+    /// A one-line summary for the agent.
+    pub summary: String,
+    /// The conversation so far.
+    pub transcript: Vec<TranscriptLine>,
+    /// Knowledge answers the agent may use.
+    pub suggested_answers: Vec<SuggestedAnswer>,
+}
+
+/// The bot's reply to one turn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reply {
+    /// Turn number in the session (1-based).
+    pub turn: u64,
+    /// The decision.
+    pub action: TurnAction,
+    /// What the customer sees.
+    pub text: String,
+    /// The entry answered or handed off for.
+    pub matched: Option<MatchInfo>,
+    /// Candidates when clarifying.
+    pub candidates: Vec<Suggestion>,
+    /// Related questions ("猜您可能还想了解").
+    pub related: Vec<Suggestion>,
+    /// Self-service actions.
+    pub actions: Vec<Action>,
+    /// Present when handed off.
+    pub handoff: Option<Handoff>,
+}
+
+impl Reply {
+    fn new(turn: u64, action: TurnAction, text: String) -> Self {
+        Self {
+            turn,
+            action,
+            text,
+            matched: None,
+            candidates: Vec::new(),
+            related: Vec::new(),
+            actions: Vec::new(),
+            handoff: None,
+        }
+    }
+}
+
+/// What the reply builder reads.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ReplyContext<'a> {
+    pub(super) kb: &'a KnowledgeBase,
+    pub(super) templates: &'a Templates,
+    pub(super) messages: &'a MessagesConfig,
+    pub(super) user: &'a UserInfo,
+}
+
+/// Build the reply to `decision`. `looked_up` is the rendered answer of a
+/// successful [`Decision::Lookup`].
+pub(super) fn build(
+    ctx: ReplyContext<'_>,
+    decision: &Decision,
+    looked_up: Option<String>,
+    signals: &Signals,
+    session: &Session,
+) -> Reply {
+    let turn = session.turn;
+    let kb = ctx.kb;
+    match decision {
+        Decision::Answer { faq, confidence, source } => match kb.faq(faq) {
+            Some(entry) => answer(ctx, turn, entry, *confidence, source, &signals.faqs),
+            None => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
+        },
+        Decision::Clarify { candidates } => {
+            let candidates: Vec<Suggestion> =
+                candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
+            let mut lines = vec![ctx.messages.clarify.clone()];
+            lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
+            Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, lines.join("\n")) }
+        }
+        Decision::Fallback => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
+        Decision::AskSlot { scenario, slot, confidence } => {
+            let s = kb.scenario(scenario);
+            let prompt = s.and_then(|s| s.slots.iter().find(|x| x.name == *slot)).map(|x| x.prompt.clone());
+            let reply = Reply::new(turn, TurnAction::AskSlot, prompt.unwrap_or_default());
+            Reply { matched: s.map(|s| scenario_match(s, *confidence)), ..reply }
+        }
+        Decision::Lookup { scenario, confidence, .. } => {
+            let s = kb.scenario(scenario);
+            let reply = Reply::new(turn, TurnAction::Answer, looked_up.unwrap_or_default());
+            Reply {
+                matched: s.map(|s| scenario_match(s, *confidence)),
+                actions: s.map(|s| s.actions.clone()).unwrap_or_default(),
+                ..reply
+            }
+        }
+        Decision::LoginRequired { scenario, confidence } => {
+            let reply = Reply::new(turn, TurnAction::Fallback, ctx.messages.login_required.clone());
+            Reply { matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)), ..reply }
+        }
+        Decision::LookupFailed { scenario } => {
+            let message = kb.scenario(scenario).map(|s| s.on_failure.message.clone());
+            Reply::new(turn, TurnAction::Fallback, message.unwrap_or_else(|| ctx.messages.fallback.clone()))
+        }
+        Decision::Handoff { reason, problem, shown } => {
+            handoff(ctx, *reason, problem.as_ref(), shown, signals, session)
+        }
+    }
+}
+
+fn answer(
+    ctx: ReplyContext<'_>,
+    turn: u64,
+    entry: &FaqEntry,
+    score: f32,
+    source: &str,
+    ranked: &[FaqCandidate],
+) -> Reply {
+    let kb = ctx.kb;
+    let mut related: Vec<Suggestion> = entry.related.iter().filter_map(|id| suggestion(kb, id, None)).collect();
+    if related.is_empty() {
+        // Other candidates of this turn in the same category.
+        related = ranked
+            .iter()
+            .filter(|c| c.id != entry.id && kb.faq(&c.id).is_some_and(|e| e.category == entry.category))
+            .filter_map(|c| suggestion(kb, &c.id, Some(c.score)))
+            .collect();
+    }
+    related.truncate(RELATED);
+    let text = ctx.templates.faq_answer(&entry.id, &entry.answer, &ctx.user.profile);
+    Reply {
+        matched: Some(faq_match(entry, score, source)),
+        related,
+        actions: entry.actions.clone(),
+        ..Reply::new(turn, TurnAction::Answer, text)
+    }
+}
+
+fn handoff(
+    ctx: ReplyContext<'_>,
+    reason: HandoffReason,
+    problem: Option<&Problem>,
+    shown: &Option<(FaqId, f32, String)>,
+    signals: &Signals,
+    session: &Session,
+) -> Reply {
+    let kb = ctx.kb;
+    let category = match problem {
+        Some(Problem::Faq(id)) => kb.faq(id).map(|e| e.category.as_str()),
+        Some(Problem::Scenario(id)) => kb.scenario(id).map(|s| s.category.as_str()),
+        None => None,
+    };
+    let queue = category.filter(|c| !c.is_empty()).unwrap_or(&ctx.messages.default_queue).to_owned();
+    let scenario_message = match problem {
+        Some(Problem::Scenario(id)) if reason == HandoffReason::LookupFailed => {
+            kb.scenario(id).map(|s| s.on_failure.message.clone())
+        }
+        _ => None,
+    };
+    let shown_entry = shown.as_ref().and_then(|(id, score, source)| Some((kb.faq(id)?, *score, source)));
+    let text = match (&shown_entry, scenario_message) {
+        (Some((entry, ..)), _) => ctx.templates.faq_answer(&entry.id, &entry.answer, &ctx.user.profile),
+        (None, Some(message)) => message,
+        (None, None) => match reason {
+            HandoffReason::Complaint => ctx.messages.handoff_complaint.clone(),
+            HandoffReason::HumanRequested | HandoffReason::EntryFlagged => ctx.messages.handoff_human.clone(),
+            HandoffReason::Unresolved | HandoffReason::LookupFailed => ctx.messages.handoff_unresolved.clone(),
+        },
+    };
+    let suggested_answers = signals
+        .faqs
+        .iter()
+        .take(SUGGESTED)
+        .filter_map(|c| {
+            let e = kb.faq(&c.id)?;
+            Some(SuggestedAnswer {
+                id: e.id.to_string(),
+                question: e.question.clone(),
+                answer: e.answer.clone(),
+                score: c.score,
+            })
+        })
+        .collect();
+    let summary = format!("{}；第 {} 轮；客户最后说：{}", reason_label(reason), session.turn, signals.text);
+    Reply {
+        matched: shown_entry.map(|(entry, score, source)| faq_match(entry, score, source)),
+        handoff: Some(Handoff { reason, queue, summary, transcript: session.transcript.clone(), suggested_answers }),
+        ..Reply::new(session.turn, TurnAction::Handoff, text)
+    }
+}
+
+fn reason_label(reason: HandoffReason) -> &'static str {
+    match reason {
+        HandoffReason::Complaint => "客户投诉",
+        HandoffReason::HumanRequested => "客户要求人工",
+        HandoffReason::Unresolved => "多轮未解决",
+        HandoffReason::EntryFlagged => "该问题需人工办理",
+        HandoffReason::LookupFailed => "系统查询失败",
+    }
+}
+
+fn suggestion(kb: &KnowledgeBase, id: &FaqId, score: Option<f32>) -> Option<Suggestion> {
+    kb.faq(id).map(|e| Suggestion { id: e.id.to_string(), question: e.question.clone(), score })
+}
+
+fn faq_match(entry: &FaqEntry, score: f32, source: &str) -> MatchInfo {
+    MatchInfo { id: entry.id.to_string(), question: entry.question.clone(), score, source: source.to_owned() }
+}
+
+fn scenario_match(s: &crate::knowledge::Scenario, confidence: f32) -> MatchInfo {
+    MatchInfo {
+        id: s.id.to_string(),
+        question: s.examples.first().cloned().unwrap_or_default(),
+        score: confidence,
+        source: "scenario".into(),
+    }
+}

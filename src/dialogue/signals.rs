@@ -1,0 +1,119 @@
+//! Signals: everything the model and the indexes say about one customer text,
+//! computed once per turn and handed to the decision as plain data.
+//!
+//! This is the only place in `dialogue` that runs the model or the indexes; the
+//! decision (`decide`) reads the signals and nothing else, so it can be tested with
+//! hand-built signals and no model.
+
+use crate::engine::Engine;
+pub use crate::engine::SlotValue;
+use crate::index::IndexError;
+use crate::knowledge::{FaqId, ScenarioId};
+
+/// Ranked FAQ candidates kept per turn: enough to clarify, suggest related
+/// questions and give the agent suggested answers.
+pub const FAQ_CANDIDATES: usize = 8;
+
+/// Ranked scenario intents kept per turn.
+const INTENT_CANDIDATES: usize = 3;
+
+/// An FAQ entry ranked for the text, with the features the ranking saw.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaqCandidate {
+    /// The entry.
+    pub id: FaqId,
+    /// Confidence in [0, 1].
+    pub score: f32,
+    /// Lexical part in [0, 1].
+    pub lexical: f32,
+    /// Best cosine to the entry's questions, when the model ran.
+    pub cosine: Option<f32>,
+    /// The question (or answer text) that matched best.
+    pub matched: String,
+}
+
+/// A scenario intent ranked for the text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntentCandidate {
+    /// The scenario.
+    pub id: ScenarioId,
+    /// Confidence in [0, 1].
+    pub score: f32,
+    /// The example utterance that matched best.
+    pub example: String,
+}
+
+/// What is known about one customer turn before deciding.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Signals {
+    /// The text as typed.
+    pub text: String,
+    /// Normalised (width, case, traditional → simplified, punctuation).
+    pub normalized: String,
+    /// Whether the request names the customer (`user.id`).
+    pub user_known: bool,
+    /// The text's vector (`None` without a model).
+    pub vector: Option<Vec<f32>>,
+    /// How much more the text reads like a complaint than like an ordinary
+    /// message (`None` without a model, or when the rule is off).
+    pub complaint_margin: Option<f32>,
+    /// FAQ entries, best first.
+    pub faqs: Vec<FaqCandidate>,
+    /// Scenario intents, best first (slot values masked for the lexical part).
+    pub intents: Vec<IntentCandidate>,
+    /// Slot values in the text.
+    pub slots: Vec<SlotValue>,
+    /// Entries one of whose questions is exactly the normalised text.
+    pub exact: Vec<FaqId>,
+}
+
+/// What [`gather`] needs to know besides the text.
+#[derive(Debug, Clone, Copy)]
+pub struct SignalOptions {
+    /// Compute the complaint margin (the complaint rule is on).
+    pub complaints: bool,
+    /// FAQ candidates to keep (at least [`FAQ_CANDIDATES`]).
+    pub candidates: usize,
+    /// The request names the customer.
+    pub user_known: bool,
+}
+
+/// Run the model once and the indexes over `text`.
+pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Signals, IndexError> {
+    let mut signals = text_signals(engine, text, options.user_known);
+    let vector = engine.embed_query(text)?;
+    let v = vector.as_deref();
+    signals.complaint_margin = if options.complaints { engine.complaint_margin_with(text, v)? } else { None };
+    signals.faqs = engine
+        .rank_faqs(text, v, options.candidates.max(FAQ_CANDIDATES))?
+        .into_iter()
+        .map(|m| FaqCandidate {
+            id: m.entry.id.clone(),
+            score: m.hit.score,
+            lexical: m.hit.lexical,
+            cosine: m.hit.cosine,
+            matched: m.matched.to_owned(),
+        })
+        .collect();
+    signals.intents = engine
+        .rank_intents(text, v, INTENT_CANDIDATES)?
+        .into_iter()
+        .map(|p| IntentCandidate { id: p.intent, score: p.confidence, example: p.example })
+        .collect();
+    signals.vector = vector;
+    Ok(signals)
+}
+
+/// The signals that need neither the model nor an index: normalised text, slot
+/// values, exact questions. Retrieval fields are left empty.
+pub fn text_signals(engine: &Engine, text: &str, user_known: bool) -> Signals {
+    let normalized = engine.analyzer().normalize(text);
+    Signals {
+        text: text.to_owned(),
+        exact: engine.exact_entries(&normalized),
+        normalized,
+        user_known,
+        slots: engine.slot_values(text),
+        ..Signals::default()
+    }
+}

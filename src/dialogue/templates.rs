@@ -1,0 +1,66 @@
+//! Templates compiled once per knowledge load: FAQ answers with `{{placeholders}}`
+//! and each scenario's look-up path and answer. A turn renders; it never parses.
+
+use minijinja::Environment;
+use serde::Serialize;
+
+use crate::knowledge::KnowledgeBase;
+
+/// The compiled templates of one knowledge base.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+fn faq_name(id: &str) -> String {
+    format!("faq/{id}")
+}
+
+fn path_name(scenario: &str) -> String {
+    format!("path/{scenario}")
+}
+
+fn answer_name(scenario: &str) -> String {
+    format!("answer/{scenario}")
+}
+
+impl Templates {
+    /// Compile every template of `kb`. An FAQ answer that does not compile is shown
+    /// as written (a broken placeholder must not lose the answer); scenario templates
+    /// were checked when the knowledge was validated.
+    pub fn compile(kb: &KnowledgeBase) -> Self {
+        let mut env = Environment::new();
+        for f in kb.faqs.iter().filter(|f| f.answer.contains("{{") || f.answer.contains("{%")) {
+            if let Err(e) = env.add_template_owned(faq_name(&f.id), f.answer.clone()) {
+                tracing::warn!(entry = %f.id, "answer template does not compile, shown as written: {e}");
+            }
+        }
+        for s in &kb.scenarios {
+            for (name, source) in [(path_name(&s.id), &s.lookup.path), (answer_name(&s.id), &s.answer.template)] {
+                if let Err(e) = env.add_template_owned(name, source.clone()) {
+                    tracing::warn!(scenario = %s.id, "template does not compile: {e}");
+                }
+            }
+        }
+        Self { env }
+    }
+
+    /// An FAQ answer with the profile filled in; as written when it has no
+    /// template or rendering fails.
+    pub fn faq_answer(&self, id: &str, answer: &str, profile: &serde_json::Value) -> String {
+        match self.env.get_template(&faq_name(id)) {
+            Ok(t) => t.render(profile).unwrap_or_else(|_| answer.to_owned()),
+            Err(_) => answer.to_owned(),
+        }
+    }
+
+    /// A scenario's look-up path.
+    pub fn lookup_path(&self, scenario: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
+        self.env.get_template(&path_name(scenario))?.render(ctx)
+    }
+
+    /// A scenario's answer.
+    pub fn scenario_answer(&self, scenario: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
+        self.env.get_template(&answer_name(scenario))?.render(ctx)
+    }
+}
