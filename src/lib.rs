@@ -37,7 +37,6 @@ pub mod config;
 pub mod dialogue;
 pub mod embed;
 pub mod engine;
-pub mod error;
 pub mod eval;
 pub mod index;
 pub mod intent;
@@ -48,5 +47,4 @@ pub mod turnlog;
 
 pub use config::Config;
 pub use engine::Engine;
-pub use error::{Error, Fault, Result};
 pub use knowledge::KnowledgeBase;

@@ -77,13 +77,20 @@ pub struct Turn {
 
 /// Handle one customer turn: signals → decision → effects.
 pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<Turn, IndexError> {
-    let policy = Policy { thresholds: ctx.thresholds, escalation: ctx.escalation };
     let options = signals::SignalOptions {
         complaints: ctx.escalation.complaint,
         candidates: ctx.thresholds.clarify_candidates,
         user_known: ctx.user.id.is_some(),
     };
     let signals = signals::gather(ctx.engine, text, options)?;
+    Ok(turn_with(ctx, session, signals))
+}
+
+/// Decide and carry out a turn from signals already gathered (by [`turn`], or
+/// built by hand in tests).
+pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) -> Turn {
+    let policy = Policy { thresholds: ctx.thresholds, escalation: ctx.escalation };
+    let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();
     let mut outcome = decide::decide(&session.state, &signals, kb, policy);
     let mut looked_up = None;
@@ -104,7 +111,7 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
     let reply_ctx = reply::ReplyContext { kb, templates: ctx.templates, messages: ctx.messages, user: ctx.user };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
     session.record(Speaker::Bot, &reply.text, ctx.max_transcript);
-    Ok(Turn { reply, signals, decision: outcome.decision })
+    Turn { reply, signals, decision: outcome.decision }
 }
 
 /// Feedback on a turn; `false` when the turn does not exist. "Not helpful" on the

@@ -9,6 +9,7 @@ use crate::dialogue::escalation::{EscalationConfig, is_complaint};
 use crate::engine::Engine;
 use crate::index::IndexError;
 use crate::knowledge::Problem;
+use crate::knowledge::table::{self, Columns};
 
 /// A labelled text.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,41 +20,19 @@ pub struct LabelledText {
     pub complaint: bool,
 }
 
+const COLUMNS: Columns = Columns { known: &["text", "label"], strict: false, required: &["text", "label"] };
+
 /// Read a `text,label` file; every bad row is a problem.
 pub fn load_labelled(path: &Path) -> Result<Vec<LabelledText>, Vec<Problem>> {
-    let bytes = std::fs::read(path).map_err(|e| vec![Problem::new(path, 0, "file", format!("cannot read: {e}"))])?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::Reader::from_reader(bytes);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| vec![Problem::new(path, 1, "header", e.to_string())])?
-        .iter()
-        .map(|h| h.trim().to_owned())
-        .collect();
-    let (Some(t), Some(l)) = (header.iter().position(|h| h == "text"), header.iter().position(|h| h == "label")) else {
-        return Err(vec![Problem::new(path, 1, "header", "expected columns text,label")]);
-    };
+    let table = table::load(path, COLUMNS)?;
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for record in reader.records() {
-        match record {
-            Ok(r) => {
-                let line = r.position().map_or(0, |p| p.line() as usize);
-                match r.get(l).map(str::trim) {
-                    Some("complaint") => {
-                        rows.push(LabelledText { text: r.get(t).unwrap_or("").to_owned(), complaint: true })
-                    }
-                    Some("other") => {
-                        rows.push(LabelledText { text: r.get(t).unwrap_or("").to_owned(), complaint: false })
-                    }
-                    other => {
-                        problems.push(Problem::new(path, line, "label", format!("{other:?}: use complaint or other")))
-                    }
-                }
-            }
-            Err(e) => {
-                problems.push(Problem::new(path, e.position().map_or(0, |p| p.line() as usize), "row", e.to_string()))
-            }
+    for (line, r) in &table.rows {
+        let text = table.cell(r, "text").to_owned();
+        match table.cell(r, "label") {
+            "complaint" => rows.push(LabelledText { text, complaint: true }),
+            "other" => rows.push(LabelledText { text, complaint: false }),
+            other => problems.push(Problem::new(path, *line, "label", format!("{other:?}: use complaint or other"))),
         }
     }
     if problems.is_empty() { Ok(rows) } else { Err(problems) }

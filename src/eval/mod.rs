@@ -13,62 +13,115 @@ use serde::Serialize;
 
 use crate::engine::Engine;
 use crate::index::{IndexError, Mode};
+use crate::knowledge::table::{self, Columns};
 use crate::knowledge::{KnowledgeBase, Problem};
 
 /// Ranks looked at per query (MRR counts 0 beyond).
 pub const EVAL_DEPTH: usize = 10;
+
+/// What a labelled message is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A question an FAQ entry answers (`expected` is its id).
+    Faq,
+    /// A request a scenario serves (`expected` is its id).
+    Scenario,
+    /// Out of scope: should not be answered.
+    Oos,
+    /// A complaint: should be handed off at once.
+    Complaint,
+    /// A request for a person: should be handed off at once.
+    Human,
+}
+
+impl Kind {
+    /// Every kind, in report order.
+    pub const ALL: [Kind; 5] = [Self::Faq, Self::Scenario, Self::Oos, Self::Complaint, Self::Human];
+
+    fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// The name used in files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Faq => "faq",
+            Self::Scenario => "scenario",
+            Self::Oos => "oos",
+            Self::Complaint => "complaint",
+            Self::Human => "human",
+        }
+    }
+}
 
 /// A labelled query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LabelledQuery {
     /// The customer's text.
     pub text: String,
-    /// The expected entry id; `None` for out of scope.
+    /// The expected entry or scenario id; `None` when nothing should be answered.
     pub expected: Option<String>,
+    /// What the message is.
+    pub kind: Kind,
     /// Line in the query file.
     pub line: usize,
 }
 
-/// Read a query file; every bad row and every unknown expected id is a problem.
+const QUERY_COLUMNS: Columns =
+    Columns { known: &["query", "expected_id", "text", "expected", "kind"], strict: false, required: &[] };
+
+/// Read a query file: columns `query,expected_id` (an empty id is out of scope), or
+/// `text,expected,kind` with kind `faq`, `scenario`, `oos`, `complaint` or `human`.
+/// Every bad row and every unknown expected id is a problem.
 pub fn load_queries(path: &Path, kb: &KnowledgeBase) -> Result<Vec<LabelledQuery>, Vec<Problem>> {
+    let table = table::load(path, QUERY_COLUMNS)?;
+    let (text_col, expected_col) = match (table.has("query"), table.has("text")) {
+        (true, _) => ("query", "expected_id"),
+        (false, true) => ("text", "expected"),
+        (false, false) => {
+            return Err(vec![Problem::new(
+                path,
+                1,
+                "header",
+                "expected columns query,expected_id or text,expected,kind",
+            )]);
+        }
+    };
     let mut problems = Vec::new();
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => return Err(vec![Problem::new(path, 0, "file", format!("cannot read: {e}"))]),
-    };
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
-    let header: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|c| c.trim().to_owned()).collect(),
-        Err(e) => return Err(vec![Problem::new(path, 1, "header", e.to_string())]),
-    };
-    let col = |name: &str| header.iter().position(|h| h == name);
-    let (Some(q_col), Some(e_col)) = (col("query"), col("expected_id")) else {
-        return Err(vec![Problem::new(path, 1, "header", "expected columns query,expected_id")]);
-    };
-    let ids: std::collections::HashSet<&str> = kb.faqs.iter().map(|f| f.id.as_str()).collect();
     let mut queries = Vec::new();
-    for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                problems.push(Problem::new(path, line, "row", e.to_string()));
-                continue;
-            }
+    for (line, record) in &table.rows {
+        let line = *line;
+        let text = table.cell(record, text_col).to_owned();
+        let expected = Some(table.cell(record, expected_col)).filter(|s| !s.is_empty()).map(str::to_owned);
+        let kind = match table.cell(record, "kind") {
+            "" if expected.is_some() => Some(Kind::Faq),
+            "" => Some(Kind::Oos),
+            k => Kind::parse(k),
         };
-        let line = record.position().map_or(0, |p| p.line() as usize);
-        let text = record.get(q_col).unwrap_or("").trim().to_owned();
-        let expected = record.get(e_col).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+        let Some(kind) = kind else {
+            let message =
+                format!("unknown kind {:?}; use faq, scenario, oos, complaint or human", table.cell(record, "kind"));
+            problems.push(Problem::new(path, line, "kind", message));
+            continue;
+        };
         if text.is_empty() {
-            problems.push(Problem::new(path, line, "query", "empty query"));
+            problems.push(Problem::new(path, line, text_col, "empty query"));
             continue;
         }
-        if let Some(id) = expected.as_deref().filter(|id| !ids.contains(id)) {
-            problems.push(Problem::new(path, line, "expected_id", format!("unknown entry id {id:?}")));
+        let known = match (kind, expected.as_deref()) {
+            (Kind::Faq, Some(id)) => kb.faq(id).is_some(),
+            (Kind::Scenario, Some(id)) => kb.scenario(id).is_some(),
+            (Kind::Faq | Kind::Scenario, None) => false,
+            (_, Some(_)) => false,
+            (_, None) => true,
+        };
+        if !known {
+            let message = format!("{:?} is not a known {} id", expected.unwrap_or_default(), kind.as_str());
+            problems.push(Problem::new(path, line, expected_col, message));
             continue;
         }
-        queries.push(LabelledQuery { text, expected, line });
+        queries.push(LabelledQuery { text, expected, kind, line });
     }
     if problems.is_empty() { Ok(queries) } else { Err(problems) }
 }
@@ -165,8 +218,10 @@ pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result
         engine.knowledge().faqs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
     let retriever = engine.retriever();
     let mut results: Vec<Vec<QueryResult>> = vec![Vec::with_capacity(queries.len()); modes.len()];
-    for q in queries {
-        let expected = q.expected.as_deref().and_then(|id| index.get(id).copied());
+    // Scenario requests are not FAQ questions: the ranking figures leave them out
+    // (the dialogue figures count them).
+    for q in queries.iter().filter(|q| q.kind != Kind::Scenario) {
+        let expected = q.expected.as_deref().filter(|_| q.kind == Kind::Faq).and_then(|id| index.get(id).copied());
         let needs_vector = modes.iter().any(|m| *m != Mode::Lexical);
         let vector = if needs_vector { retriever.embed_query(&q.text)? } else { None };
         for (m, mode) in modes.iter().enumerate() {

@@ -6,7 +6,7 @@ use ndarray::{Array1, Array2};
 use super::{IndexDoc, IndexError};
 use crate::embed::{EmbeddingCache, Encoder};
 
-/// How a build went, for logs and `bizbot ask --explain`.
+/// How a build went, for logs and the reload report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct VectorBuildStats {
     /// Texts in the index.

@@ -105,16 +105,6 @@ impl IntentPredictor {
         Ok(Self { ids, examples, retriever })
     }
 
-    /// Number of intents known.
-    pub fn len(&self) -> usize {
-        self.ids.len()
-    }
-
-    /// Whether no intents are known.
-    pub fn is_empty(&self) -> bool {
-        self.ids.is_empty()
-    }
-
     /// The `k` most likely intents for `text`, best first, with the text's vector
     /// computed by the caller (`None`: lexical only).
     pub fn rank(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Vec<IntentPrediction>, IndexError> {

@@ -13,6 +13,7 @@ mod markdown;
 mod problem;
 mod scenario;
 mod source;
+pub mod table;
 mod validate;
 mod vocab;
 

@@ -82,7 +82,7 @@ impl Analyzer {
     }
 
     /// Segmentation rendered as readable text (`词 / 词 / 词`), for golden tests and
-    /// for `bizbot ask --explain`.
+    /// for `bizbot ask`.
     pub fn render(&self, text: &str) -> String {
         self.terms(text).join(" / ")
     }

@@ -8,3 +8,4 @@ mod common;
 mod http;
 mod model;
 mod retrieval;
+mod turns;

@@ -29,7 +29,8 @@ fn converted_model_gives_the_original_vectors() {
     assert!(worst.0 > 0.9999, "cosine {} for {:?}", worst.0, worst.1);
 }
 
-/// The quality probe from docs/embedding.md: paraphrases are close, chit-chat is far.
+/// The quality probe of the embedding guide (shared/docs/embedding.md, beside the
+/// repository): paraphrases are close, chit-chat is far.
 #[test]
 fn paraphrases_are_closer_than_unrelated_text() {
     let Some(encoder) = real_encoder() else { return };

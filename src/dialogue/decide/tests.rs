@@ -71,6 +71,10 @@ fn faq(id: &str, score: f32) -> FaqCandidate {
     FaqCandidate { id: id.into(), score, lexical: score, cosine: None, matched: String::new() }
 }
 
+fn intent(id: &str, score: f32) -> crate::dialogue::signals::IntentCandidate {
+    crate::dialogue::signals::IntentCandidate { id: id.into(), score, example: String::new() }
+}
+
 fn signals(text: &str, faqs: Vec<FaqCandidate>) -> Signals {
     Signals { text: text.into(), normalized: text.into(), faqs, ..Signals::default() }
 }
@@ -176,14 +180,8 @@ fn flagged_entries_hand_off_with_their_answer() {
 
 #[test]
 fn a_scenario_asks_for_its_slot_then_looks_up() {
-    let intent = |text: &str| Signals {
-        intents: vec![crate::dialogue::signals::IntentCandidate {
-            id: "order-status".into(),
-            score: 0.9,
-            example: String::new(),
-        }],
-        ..signals(text, vec![faq("refund", 0.3)])
-    };
+    let intent =
+        |text: &str| Signals { intents: vec![intent("order-status", 0.9)], ..signals(text, vec![faq("refund", 0.3)]) };
     let number = Signals {
         slots: vec![SlotValue {
             scenario: "order-status".into(),
@@ -199,14 +197,7 @@ fn a_scenario_asks_for_its_slot_then_looks_up() {
 
 #[test]
 fn asking_for_the_same_detail_three_times_hands_off_to_the_scenario() {
-    let pending = Signals {
-        intents: vec![crate::dialogue::signals::IntentCandidate {
-            id: "order-status".into(),
-            score: 0.9,
-            example: String::new(),
-        }],
-        ..signals("订单", vec![])
-    };
+    let pending = Signals { intents: vec![intent("order-status", 0.9)], ..signals("订单", vec![]) };
     let d = run(&[pending, signals("不知道", vec![]), signals("忘了", vec![]), signals("不记得", vec![])]);
     assert!(matches!(d[1], Decision::AskSlot { .. }));
     match &d[3] {
@@ -231,14 +222,7 @@ fn a_failed_lookup_follows_on_failure() {
 
 #[test]
 fn a_scenario_for_the_customer_needs_a_login() {
-    let s = Signals {
-        intents: vec![crate::dialogue::signals::IntentCandidate {
-            id: "my-services".into(),
-            score: 0.9,
-            example: String::new(),
-        }],
-        ..signals("我开了啥", vec![])
-    };
+    let s = Signals { intents: vec![intent("my-services", 0.9)], ..signals("我开了啥", vec![]) };
     assert!(matches!(run(std::slice::from_ref(&s))[0], Decision::LoginRequired { .. }));
     let known = Signals { user_known: true, ..s };
     assert!(matches!(run(&[known])[0], Decision::Lookup { .. }));
