@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
 cargo fmt --all -- --check
+./scripts/module-graph.sh
 cargo clippy --all-targets -- -D warnings
 # BIZBOT_REQUIRE_MODEL turns "model not prepared, skipping" into a failure.
 BIZBOT_REQUIRE_MODEL=1 cargo test --lib --bins --tests

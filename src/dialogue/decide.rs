@@ -4,7 +4,7 @@
 //! Each rule of a turn is one function here, tried in this order by [`decide`]:
 //! [`escalation_request`], [`continue_pending_slot`], [`pending_choice`],
 //! [`scenario_intent`], then [`faq_outcome`] with [`answer_entry`] (flagged
-//! entries, the same question again). Every path ends in [`settle`], the only place
+//! entries, the same question again). Every path ends in `settle`, the only place
 //! that applies the unresolved streak and hands off when it reaches the limit.
 
 use std::collections::BTreeMap;
