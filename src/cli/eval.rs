@@ -1,12 +1,16 @@
 //! `bizbot eval`: recall@1/@3, MRR and precision/coverage per threshold on a
-//! labelled query set, per retrieval mode.
+//! labelled query set, per retrieval mode; then every message as the first turn of
+//! a new session, decided as a chat turn: answered right, clarified, declined,
+//! handed off, routed, and predicted vs observed precision per confidence band.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
 use bizbot::Config;
-use bizbot::eval::{Metrics, load_queries, run as run_eval};
+use bizbot::dialogue::UserInfo;
+use bizbot::eval::dialogue::{DialogueMetrics, TurnOutcome};
+use bizbot::eval::{LabelledQuery, Metrics, load_queries, run as run_eval};
 use bizbot::index::Mode;
 use clap::Parser;
 
@@ -15,7 +19,8 @@ pub(crate) struct EvalArgs {
     /// Knowledge folder or single CSV/Markdown file.
     #[arg(long)]
     knowledge: PathBuf,
-    /// Labelled queries: CSV with columns query,expected_id (empty id = out of scope).
+    /// Labelled queries: CSV with columns query,expected_id (empty id = out of
+    /// scope), or text,expected,kind (kind faq, scenario, oos, complaint, human).
     #[arg(long)]
     queries: PathBuf,
     /// Modes to evaluate (repeatable); default: lexical, dense and hybrid.
@@ -26,7 +31,7 @@ pub(crate) struct EvalArgs {
     json: bool,
 }
 
-pub(crate) fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs) -> anyhow::Result<ExitCode> {
     let engine = match super::engine(config, Some(&args.knowledge))? {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
@@ -55,18 +60,78 @@ pub(crate) fn run(config: &Config, args: &EvalArgs) -> anyhow::Result<ExitCode> 
     }
     let started = Instant::now();
     let results = run_eval(&engine, &queries, &modes)?;
+    drop(engine);
+    let dialogue = match run_dialogue(config, config_path, &args.knowledge, &queries)? {
+        Ok(d) => d,
+        Err(code) => return Ok(code),
+    };
     let elapsed = started.elapsed();
     if args.json {
         let out = serde_json::json!({
-            "knowledge": args.knowledge, "queries": args.queries, "model": engine.has_dense(),
-            "seconds": elapsed.as_secs_f64(), "results": results,
+            "knowledge": args.knowledge, "queries": args.queries, "model": !modes.iter().all(|m| *m == Mode::Lexical),
+            "seconds": elapsed.as_secs_f64(), "results": results, "dialogue": dialogue,
         });
         println!("{out}");
     } else {
         print_table(&results, config.thresholds.answer);
-        eprintln!("{} queries × {} mode(s) in {:.1}s", queries.len(), modes.len(), elapsed.as_secs_f64());
+        print_dialogue(&dialogue);
+        eprintln!("{} queries × {} mode(s) and as turns in {:.1}s", queries.len(), modes.len(), elapsed.as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every query as the first turn of a new session of a bot on `knowledge`.
+fn run_dialogue(
+    config: &Config,
+    config_path: Option<PathBuf>,
+    knowledge: &std::path::Path,
+    queries: &[LabelledQuery],
+) -> anyhow::Result<Result<DialogueMetrics, ExitCode>> {
+    let mut config = config.clone();
+    config.log.path = PathBuf::new();
+    let overrides = bizbot::bot::Overrides { knowledge: Some(knowledge.to_path_buf()), bind: None };
+    let bot = match super::start_bot(config, config_path, overrides)? {
+        Ok(bot) => bot,
+        Err(code) => return Ok(Err(code)),
+    };
+    let user = UserInfo::default();
+    let mut outcomes = Vec::with_capacity(queries.len());
+    for (i, q) in queries.iter().enumerate() {
+        let reply = bot.reply(&format!("eval-{i}"), &q.text, &user, None)?;
+        outcomes.push(TurnOutcome {
+            action: reply.action.as_str().to_owned(),
+            matched: reply.matched.as_ref().map(|m| m.id.clone()),
+            confidence: reply.matched.as_ref().map(|m| m.score),
+            candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
+            reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
+        });
+    }
+    Ok(Ok(bizbot::eval::dialogue::metrics(queries, &outcomes)))
+}
+
+fn print_dialogue(d: &DialogueMetrics) {
+    let counts: Vec<String> = d.counts.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+    println!("\nas chat turns (each the first turn of a new session): {}", counts.join(", "));
+    let rows = [
+        ("faq", "answered with the right entry", d.faq_answered_right),
+        ("faq", "answered with a wrong entry", d.faq_answered_wrong),
+        ("faq", "answered, or clarified with the right entry", d.faq_answered_or_clarified),
+        ("faq", "handed off as a complaint (false alarm)", d.faq_complaint_alarms),
+        ("all", "answer precision (right / all answers)", d.answer_precision),
+        ("oos", "declined (not answered)", d.oos_declined),
+        ("human", "handed off", d.human_handed_off),
+        ("complaint", "handed off", d.complaint_handed_off),
+        ("scenario", "routed to the scenario", d.scenario_routed),
+    ];
+    for (kind, what, value) in rows {
+        if kind == "all" || d.counts.get(kind).is_some_and(|n| *n > 0) {
+            println!("  {kind:<10} {what:<46} {value:>6.3}");
+        }
+    }
+    println!("\n  answers by confidence: {:>9}  {:>7}  {:>9}  {:>8}", "band", "answers", "predicted", "observed");
+    for b in &d.calibration {
+        println!("  {:>33}  {:>7}  {:>9.3}  {:>8.3}", format!("{:.1}–{:.1}", b.from, b.to), b.answers, b.predicted, b.observed);
+    }
 }
 
 fn print_table(results: &[Metrics], answer_threshold: f32) {

@@ -68,7 +68,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Check(a) => check::run(&config, &a),
         Command::Ask(a) => ask::run(&config, config_file, &a),
-        Command::Eval(a) => eval::run(&config, &a),
+        Command::Eval(a) => eval::run(&config, config_file, &a),
         Command::EvalComplaints(a) => eval_complaints::run(&config, &a),
         Command::Chat(a) => chat::run(config, config_file, &a),
         Command::Report(a) => report::run(&config, &a),

@@ -5,6 +5,7 @@
 //! functions of the ranked results.
 
 pub mod complaints;
+pub mod dialogue;
 
 use std::collections::HashMap;
 use std::path::Path;

@@ -1,0 +1,170 @@
+//! What the bot does with labelled customer messages, each the first turn of a new
+//! session (`bizbot eval` on a `text,expected,kind` file): answered right or wrong,
+//! clarified with or without the right entry, declined, handed off, routed to a
+//! scenario. Pure functions of the outcomes; running the turns is the caller's.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::{Kind, LabelledQuery};
+
+/// What one turn did, as far as the figures need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TurnOutcome {
+    /// `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
+    pub action: String,
+    /// The entry or scenario matched (answered, asked for, shown).
+    pub matched: Option<String>,
+    /// Its confidence.
+    pub confidence: Option<f32>,
+    /// Clarification candidates.
+    pub candidates: Vec<String>,
+    /// Hand-off reason.
+    pub reason: Option<String>,
+}
+
+/// One confidence band of the answers given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Band {
+    /// Lower bound (inclusive).
+    pub from: f32,
+    /// Upper bound.
+    pub to: f32,
+    /// Answers in the band.
+    pub answers: usize,
+    /// Mean confidence: the predicted precision.
+    pub predicted: f32,
+    /// Share right: the observed precision.
+    pub observed: f32,
+}
+
+/// The figures.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DialogueMetrics {
+    /// Messages by kind.
+    pub counts: BTreeMap<&'static str, usize>,
+    /// In-scope FAQ messages answered with the right entry.
+    pub faq_answered_right: f32,
+    /// In-scope FAQ messages answered with a wrong entry.
+    pub faq_answered_wrong: f32,
+    /// In-scope FAQ messages answered right or clarified with the right entry among
+    /// the candidates.
+    pub faq_answered_or_clarified: f32,
+    /// Right answers among all FAQ answers given (to any kind of message).
+    pub answer_precision: f32,
+    /// Out-of-scope messages not answered.
+    pub oos_declined: f32,
+    /// Requests for a person handed off (any reason).
+    pub human_handed_off: f32,
+    /// Complaints handed off (any reason).
+    pub complaint_handed_off: f32,
+    /// Requests a scenario serves that reached it.
+    pub scenario_routed: f32,
+    /// In-scope FAQ messages handed off as complaints (false alarms).
+    pub faq_complaint_alarms: f32,
+    /// FAQ answers by confidence band.
+    pub calibration: Vec<Band>,
+}
+
+fn share(n: usize, of: usize) -> f32 {
+    if of == 0 { 0.0 } else { n as f32 / of as f32 }
+}
+
+/// The figures for `queries` and what the bot did with each (same order).
+pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueMetrics {
+    let pairs: Vec<(&LabelledQuery, &TurnOutcome)> = queries.iter().zip(outcomes).collect();
+    let of = |kind: Kind| pairs.iter().filter(move |(q, _)| q.kind == kind).copied();
+    let count = |kind: Kind, pred: &dyn Fn(&LabelledQuery, &TurnOutcome) -> bool| -> f32 {
+        let all: Vec<_> = of(kind).collect();
+        share(all.iter().filter(|(q, o)| pred(q, o)).count(), all.len())
+    };
+    let right = |q: &LabelledQuery, o: &TurnOutcome| o.action == "answer" && o.matched == q.expected;
+    let faq_answers: Vec<(&LabelledQuery, &TurnOutcome)> = pairs
+        .iter()
+        .filter(|(q, o)| o.action == "answer" && q.kind != Kind::Scenario && o.confidence.is_some())
+        .copied()
+        .collect();
+    let answers_right = faq_answers.iter().filter(|(q, o)| right(q, o)).count();
+    let handed_off = |_: &LabelledQuery, o: &TurnOutcome| o.action == "handoff";
+    DialogueMetrics {
+        counts: Kind::ALL.iter().map(|k| (k.as_str(), of(*k).count())).collect(),
+        faq_answered_right: count(Kind::Faq, &right),
+        faq_answered_wrong: count(Kind::Faq, &|q, o| o.action == "answer" && o.matched != q.expected),
+        faq_answered_or_clarified: count(Kind::Faq, &|q, o| {
+            right(q, o) || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
+        }),
+        answer_precision: share(answers_right, faq_answers.len()),
+        oos_declined: count(Kind::Oos, &|_, o| o.action != "answer"),
+        human_handed_off: count(Kind::Human, &handed_off),
+        complaint_handed_off: count(Kind::Complaint, &handed_off),
+        scenario_routed: count(Kind::Scenario, &|q, o| o.matched == q.expected),
+        faq_complaint_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("complaint")),
+        calibration: bands(&faq_answers),
+    }
+}
+
+/// Answers in ten confidence bands of 0.1.
+fn bands(answers: &[(&LabelledQuery, &TurnOutcome)]) -> Vec<Band> {
+    (0..10)
+        .filter_map(|b| {
+            let (from, to) = (b as f32 / 10.0, (b + 1) as f32 / 10.0);
+            let inside: Vec<_> = answers
+                .iter()
+                .filter(|(_, o)| o.confidence.is_some_and(|c| c >= from && (c < to || (b == 9 && c <= 1.0))))
+                .collect();
+            if inside.is_empty() {
+                return None;
+            }
+            let predicted = inside.iter().filter_map(|(_, o)| o.confidence).sum::<f32>() / inside.len() as f32;
+            let right = inside.iter().filter(|(q, o)| o.matched == q.expected).count();
+            Some(Band { from, to, answers: inside.len(), predicted, observed: share(right, inside.len()) })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(kind: Kind, expected: Option<&str>) -> LabelledQuery {
+        LabelledQuery { text: "x".into(), expected: expected.map(str::to_owned), kind, line: 2 }
+    }
+
+    fn o(action: &str, matched: Option<&str>, confidence: f32) -> TurnOutcome {
+        TurnOutcome {
+            action: action.into(),
+            matched: matched.map(str::to_owned),
+            confidence: Some(confidence),
+            candidates: vec!["b".into()],
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn figures_per_kind() {
+        let queries = [
+            q(Kind::Faq, Some("a")),
+            q(Kind::Faq, Some("b")),
+            q(Kind::Faq, Some("c")),
+            q(Kind::Oos, None),
+            q(Kind::Human, None),
+            q(Kind::Scenario, Some("s")),
+        ];
+        let outcomes = [
+            o("answer", Some("a"), 0.95),
+            o("clarify", None, 0.5),
+            o("answer", Some("x"), 0.91),
+            o("answer", Some("y"), 0.92),
+            TurnOutcome { reason: Some("human_requested".into()), ..o("handoff", None, 0.0) },
+            o("ask_slot", Some("s"), 0.8),
+        ];
+        let m = metrics(&queries, &outcomes);
+        assert!((m.faq_answered_right - 1.0 / 3.0).abs() < 1e-6);
+        assert!((m.faq_answered_or_clarified - 2.0 / 3.0).abs() < 1e-6);
+        assert!((m.answer_precision - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!((m.oos_declined, m.human_handed_off, m.scenario_routed), (0.0, 1.0, 1.0));
+        assert_eq!(m.calibration.len(), 1);
+        assert_eq!(m.calibration[0].answers, 3);
+    }
+}
