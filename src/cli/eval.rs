@@ -117,6 +117,7 @@ fn print_dialogue(d: &DialogueMetrics) {
         ("faq", "answered with a wrong entry", d.faq_answered_wrong),
         ("faq", "answered, or clarified with the right entry", d.faq_answered_or_clarified),
         ("faq", "handed off as a complaint (false alarm)", d.faq_complaint_alarms),
+        ("faq", "handed off as asking for a person (false alarm)", d.faq_human_alarms),
         ("all", "answer precision (right / all answers)", d.answer_precision),
         ("oos", "declined (not answered)", d.oos_declined),
         ("human", "handed off", d.human_handed_off),
@@ -130,7 +131,13 @@ fn print_dialogue(d: &DialogueMetrics) {
     }
     println!("\n  answers by confidence: {:>9}  {:>7}  {:>9}  {:>8}", "band", "answers", "predicted", "observed");
     for b in &d.calibration {
-        println!("  {:>33}  {:>7}  {:>9.3}  {:>8.3}", format!("{:.1}–{:.1}", b.from, b.to), b.answers, b.predicted, b.observed);
+        println!(
+            "  {:>33}  {:>7}  {:>9.3}  {:>8.3}",
+            format!("{:.1}–{:.1}", b.from, b.to),
+            b.answers,
+            b.predicted,
+            b.observed
+        );
     }
 }
 

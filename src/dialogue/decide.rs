@@ -177,7 +177,8 @@ fn choice_number(normalized: &str) -> Option<usize> {
 }
 
 /// Rule 4: the best scenario intent, when it is at least `thresholds.intent` and at
-/// least as sure as the best FAQ entry.
+/// least as sure as the best FAQ entry — or whenever the text gives one of the best
+/// scenario's details (its slot pattern matched: an order number).
 pub fn scenario_intent<'k>(
     signals: &Signals,
     kb: &'k KnowledgeBase,
@@ -185,7 +186,9 @@ pub fn scenario_intent<'k>(
 ) -> Option<(&'k Scenario, f32)> {
     let best = signals.intents.first()?;
     let best_faq = signals.faqs.first().map_or(0.0, |f| f.score);
-    let sure = best.score >= policy.thresholds.intent && best.score >= best_faq;
+    // A detail only this scenario asks for (an order number) is evidence of its own.
+    let gives_detail = signals.slots.iter().any(|v| v.scenario == best.id);
+    let sure = (best.score >= policy.thresholds.intent && best.score >= best_faq) || gives_detail;
     kb.scenario(&best.id).filter(|_| sure).map(|s| (s, best.score))
 }
 

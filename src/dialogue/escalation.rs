@@ -17,10 +17,22 @@ pub struct EscalationConfig {
     /// Similarity margin (complaint side minus ordinary side) at or above which a
     /// text is a complaint.
     pub complaint_threshold: f32,
+    /// Shortest text (in characters) the similarity may call a complaint: a short
+    /// follow-up ("还是不行") reads as negative without being a complaint; short
+    /// complaints are caught by phrases.
+    pub complaint_similarity_min_chars: usize,
     /// Hand off when the customer asks for a person.
     pub human_request: bool,
-    /// Phrases that ask for a person.
+    /// Phrases that ask for a person (matched without spaces, after normalisation).
     pub human_phrases: Vec<String>,
+    /// Words for the bot itself ("机器人", "自动回复") …
+    pub bot_words: Vec<String>,
+    /// … and words rejecting it ("不", "别", "听不懂"): a text with one of each asks
+    /// for a person ("我不想跟机器说话", "机器人根本听不懂").
+    pub bot_rejections: Vec<String>,
+    /// Words that make a text mentioning a person a question about the service
+    /// instead ("人工客服电话是多少", "人工几点上班"): no hand-off for it.
+    pub human_question_words: Vec<String>,
     /// Hand off when the same problem stays unresolved.
     pub unresolved: bool,
     /// Unresolved turns on one problem before handing off.
@@ -66,11 +78,26 @@ impl HandoffReason {
 /// a similarity margin (`None` without a model) at or above `complaint_threshold`.
 /// Ignores whether the rule is switched on.
 pub fn is_complaint(normalized: &str, margin: Option<f32>, config: &EscalationConfig) -> bool {
-    contains_any(normalized, &config.complaint_phrases) || margin.is_some_and(|m| m >= config.complaint_threshold)
+    let long_enough =
+        normalized.chars().filter(|c| !c.is_whitespace()).count() >= config.complaint_similarity_min_chars;
+    contains_any(normalized, &config.complaint_phrases)
+        || (long_enough && margin.is_some_and(|m| m >= config.complaint_threshold))
 }
 
 fn contains_any(normalized: &str, phrases: &[String]) -> bool {
-    phrases.iter().any(|p| !p.is_empty() && normalized.contains(p.as_str()))
+    let text: String = normalized.chars().filter(|c| !c.is_whitespace()).collect();
+    phrases.iter().any(|p| {
+        let p: String = p.chars().filter(|c| !c.is_whitespace()).collect();
+        !p.is_empty() && text.contains(p.as_str())
+    })
+}
+
+/// Whether the text asks for a person: a human phrase, and not a question about the
+/// service that only mentions one.
+pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
+    let rejects_bot = contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections);
+    (rejects_bot || contains_any(normalized, &config.human_phrases))
+        && !contains_any(normalized, &config.human_question_words)
 }
 
 /// A request in the text itself: a complaint or a request for a person. The
@@ -79,7 +106,7 @@ pub fn detect(normalized: &str, similarity: Option<f32>, config: &EscalationConf
     if config.complaint && is_complaint(normalized, similarity, config) {
         return Some(HandoffReason::Complaint);
     }
-    if config.human_request && contains_any(normalized, &config.human_phrases) {
+    if config.human_request && is_human_request(normalized, config) {
         return Some(HandoffReason::HumanRequested);
     }
     None
@@ -122,8 +149,12 @@ mod tests {
             complaint_examples: vec![],
             ordinary_examples: vec![],
             complaint_threshold: 0.1,
+            complaint_similarity_min_chars: 6,
             human_request: true,
-            human_phrases: vec!["转人工".into(), "人工客服".into()],
+            human_phrases: vec!["转人工".into(), "人工客服".into(), "real person".into()],
+            human_question_words: vec!["电话".into()],
+            bot_words: vec!["机器".into()],
+            bot_rejections: vec!["不".into()],
             unresolved: true,
             max_unresolved_turns: 3,
             flagged_entries: true,
@@ -136,6 +167,9 @@ mod tests {
         assert_eq!(detect("帮我转人工", None, &config()), Some(HandoffReason::HumanRequested));
         assert_eq!(detect("投诉 转人工", None, &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("怎么退货", None, &config()), None);
+        assert_eq!(detect("i need a realperson", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("人工客服电话是多少", None, &config()), None);
+        assert_eq!(detect("我不想跟机器说话", None, &config()), Some(HandoffReason::HumanRequested));
     }
 
     #[test]
@@ -149,6 +183,7 @@ mod tests {
     fn similarity_to_complaint_examples_counts() {
         assert_eq!(detect("等了两个小时", Some(0.15), &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("等了两个小时", Some(-0.2), &config()), None);
+        assert_eq!(detect("还是不行", Some(0.15), &config()), None, "short follow-ups need a phrase");
     }
 
     #[test]

@@ -22,8 +22,10 @@ const INTENT_CANDIDATES: usize = 3;
 pub struct FaqCandidate {
     /// The entry.
     pub id: FaqId,
-    /// Confidence in [0, 1].
+    /// Calibrated confidence in [0, 1]: the probability that it is right.
     pub score: f32,
+    /// Retrieval's fused score in [0, 1].
+    pub fused: f32,
     /// Lexical part in [0, 1].
     pub lexical: f32,
     /// Best cosine to the entry's questions, when the model ran.
@@ -89,7 +91,8 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
         .into_iter()
         .map(|m| FaqCandidate {
             id: m.entry.id.clone(),
-            score: m.hit.score,
+            score: m.confidence,
+            fused: m.hit.score,
             lexical: m.hit.lexical,
             cosine: m.hit.cosine,
             matched: m.matched.to_owned(),

@@ -63,6 +63,8 @@ pub struct DialogueMetrics {
     pub scenario_routed: f32,
     /// In-scope FAQ messages handed off as complaints (false alarms).
     pub faq_complaint_alarms: f32,
+    /// In-scope FAQ messages handed off as requests for a person.
+    pub faq_human_alarms: f32,
     /// FAQ answers by confidence band.
     pub calibration: Vec<Band>,
 }
@@ -100,6 +102,7 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         complaint_handed_off: count(Kind::Complaint, &handed_off),
         scenario_routed: count(Kind::Scenario, &|q, o| o.matched == q.expected),
         faq_complaint_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("complaint")),
+        faq_human_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("human_requested")),
         calibration: bands(&faq_answers),
     }
 }

@@ -226,8 +226,18 @@ pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result
         let needs_vector = modes.iter().any(|m| *m != Mode::Lexical);
         let vector = if needs_vector { retriever.embed_query(&q.text)? } else { None };
         for (m, mode) in modes.iter().enumerate() {
-            let hits = retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
-            results[m].push(QueryResult { expected, ranked: hits.iter().map(|h| (h.doc, h.score)).collect() });
+            // Hybrid is ranked as a chat turn ranks: reordered by the calibrated confidence.
+            let ranked = if *mode == Mode::Hybrid {
+                engine
+                    .rank_faqs(&q.text, vector.as_deref(), EVAL_DEPTH)?
+                    .iter()
+                    .map(|m| (m.hit.doc, m.confidence))
+                    .collect()
+            } else {
+                let hits = retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
+                hits.iter().map(|h| (h.doc, h.score)).collect()
+            };
+            results[m].push(QueryResult { expected, ranked });
         }
     }
     Ok(modes.iter().zip(&results).map(|(mode, r)| metrics(*mode, r)).collect())

@@ -118,6 +118,17 @@ impl LexicalIndex {
 
     /// The best `limit` documents for `query`, best first.
     pub fn search(&self, query: &str, limit: usize) -> Result<Vec<LexicalMatch>, IndexError> {
+        self.search_excluding(query, limit, None)
+    }
+
+    /// As [`search`](Self::search), ignoring the text `(doc, slot)` (a question held
+    /// out to see how its entry ranks without it).
+    pub fn search_excluding(
+        &self,
+        query: &str,
+        limit: usize,
+        exclude: Option<(usize, usize)>,
+    ) -> Result<Vec<LexicalMatch>, IndexError> {
         let mut terms = self.analyzer.terms(query);
         terms.sort();
         terms.dedup();
@@ -140,6 +151,9 @@ impl LexicalIndex {
             let fast = searcher.segment_reader(address.segment_ord).fast_fields();
             let doc = fast.u64("doc")?.first(address.doc_id).unwrap_or(0) as usize;
             let slot = fast.u64("slot")?.first(address.doc_id).unwrap_or(0) as usize;
+            if exclude == Some((doc, slot)) {
+                continue;
+            }
             let bm25 = if slot == BODY_SLOT { score * self.body_weight } else { score };
             let m = LexicalMatch { doc, score: (bm25 / idf_sum.max(1e-6)).clamp(0.0, 1.0), bm25, slot };
             best.entry(doc)

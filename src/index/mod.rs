@@ -81,6 +81,10 @@ pub struct RetrievalConfig {
     /// Matches returned.
     #[serde(default = "default_top_k")]
     pub top_k: usize,
+    /// Generic texts no knowledge base answers (chit-chat, other trades): the
+    /// calibrator learns from them what "nothing is right" looks like.
+    #[serde(default)]
+    pub out_of_scope_examples: Vec<String>,
 }
 
 fn default_semantic_weight() -> f32 {
@@ -111,6 +115,7 @@ impl Default for RetrievalConfig {
             answer_weight: default_answer_weight(),
             candidates: default_candidates(),
             top_k: default_top_k(),
+            out_of_scope_examples: Vec::new(),
         }
     }
 }
@@ -200,6 +205,27 @@ impl Retriever {
         }
     }
 
+    /// The stored vector of text `slot` of document `doc` (`None` without a model).
+    pub fn text_vector(&self, doc: usize, slot: usize) -> Option<Vec<f32>> {
+        self.dense.as_ref().and_then(|(_, index)| index.vector(doc, slot))
+    }
+
+    /// Embed texts the way the index texts were embedded (normalised), through
+    /// `cache` (`None` without a model).
+    pub fn embed_texts(
+        &self,
+        texts: &[String],
+        cache: Option<&mut EmbeddingCache>,
+    ) -> Result<Option<Vec<Vec<f32>>>, IndexError> {
+        let Some((encoder, _)) = &self.dense else { return Ok(None) };
+        let normalized: Vec<String> = texts.iter().map(|t| self.analyzer.normalize(t)).collect();
+        let refs: Vec<&str> = normalized.iter().map(String::as_str).collect();
+        match cache {
+            Some(cache) => Ok(Some(cache.embed_all(encoder.as_ref(), &refs)?.0)),
+            None => Ok(Some(encoder.encode(&refs)?)),
+        }
+    }
+
     /// The `k` highest cosines between the unit vector `v` and any indexed text
     /// (empty without a model).
     pub fn top_text_cosines(&self, v: &[f32], k: usize) -> Result<Vec<f32>, IndexError> {
@@ -225,15 +251,31 @@ impl Retriever {
         k: usize,
         mode: Mode,
     ) -> Result<Vec<Hit>, IndexError> {
+        self.search_excluding(query, vector, k, mode, None)
+    }
+
+    /// As [`search_with_vector`](Self::search_with_vector), as if the text
+    /// `(doc, slot)` were not indexed: how an entry ranks for one of its own
+    /// questions held out (calibration learns from that).
+    pub fn search_excluding(
+        &self,
+        query: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+        mode: Mode,
+        exclude: Option<(usize, usize)>,
+    ) -> Result<Vec<Hit>, IndexError> {
         let n = self.config.candidates.max(k);
         let dense = match (&self.dense, vector, mode) {
-            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some(index.search(v, self.docs)?),
+            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
+                Some(vector::top(index.best_per_doc_excluding(v, exclude)?, self.docs))
+            }
             _ => None,
         };
         let (lexical, weight) = match (mode, &dense) {
             (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
-            (Mode::Hybrid, Some(_)) => (self.lexical.search(query, n)?, self.config.semantic_weight),
-            _ => (self.lexical.search(query, n)?, 0.0),
+            (Mode::Hybrid, Some(_)) => (self.lexical.search_excluding(query, n, exclude)?, self.config.semantic_weight),
+            _ => (self.lexical.search_excluding(query, n, exclude)?, 0.0),
         };
         let dense: Vec<DenseMatch> = match dense {
             // All documents' cosines are known: keep the dense top n plus the

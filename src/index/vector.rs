@@ -69,6 +69,15 @@ impl VectorIndex {
 
     /// Each document's best cosine with `query` (a unit vector), indexed by document.
     pub fn best_per_doc(&self, query: &[f32]) -> Result<Vec<DenseMatch>, IndexError> {
+        self.best_per_doc_excluding(query, None)
+    }
+
+    /// As [`best_per_doc`](Self::best_per_doc), ignoring the text `(doc, slot)`.
+    pub fn best_per_doc_excluding(
+        &self,
+        query: &[f32],
+        exclude: Option<(usize, usize)>,
+    ) -> Result<Vec<DenseMatch>, IndexError> {
         if query.len() != self.dim() {
             return Err(IndexError::Dimension { expected: self.dim(), got: query.len() });
         }
@@ -76,12 +85,21 @@ impl VectorIndex {
         let mut best: Vec<DenseMatch> =
             (0..self.docs).map(|doc| DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 }).collect();
         for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
+            if exclude == Some((doc as usize, slot as usize)) {
+                continue;
+            }
             let b = &mut best[doc as usize];
             if cosine > b.cosine {
                 *b = DenseMatch { doc: doc as usize, cosine, slot: slot as usize };
             }
         }
         Ok(best)
+    }
+
+    /// The stored vector of text `slot` of document `doc`.
+    pub fn vector(&self, doc: usize, slot: usize) -> Option<Vec<f32>> {
+        let row = self.rows.iter().position(|&(d, s)| (d as usize, s as usize) == (doc, slot))?;
+        Some(self.matrix.row(row).to_vec())
     }
 
     /// The `limit` documents most similar to `query`, best first.

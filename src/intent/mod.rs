@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 pub use complaint::ComplaintExamples;
 
 use crate::embed::{EmbeddingCache, Encoder};
-use crate::index::{IndexDoc, IndexError, Mode, RetrievalConfig, Retriever};
+use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever};
 use crate::knowledge::ScenarioId;
 use crate::text::Analyzer;
 
@@ -39,10 +39,10 @@ pub struct ThresholdConfig {
 }
 
 fn default_answer() -> f32 {
-    0.65
+    0.6
 }
 fn default_clarify() -> f32 {
-    0.45
+    0.2
 }
 fn default_margin() -> f32 {
     0.02
@@ -51,7 +51,7 @@ fn default_candidates() -> usize {
     3
 }
 fn default_intent() -> f32 {
-    0.6
+    0.5
 }
 
 impl Default for ThresholdConfig {
@@ -107,17 +107,24 @@ impl IntentPredictor {
 
     /// The `k` most likely intents for `text`, best first, with the text's vector
     /// computed by the caller (`None`: lexical only).
-    pub fn rank(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Vec<IntentPrediction>, IndexError> {
-        let Some(retriever) = &self.retriever else { return Ok(Vec::new()) };
+    /// The retrieval hits come along (document = scenario order), for calibration.
+    pub fn rank(
+        &self,
+        text: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+    ) -> Result<(Vec<Hit>, Vec<IntentPrediction>), IndexError> {
+        let Some(retriever) = &self.retriever else { return Ok((Vec::new(), Vec::new())) };
         let hits = retriever.search_with_vector(text, vector, k, Mode::Hybrid)?;
-        Ok(hits
-            .into_iter()
+        let predictions = hits
+            .iter()
             .map(|h| IntentPrediction {
                 intent: self.ids[h.doc].clone(),
                 confidence: h.score,
                 example: self.examples[h.doc].get(h.slot).cloned().unwrap_or_default(),
             })
-            .collect())
+            .collect();
+        Ok((hits, predictions))
     }
 }
 
@@ -136,7 +143,7 @@ mod tests {
         ];
         let p =
             IntentPredictor::train(Arc::new(Analyzer::plain()), &intents, None, RetrievalConfig::default()).unwrap();
-        let best = |text: &str| p.rank(text, None, 1).unwrap().into_iter().next();
+        let best = |text: &str| p.rank(text, None, 1).unwrap().1.into_iter().next();
         assert_eq!(best("我的快递到哪了").unwrap().intent, "order_status");
         assert_eq!(best("我开通了哪些业务").unwrap().intent, "my_services");
         assert!(best("今天天气怎么样").is_none_or(|p| p.confidence < 0.3));

@@ -108,7 +108,7 @@ pub(super) async fn search(
                     question: m.entry.question.clone(),
                     matched: m.matched.to_owned(),
                     category: m.entry.category.clone(),
-                    score: m.hit.score,
+                    score: m.confidence,
                     lexical: m.hit.lexical,
                     cosine: m.hit.cosine,
                 })

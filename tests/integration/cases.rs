@@ -287,6 +287,7 @@ fn decision_cases() {
                 .map(|(id, score)| FaqCandidate {
                     id: id.into(),
                     score,
+                    fused: score,
                     lexical: score,
                     cosine: None,
                     matched: String::new(),

@@ -19,7 +19,7 @@ async fn answers_with_match_related_and_actions() {
 
 #[tokio::test]
 async fn clarification_accepts_a_number_or_the_question() {
-    let s = TestServer::start("[thresholds]\nanswer = 0.99\nclarify = 0.2\n").await;
+    let s = TestServer::start("[thresholds]\nanswer = 0.99\nclarify = 0.01\n").await;
     let r = s.chat("c", "退货要怎么弄").await;
     assert_eq!(r["action"], "clarify", "{r}");
     let first = r["candidates"][0]["id"].as_str().unwrap().to_owned();

@@ -59,8 +59,12 @@ fn escalation() -> EscalationConfig {
         complaint_examples: vec![],
         ordinary_examples: vec![],
         complaint_threshold: 0.1,
+        complaint_similarity_min_chars: 0,
         human_request: true,
         human_phrases: vec!["转人工".into()],
+        human_question_words: vec![],
+        bot_words: vec![],
+        bot_rejections: vec![],
         unresolved: true,
         max_unresolved_turns: 3,
         flagged_entries: true,
@@ -68,7 +72,7 @@ fn escalation() -> EscalationConfig {
 }
 
 fn faq(id: &str, score: f32) -> FaqCandidate {
-    FaqCandidate { id: id.into(), score, lexical: score, cosine: None, matched: String::new() }
+    FaqCandidate { id: id.into(), score, fused: score, lexical: score, cosine: None, matched: String::new() }
 }
 
 fn intent(id: &str, score: f32) -> crate::dialogue::signals::IntentCandidate {
@@ -111,7 +115,7 @@ fn a_clear_best_entry_is_answered() {
 fn near_ties_and_middling_scores_clarify() {
     let d = run(&[signals("退", vec![faq("refund", 0.7), faq("refund-late", 0.69)])]);
     assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 2), "{d:?}");
-    let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.2)])]);
+    let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.1)])]);
     assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 1), "{d:?}");
 }
 
