@@ -29,6 +29,10 @@ pub(crate) struct EvalArgs {
     /// Print one JSON object: {knowledge, queries, model, results: [Metrics…]}.
     #[arg(long)]
     json: bool,
+    /// Write every message the bot got wrong as a chat turn to this CSV file
+    /// (line, kind, expected, text, action, matched, confidence, candidates, reason).
+    #[arg(long)]
+    misses: Option<PathBuf>,
 }
 
 pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs) -> anyhow::Result<ExitCode> {
@@ -61,10 +65,15 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
     let started = Instant::now();
     let results = run_eval(&engine, &queries, &modes)?;
     drop(engine);
-    let dialogue = match run_dialogue(config, config_path, &args.knowledge, &queries)? {
-        Ok(d) => d,
+    let outcomes = match run_dialogue(config, config_path, &args.knowledge, &queries)? {
+        Ok(o) => o,
         Err(code) => return Ok(code),
     };
+    let dialogue = bizbot::eval::dialogue::metrics(&queries, &outcomes);
+    if let Some(path) = &args.misses {
+        write_misses(path, &queries, &outcomes)
+            .map_err(|e| anyhow::anyhow!("writing misses to {}: {e}", path.display()))?;
+    }
     let elapsed = started.elapsed();
     if args.json {
         let out = serde_json::json!({
@@ -86,7 +95,7 @@ fn run_dialogue(
     config_path: Option<PathBuf>,
     knowledge: &std::path::Path,
     queries: &[LabelledQuery],
-) -> anyhow::Result<Result<DialogueMetrics, ExitCode>> {
+) -> anyhow::Result<Result<Vec<TurnOutcome>, ExitCode>> {
     let mut config = config.clone();
     config.log.path = PathBuf::new();
     let overrides = bizbot::bot::Overrides { knowledge: Some(knowledge.to_path_buf()), bind: None };
@@ -106,7 +115,30 @@ fn run_dialogue(
             reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
         });
     }
-    Ok(Ok(bizbot::eval::dialogue::metrics(queries, &outcomes)))
+    Ok(Ok(outcomes))
+}
+
+fn write_misses(path: &std::path::Path, queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> anyhow::Result<()> {
+    let mut out = csv::Writer::from_path(path)?;
+    out.write_record(["line", "kind", "expected", "text", "action", "matched", "confidence", "candidates", "reason"])?;
+    for (q, o) in queries.iter().zip(outcomes) {
+        if bizbot::eval::dialogue::succeeded(q, o) {
+            continue;
+        }
+        out.write_record([
+            q.line.to_string().as_str(),
+            q.kind.as_str(),
+            q.expected.as_deref().unwrap_or(""),
+            &q.text,
+            &o.action,
+            o.matched.as_deref().unwrap_or(""),
+            &o.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
+            &o.candidates.join(" "),
+            o.reason.as_deref().unwrap_or(""),
+        ])?;
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn print_dialogue(d: &DialogueMetrics) {

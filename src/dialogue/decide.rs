@@ -72,6 +72,8 @@ pub enum Decision {
     LookupFailed {
         /// The scenario.
         scenario: ScenarioId,
+        /// Intent confidence.
+        confidence: f32,
     },
     /// Hand off to a person.
     Handoff {
@@ -124,13 +126,13 @@ pub fn decide(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, poli
 }
 
 /// A scenario's look-up failed: apply its `on_failure` to the state before the turn.
-pub fn lookup_failed(before: &DialogueState, scenario: &Scenario, policy: Policy<'_>) -> Outcome {
+pub fn lookup_failed(before: &DialogueState, scenario: &Scenario, confidence: f32, policy: Policy<'_>) -> Outcome {
     let problem = Some(Problem::Scenario(scenario.id.clone()));
     if scenario.on_failure.handoff {
         return handoff(HandoffReason::LookupFailed, problem);
     }
     let next = DialogueState { pending: Pending::Nothing, ..before.clone() };
-    settle(next, problem, Progress::Stuck, Decision::LookupFailed { scenario: scenario.id.clone() }, policy)
+    settle(next, problem, Progress::Stuck, Decision::LookupFailed { scenario: scenario.id.clone(), confidence }, policy)
 }
 
 /// Rule 1: the text itself asks for a person, or complains.

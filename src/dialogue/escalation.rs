@@ -88,7 +88,20 @@ fn contains_any(normalized: &str, phrases: &[String]) -> bool {
     let text: String = normalized.chars().filter(|c| !c.is_whitespace()).collect();
     phrases.iter().any(|p| {
         let p: String = p.chars().filter(|c| !c.is_whitespace()).collect();
-        !p.is_empty() && text.contains(p.as_str())
+        !p.is_empty() && contains_word(&text, &p)
+    })
+}
+
+/// Whether `phrase` occurs in `text` without cutting a number in two: "12315" is in
+/// "打12315投诉" but not in the order number "123156789". (Latin words cannot be
+/// held to word boundaries: the text has lost its spaces.)
+fn contains_word(text: &str, phrase: &str) -> bool {
+    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
+    let (first, last) = (phrase.chars().next(), phrase.chars().next_back());
+    text.match_indices(phrase).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + phrase.len()..].chars().next();
+        !(digit(first) && digit(before)) && !(digit(last) && digit(after))
     })
 }
 
@@ -145,7 +158,7 @@ mod tests {
     fn config() -> EscalationConfig {
         EscalationConfig {
             complaint: true,
-            complaint_phrases: vec!["投诉".into(), "举报".into()],
+            complaint_phrases: vec!["投诉".into(), "举报".into(), "12315".into()],
             complaint_examples: vec![],
             ordinary_examples: vec![],
             complaint_threshold: 0.1,
@@ -170,6 +183,14 @@ mod tests {
         assert_eq!(detect("i need a realperson", None, &config()), Some(HandoffReason::HumanRequested));
         assert_eq!(detect("人工客服电话是多少", None, &config()), None);
         assert_eq!(detect("我不想跟机器说话", None, &config()), Some(HandoffReason::HumanRequested));
+    }
+
+    #[test]
+    fn numbers_and_latin_words_match_whole() {
+        assert_eq!(detect("再不处理我打12315", None, &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("12315！", None, &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("订单号1231567890到哪了", None, &config()), None);
+        assert_eq!(detect("单号812315", None, &config()), None);
     }
 
     #[test]

@@ -94,14 +94,14 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
     let kb = ctx.engine.knowledge();
     let mut outcome = decide::decide(&session.state, &signals, kb, policy);
     let mut looked_up = None;
-    if let Decision::Lookup { scenario, slots, .. } = &outcome.decision
+    if let Decision::Lookup { scenario, slots, confidence } = &outcome.decision
         && let Some(s) = kb.scenario(scenario)
     {
         match lookup::run(s, slots, ctx.user, ctx.templates, ctx.backends) {
             Ok(text) => looked_up = Some(text),
             Err(reason) => {
                 tracing::warn!(scenario = %s.id, "lookup failed: {reason}");
-                outcome = decide::lookup_failed(&session.state, s, policy);
+                outcome = decide::lookup_failed(&session.state, s, *confidence, policy);
             }
         }
     }

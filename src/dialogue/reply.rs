@@ -210,9 +210,10 @@ pub(super) fn build(
             let reply = Reply::new(turn, TurnAction::Fallback, ctx.messages.login_required.clone());
             Reply { matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)), ..reply }
         }
-        Decision::LookupFailed { scenario } => {
-            let message = kb.scenario(scenario).map(|s| s.on_failure.message.clone());
-            Reply::new(turn, TurnAction::Fallback, message.unwrap_or_else(|| ctx.messages.fallback.clone()))
+        Decision::LookupFailed { scenario, confidence } => {
+            let s = kb.scenario(scenario);
+            let message = s.map(|s| s.on_failure.message.clone()).unwrap_or_else(|| ctx.messages.fallback.clone());
+            Reply { matched: s.map(|s| scenario_match(s, *confidence)), ..Reply::new(turn, TurnAction::Fallback, message) }
         }
         Decision::Handoff { reason, problem, shown } => {
             handoff(ctx, *reason, problem.as_ref(), shown, signals, session)

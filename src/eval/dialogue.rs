@@ -107,6 +107,18 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
     }
 }
 
+/// Whether the bot did what a message of its kind needs: a FAQ question answered with
+/// the right entry, a scenario request routed to it, an out-of-scope message not
+/// answered, a complaint or a request for a person handed off. What `--misses` lists.
+pub fn succeeded(q: &LabelledQuery, o: &TurnOutcome) -> bool {
+    match q.kind {
+        Kind::Faq => o.action == "answer" && o.matched == q.expected,
+        Kind::Scenario => o.matched == q.expected,
+        Kind::Oos => o.action != "answer",
+        Kind::Complaint | Kind::Human => o.action == "handoff",
+    }
+}
+
 /// Answers in ten confidence bands of 0.1.
 fn bands(answers: &[(&LabelledQuery, &TurnOutcome)]) -> Vec<Band> {
     (0..10)
@@ -169,5 +181,7 @@ mod tests {
         assert_eq!((m.oos_declined, m.human_handed_off, m.scenario_routed), (0.0, 1.0, 1.0));
         assert_eq!(m.calibration.len(), 1);
         assert_eq!(m.calibration[0].answers, 3);
+        let ok: Vec<bool> = queries.iter().zip(&outcomes).map(|(q, o)| succeeded(q, o)).collect();
+        assert_eq!(ok, [true, false, false, false, true, true]);
     }
 }

@@ -219,9 +219,9 @@ fn a_failed_lookup_follows_on_failure() {
     let policy = Policy { thresholds: &t, escalation: &e };
     let before = DialogueState::default();
     let order = kb.scenario("order-status").unwrap();
-    assert!(matches!(lookup_failed(&before, order, policy).decision, Decision::LookupFailed { .. }));
+    assert!(matches!(lookup_failed(&before, order, 0.9, policy).decision, Decision::LookupFailed { .. }));
     let services = kb.scenario("my-services").unwrap();
-    assert_eq!(reason(&lookup_failed(&before, services, policy).decision), Some(HandoffReason::LookupFailed));
+    assert_eq!(reason(&lookup_failed(&before, services, 0.9, policy).decision), Some(HandoffReason::LookupFailed));
 }
 
 #[test]
