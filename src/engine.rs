@@ -3,14 +3,15 @@
 //!
 //! No sessions, no escalation, no HTTP: those build on top of it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
 use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever, VectorBuildStats};
-use crate::intent::{ComplaintExamples, IntentPrediction, IntentPredictor};
-use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, ScenarioId};
+use crate::intent::{ComplaintExamples, IntentPrediction};
+use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
 use crate::text::{Analyzer, NormalizeConfig};
 
@@ -59,15 +60,13 @@ pub struct FaqMatch<'a> {
 pub struct Engine {
     knowledge: KnowledgeBase,
     retriever: Retriever,
-    intents: IntentPredictor,
     complaints: ComplaintExamples,
     slot_patterns: Vec<SlotPattern>,
     /// Normalised question → the entries that have it (standard or similar).
     questions: HashMap<String, Vec<FaqId>>,
-    /// Character bigrams of each entry's questions, for the calibrator.
-    faq_bigrams: Vec<Vec<Bigrams>>,
-    /// … and of each scenario's examples.
-    intent_bigrams: Vec<Vec<Bigrams>>,
+    /// Character bigrams of each index document's texts (entries, then
+    /// scenarios), for the calibrator.
+    bigrams: Vec<Vec<Bigrams>>,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
     calibrator: Option<Calibrator>,
     stats: VectorBuildStats,
@@ -92,6 +91,21 @@ const RERANK_DEPTH: usize = 10;
 /// Held-out questions the calibrator learns from at most (spread over the entries).
 const MAX_HELD_OUT: usize = 3000;
 
+/// FAQ entries and scenario intents ranked together for one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ranking<'a> {
+    /// FAQ entries, best first.
+    pub faqs: Vec<FaqMatch<'a>>,
+    /// Scenario intents, most confident first.
+    pub intents: Vec<IntentPrediction>,
+}
+
+/// What an index document is.
+enum Target<'a> {
+    Faq(&'a FaqEntry),
+    Scenario(&'a Scenario),
+}
+
 /// A scenario slot's pattern, compiled once.
 #[derive(Debug)]
 struct SlotPattern {
@@ -102,37 +116,31 @@ struct SlotPattern {
 
 impl Engine {
     /// Index `knowledge` (embedding it when an encoder is given, through the
-    /// configured cache).
+    /// configured cache). FAQ entries and scenarios go into one index: an entry's
+    /// texts are its questions (its answer is the body), a scenario's are its
+    /// examples, so both compete in one ranking with one calibration.
     pub fn build(
         knowledge: KnowledgeBase,
         settings: &EngineSettings<'_>,
         encoder: Option<Arc<dyn Encoder>>,
     ) -> Result<Self, IndexError> {
         let analyzer = Arc::new(Analyzer::new(settings.text.clone(), &knowledge.vocabulary));
-        let docs: Vec<IndexDoc> = knowledge
+        let faq_docs = knowledge
             .faqs
             .iter()
-            .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) })
-            .collect();
+            .map(|f| IndexDoc { texts: f.questions().map(str::to_owned).collect(), body: Some(f.answer.clone()) });
+        let scenario_docs = knowledge.scenarios.iter().map(|s| IndexDoc { texts: s.examples.clone(), body: None });
+        let docs: Vec<IndexDoc> = faq_docs.chain(scenario_docs).collect();
         let mut cache = encoder.as_ref().map(|e| EmbeddingCache::open(settings.cache_dir, e.model_id(), e.dim()));
         let with_encoder = encoder.clone().zip(cache.as_mut());
         let (retriever, stats) =
             Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, settings.retrieval.clone())?;
-        let examples: Vec<(ScenarioId, Vec<String>)> =
-            knowledge.scenarios.iter().map(|s| (s.id.clone(), s.examples.clone())).collect();
         let complaints = ComplaintExamples::build(
             &analyzer,
             settings.complaint_examples,
             settings.ordinary_examples,
-            encoder.clone().zip(cache.as_mut()),
-        )?;
-        let intents = IntentPredictor::train(
-            Arc::clone(&analyzer),
-            &examples,
             encoder.zip(cache.as_mut()),
-            settings.retrieval.clone(),
         )?;
-        // Validation compiled every pattern already; one that fails here is skipped.
         let slot_patterns = knowledge
             .scenarios
             .iter()
@@ -151,21 +159,14 @@ impl Engine {
                 }
             }
         }
-        let bigrams_of = |texts: &mut dyn Iterator<Item = &str>| -> Vec<Bigrams> {
-            texts.map(|t| rerank::bigrams(&analyzer.normalize(t))).collect()
-        };
-        let faq_bigrams = knowledge.faqs.iter().map(|f| bigrams_of(&mut f.questions())).collect();
-        let intent_bigrams =
-            knowledge.scenarios.iter().map(|s| bigrams_of(&mut s.examples.iter().map(String::as_str))).collect();
+        let bigrams = docs.iter().map(|d| d.texts.iter().map(|t| rerank::bigrams(&analyzer.normalize(t))).collect());
         let mut engine = Self {
+            bigrams: bigrams.collect(),
             knowledge,
             retriever,
-            intents,
             complaints,
             slot_patterns,
             questions,
-            faq_bigrams,
-            intent_bigrams,
             calibrator: None,
             stats,
         };
@@ -177,44 +178,60 @@ impl Engine {
         Ok(engine)
     }
 
-    /// Learn the calibrator from the knowledge: each question of an entry with
-    /// several, held out in turn (its entry is right), and the out-of-scope examples
-    /// (nothing is right).
+    /// The texts of index document `doc`: an entry's questions, then a scenario's
+    /// examples.
+    fn doc_texts(&self, doc: usize) -> Vec<&str> {
+        match self.target(doc) {
+            Target::Faq(f) => f.questions().collect(),
+            Target::Scenario(s) => s.examples.iter().map(String::as_str).collect(),
+        }
+    }
+
+    /// What index document `doc` is.
+    fn target(&self, doc: usize) -> Target<'_> {
+        let faqs = &self.knowledge.faqs;
+        match faqs.get(doc) {
+            Some(f) => Target::Faq(f),
+            None => Target::Scenario(&self.knowledge.scenarios[doc - faqs.len()]),
+        }
+    }
+
+    /// Learn the calibrator from the knowledge itself: each question of an entry
+    /// with similar questions, and each example of a scenario with several, held
+    /// out in turn as a query (its own entry or scenario is right, every rival
+    /// wrong), plus the generic out-of-scope texts (every candidate wrong, weighted
+    /// to a fifth of the examples).
     fn fit_calibrator(
         &self,
         oos: &[String],
         oos_vectors: Option<&[Vec<f32>]>,
     ) -> Result<Option<Calibrator>, IndexError> {
-        let held_out: Vec<(usize, usize)> = self
-            .knowledge
-            .faqs
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| !f.similar.is_empty())
-            .flat_map(|(d, f)| (0..=f.similar.len()).map(move |s| (d, s)))
+        let held_out: Vec<(usize, usize)> = (0..self.bigrams.len())
+            .map(|d| (d, self.doc_texts(d).len()))
+            .filter(|(_, n)| *n > 1)
+            .flat_map(|(d, n)| (0..n).map(move |s| (d, s)))
             .collect();
         let stride = held_out.len().div_ceil(MAX_HELD_OUT).max(1);
         let mut examples = Vec::new();
         for &(doc, slot) in held_out.iter().step_by(stride) {
-            let text = self.knowledge.faqs[doc].questions().nth(slot).unwrap_or_default();
+            let text = self.masked(self.doc_texts(doc)[slot]);
             let vector = self.retriever.text_vector(doc, slot);
             let hits = self.retriever.search_excluding(
-                text,
+                &text,
                 vector.as_deref(),
                 RERANK_DEPTH,
                 Mode::Hybrid,
                 Some((doc, slot)),
             )?;
-            let features = self.features(text, &hits, &self.faq_bigrams, Some((doc, slot)));
+            let features = self.features(&text, &hits, Some((doc, slot)));
             examples.extend(features.into_iter().zip(hits.iter().map(|h| h.doc == doc)));
         }
         let queries = examples.len() / RERANK_DEPTH.max(1);
-        // Out-of-scope texts weigh as about a fifth of the queries.
         let repeat = (queries / (4 * oos.len().max(1))).max(1);
         for (i, text) in oos.iter().enumerate() {
             let vector = oos_vectors.and_then(|v| v.get(i)).map(Vec::as_slice);
             let hits = self.retriever.search_with_vector(text, vector, RERANK_DEPTH, Mode::Hybrid)?;
-            for x in self.features(text, &hits, &self.faq_bigrams, None) {
+            for x in self.features(text, &hits, None) {
                 examples.extend(std::iter::repeat_n((x, false), repeat));
             }
         }
@@ -223,21 +240,16 @@ impl Engine {
         Ok(model)
     }
 
-    /// Calibrator features of `hits` for `text`; `texts[doc]` are the bigrams of each
-    /// document's texts, `exclude` a text held out.
-    fn features(
-        &self,
-        text: &str,
-        hits: &[Hit],
-        texts: &[Vec<Bigrams>],
-        exclude: Option<(usize, usize)>,
-    ) -> Vec<[f32; rerank::FEATURES]> {
+    /// Calibrator features of `hits` for `text` (ignoring the held-out text
+    /// `exclude` in the bigram overlap).
+    fn features(&self, text: &str, hits: &[Hit], exclude: Option<(usize, usize)>) -> Vec<[f32; rerank::FEATURES]> {
         let normalized = self.analyzer().normalize(text);
         let query = rerank::bigrams(&normalized);
         let retrieved: Vec<Retrieved> = hits
             .iter()
             .map(|h| {
-                let (overlap, coverage) = texts
+                let (overlap, coverage) = self
+                    .bigrams
                     .get(h.doc)
                     .into_iter()
                     .flatten()
@@ -251,98 +263,101 @@ impl Engine {
         rerank::features(&retrieved, normalized.chars().count())
     }
 
-    /// Calibrated probabilities of `hits` (the fused scores without a calibrator).
-    fn calibrate(&self, text: &str, hits: &[Hit], texts: &[Vec<Bigrams>]) -> Vec<f32> {
+    /// The calibrated confidence of each hit (the fused score without a calibrator).
+    fn calibrate(&self, text: &str, hits: &[Hit]) -> Vec<f32> {
         match &self.calibrator {
-            Some(c) => self.features(text, hits, texts, None).iter().map(|x| c.probability(x)).collect(),
+            Some(c) => self.features(text, hits, None).iter().map(|x| c.probability(x)).collect(),
             None => hits.iter().map(|h| h.score).collect(),
         }
     }
 
-    /// The knowledge served.
+    /// `text` without slot values (order numbers, phone numbers …): they say which
+    /// order, not what the customer wants.
+    fn masked<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        let mut masked = Cow::Borrowed(text);
+        for p in &self.slot_patterns {
+            if p.regex.is_match(&masked) {
+                masked = Cow::Owned(p.regex.replace_all(&masked, " ").into_owned());
+            }
+        }
+        masked
+    }
+
+    /// The knowledge this engine indexes.
     pub fn knowledge(&self) -> &KnowledgeBase {
         &self.knowledge
     }
 
-    /// The retriever (for eval and benches).
+    /// The underlying retriever (FAQ entries, then scenarios).
     pub fn retriever(&self) -> &Retriever {
         &self.retriever
     }
 
-    /// Whether dense retrieval is on.
+    /// Whether dense retrieval is available.
     pub fn has_dense(&self) -> bool {
         self.retriever.has_dense()
     }
 
-    /// How the vector index was built.
+    /// How the vector index was built (texts, how many were encoded).
     pub fn vector_stats(&self) -> VectorBuildStats {
         self.stats
     }
 
-    /// The best `k` entries for `text` in `mode`; hybrid is reranked and calibrated
+    /// The best `k` entries for `text` in `mode`; hybrid is ranked and calibrated
     /// as in a chat turn.
     pub fn search(&self, text: &str, k: usize, mode: Mode) -> Result<Vec<FaqMatch<'_>>, IndexError> {
         if mode == Mode::Hybrid {
             return self.rank_faqs(text, self.embed_query(text)?.as_deref(), k);
         }
-        Ok(self.retriever.search(text, k, mode)?.into_iter().map(|hit| self.faq_match(hit)).collect())
+        let hits = self.retriever.search(text, k + self.knowledge.scenarios.len(), mode)?;
+        Ok(hits.into_iter().filter(|h| h.doc < self.knowledge.faqs.len()).take(k).map(|h| self.faq_match(h)).collect())
     }
 
     /// The query vector of `text` (`None` without a model). A turn computes it once
-    /// and passes it to the `*_with` methods, so the model runs once per turn.
+    /// and passes it to the ranking, so the model runs once per turn.
     pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, IndexError> {
         self.retriever.embed_query(text)
     }
 
-    /// The best `k` FAQ entries for `text`, with `text`'s vector from
-    /// [`embed_query`](Self::embed_query): hybrid retrieval, then reordered by the
-    /// calibrated confidence.
+    /// The best `k` FAQ entries for `text` (see [`rank`](Self::rank)).
     pub fn rank_faqs(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Vec<FaqMatch<'_>>, IndexError> {
-        let hits = self.retriever.search_with_vector(text, vector, k.max(RERANK_DEPTH), Mode::Hybrid)?;
-        let mut confidence = self.calibrate(text, &hits, &self.faq_bigrams);
-        // The customer typed one of the entry's own questions: no doubt left.
-        let exact = self.exact_entries(&self.analyzer().normalize(text));
-        for (c, h) in confidence.iter_mut().zip(&hits) {
-            if exact.contains(&self.knowledge.faqs[h.doc].id) {
-                *c = 1.0;
-            }
-        }
-        let mut matches: Vec<FaqMatch<'_>> =
-            hits.into_iter().zip(confidence).map(|(h, c)| FaqMatch { confidence: c, ..self.faq_match(h) }).collect();
-        // The order stays retrieval's: reordering by the calibrated confidence lowered
-        // recall@1 on both the customer set and ATEC (0.740 → 0.717, 0.265 → 0.257).
-        // The confidence is what the thresholds compare.
-        matches.truncate(k);
-        Ok(matches)
+        Ok(self.rank(text, vector, k)?.faqs)
     }
 
-    /// The best `k` scenario intents for `text`, with `text`'s vector.
-    ///
-    /// Slot values (order numbers, phone numbers …) are removed from the lexical
-    /// query: they say which order, not what the customer wants. The dense part uses
-    /// the whole text's vector, so the model still runs once per turn.
-    pub fn rank_intents(
-        &self,
-        text: &str,
-        vector: Option<&[f32]>,
-        k: usize,
-    ) -> Result<Vec<IntentPrediction>, IndexError> {
-        let mut masked = std::borrow::Cow::Borrowed(text);
-        for p in &self.slot_patterns {
-            if p.regex.is_match(&masked) {
-                masked = std::borrow::Cow::Owned(p.regex.replace_all(&masked, " ").into_owned());
+    /// FAQ entries and scenario intents for `text`, with `text`'s vector from
+    /// [`embed_query`](Self::embed_query): one hybrid ranking of both (slot values
+    /// masked in the lexical query), each candidate's confidence calibrated against
+    /// all its rivals, so an entry's and a scenario's confidence compare. A text
+    /// equal to one of an entry's questions or a scenario's examples is certain.
+    /// At most `k` of each, in retrieval order.
+    pub fn rank(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Ranking<'_>, IndexError> {
+        let masked = self.masked(text);
+        let depth = k.max(RERANK_DEPTH);
+        let hits = self.retriever.search_with_vector(&masked, vector, depth, Mode::Hybrid)?;
+        let confidence = self.calibrate(&masked, &hits);
+        let exact_faqs = self.exact_entries(&self.analyzer().normalize(text));
+        let normalized_masked = self.analyzer().normalize(&masked);
+        let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new() };
+        for (h, c) in hits.into_iter().zip(confidence) {
+            match self.target(h.doc) {
+                Target::Faq(f) => {
+                    let c = if exact_faqs.contains(&f.id) { 1.0 } else { c };
+                    ranking.faqs.push(FaqMatch { confidence: c, ..self.faq_match(h) });
+                }
+                Target::Scenario(s) => {
+                    let exact = s.examples.iter().any(|e| self.analyzer().normalize(e) == normalized_masked);
+                    ranking.intents.push(IntentPrediction {
+                        intent: s.id.clone(),
+                        confidence: if exact { 1.0 } else { c },
+                        example: s.examples.get(h.slot).cloned().unwrap_or_default(),
+                    });
+                }
             }
         }
-        let (hits, mut predictions) = self.intents.rank(&masked, vector, k.max(RERANK_DEPTH))?;
-        let normalized = self.analyzer().normalize(&masked);
-        for ((p, c), h) in predictions.iter_mut().zip(self.calibrate(&masked, &hits, &self.intent_bigrams)).zip(&hits) {
-            let exact =
-                self.knowledge.scenarios[h.doc].examples.iter().any(|e| self.analyzer().normalize(e) == normalized);
-            p.confidence = if exact { 1.0 } else { c };
-        }
-        predictions.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
-        predictions.truncate(k);
-        Ok(predictions)
+        ranking.faqs.truncate(k);
+        ranking.intents.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
+        ranking.intents.truncate(k);
+        Ok(ranking)
     }
 
     /// Slot values in `text`: `(scenario, slot, first match)` for every slot

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 /// Features per candidate.
-pub const FEATURES: usize = 11;
+pub const FEATURES: usize = 13;
 
 /// What retrieval says about one candidate.
 #[derive(Debug, Clone, PartialEq)]
@@ -78,6 +78,11 @@ pub fn features(candidates: &[Retrieved], query_chars: usize) -> Vec<[f32; FEATU
                 c.coverage,
                 (1.0 + query_chars as f32).ln(),
                 1.0 / (1.0 + i as f32),
+                // Agreement: a full lexical match with a weak cosine (a fragment
+                // sharing one word) is not a full match.
+                c.lexical.min(cosine),
+                // Lexical ties: a one-word query several entries contain equally.
+                (1.0 + candidates.iter().filter(|r| r.lexical >= c.lexical - 0.05).count() as f32).ln(),
             ]
         })
         .collect()

@@ -151,7 +151,7 @@ fn print_dialogue(d: &DialogueMetrics) {
         ("faq", "handed off as a complaint (false alarm)", d.faq_complaint_alarms),
         ("faq", "handed off as asking for a person (false alarm)", d.faq_human_alarms),
         ("all", "answer precision (right / all answers)", d.answer_precision),
-        ("oos", "declined (not answered)", d.oos_declined),
+        ("oos", "declined (neither answered nor routed)", d.oos_declined),
         ("human", "handed off", d.human_handed_off),
         ("complaint", "handed off", d.complaint_handed_off),
         ("scenario", "routed to the scenario", d.scenario_routed),

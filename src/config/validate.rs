@@ -27,6 +27,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     unit("retrieval.answer_weight", retrieval.answer_weight);
     unit("thresholds.answer", thresholds.answer);
     unit("thresholds.clarify", thresholds.clarify);
+    unit("thresholds.clarify_others", thresholds.clarify_others);
     unit("thresholds.ambiguity_margin", thresholds.ambiguity_margin);
     unit("thresholds.intent", thresholds.intent);
     if thresholds.clarify > thresholds.answer {
@@ -44,6 +45,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     for (key, v) in [
         ("retrieval.top_k", retrieval.top_k),
         ("retrieval.candidates", retrieval.candidates),
+        ("retrieval.dense_neighbours", retrieval.dense_neighbours),
         ("thresholds.clarify_candidates", thresholds.clarify_candidates),
         ("model.batch_size", model.batch_size),
         ("model.threads", model.threads),

@@ -110,7 +110,7 @@ pub fn decide(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, poli
     if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
         return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);
     }
-    match faq_outcome(&signals.faqs, policy.thresholds) {
+    match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
         FaqOutcome::Answer(best) => answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy),
         FaqOutcome::Clarify(candidates) => {
             let ids: Vec<FaqId> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -141,8 +141,10 @@ pub fn escalation_request(signals: &Signals, policy: Policy<'_>) -> Option<Hando
 }
 
 /// Rule 2: a scenario asked for a detail; it goes on when this text fills a missing
-/// slot, or is not a question the knowledge answers outright. Returns the scenario
-/// and the slots filled so far.
+/// slot, or is not a question the knowledge answers outright. A short text (up to
+/// [`REPLY_CHARS`]: "不记得了", "找不到") is the customer's reply to the bot's
+/// question, not a new one, unless it is exactly one of the knowledge's questions.
+/// Returns the scenario and the slots filled so far.
 pub fn continue_pending_slot<'k>(
     state: &DialogueState,
     signals: &Signals,
@@ -155,7 +157,11 @@ pub fn continue_pending_slot<'k>(
         .slots
         .iter()
         .any(|v| v.scenario == s.id && !filled.contains_key(&v.slot) && s.slots.iter().any(|slot| slot.name == v.slot));
-    let answered = matches!(faq_outcome(&signals.faqs, policy.thresholds), FaqOutcome::Answer(_));
+    let short = signals.normalized.chars().filter(|c| !c.is_whitespace()).count() <= REPLY_CHARS;
+    let answered = matches!(
+        faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds),
+        FaqOutcome::Answer(best) if !short || best.score >= 1.0
+    );
     (fills || !answered).then(|| (s, filled.clone()))
 }
 
@@ -205,19 +211,33 @@ pub enum FaqOutcome<'a> {
     NoMatch,
 }
 
+/// While a scenario waits for a detail, a text of at most this many characters is
+/// the customer's reply.
+pub const REPLY_CHARS: usize = 5;
+
+/// A text of at most this many characters is a bare keyword ("宽带", "流量包").
+const KEYWORD_CHARS: usize = 3;
+
 /// Rule 5: answer when the best entry is at least `thresholds.answer` and clear of
-/// the runner-up by more than `ambiguity_margin`; clarify with the candidates at or
-/// above `thresholds.clarify`; else no match.
-pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> FaqOutcome<'a> {
+/// the runner-up by more than `ambiguity_margin`; clarify when it is at least
+/// `thresholds.clarify`, offering it and the next candidates at or above
+/// `thresholds.clarify_others`; else no match. A bare keyword that the runner-up
+/// contains as fully as the best entry names a topic, not a question: it is a tie
+/// unless it is one of the best entry's questions (ambiguity margin on).
+pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds: &ThresholdConfig) -> FaqOutcome<'a> {
     let Some(best) = ranked.first() else { return FaqOutcome::NoMatch };
     let runner_up = ranked.get(1).map_or(0.0, |c| c.score);
-    let clear = thresholds.ambiguity_margin <= 0.0 || best.score - runner_up > thresholds.ambiguity_margin;
+    let keyword = normalized.chars().filter(|c| !c.is_whitespace()).count() <= KEYWORD_CHARS;
+    let shared_keyword = keyword && best.score < 1.0 && ranked.get(1).is_some_and(|r| r.lexical >= best.lexical);
+    let clear =
+        thresholds.ambiguity_margin <= 0.0 || (best.score - runner_up > thresholds.ambiguity_margin && !shared_keyword);
     if best.score >= thresholds.answer && clear {
         return FaqOutcome::Answer(best);
     }
     if best.score >= thresholds.clarify {
         let take = thresholds.clarify_candidates.max(1);
-        return FaqOutcome::Clarify(ranked.iter().filter(|c| c.score >= thresholds.clarify).take(take).collect());
+        let others = thresholds.clarify_others.min(thresholds.clarify);
+        return FaqOutcome::Clarify(ranked.iter().filter(|c| c.score >= others).take(take).collect());
     }
     FaqOutcome::NoMatch
 }

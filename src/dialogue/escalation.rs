@@ -101,7 +101,8 @@ fn contains_word(text: &str, phrase: &str) -> bool {
     text.match_indices(phrase).any(|(at, _)| {
         let before = text[..at].chars().next_back();
         let after = text[at + phrase.len()..].chars().next();
-        !(digit(first) && digit(before)) && !(digit(last) && digit(after))
+        let cuts_number = (digit(first) && digit(before)) || (digit(last) && digit(after));
+        !cuts_number
     })
 }
 

@@ -213,7 +213,10 @@ pub(super) fn build(
         Decision::LookupFailed { scenario, confidence } => {
             let s = kb.scenario(scenario);
             let message = s.map(|s| s.on_failure.message.clone()).unwrap_or_else(|| ctx.messages.fallback.clone());
-            Reply { matched: s.map(|s| scenario_match(s, *confidence)), ..Reply::new(turn, TurnAction::Fallback, message) }
+            Reply {
+                matched: s.map(|s| scenario_match(s, *confidence)),
+                ..Reply::new(turn, TurnAction::Fallback, message)
+            }
         }
         Decision::Handoff { reason, problem, shown } => {
             handoff(ctx, *reason, problem.as_ref(), shown, signals, session)

@@ -61,7 +61,8 @@ pub struct Signals {
     pub complaint_margin: Option<f32>,
     /// FAQ entries, best first.
     pub faqs: Vec<FaqCandidate>,
-    /// Scenario intents, best first (slot values masked for the lexical part).
+    /// Scenario intents, best first, ranked with the FAQ entries (slot values
+    /// masked for the lexical part) so their confidences compare.
     pub intents: Vec<IntentCandidate>,
     /// Slot values in the text.
     pub slots: Vec<SlotValue>,
@@ -86,8 +87,9 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
     let vector = engine.embed_query(text)?;
     let v = vector.as_deref();
     signals.complaint_margin = if options.complaints { engine.complaint_margin_with(text, v)? } else { None };
-    signals.faqs = engine
-        .rank_faqs(text, v, options.candidates.max(FAQ_CANDIDATES))?
+    let ranking = engine.rank(text, v, options.candidates.max(FAQ_CANDIDATES))?;
+    signals.faqs = ranking
+        .faqs
         .into_iter()
         .map(|m| FaqCandidate {
             id: m.entry.id.clone(),
@@ -98,9 +100,10 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
             matched: m.matched.to_owned(),
         })
         .collect();
-    signals.intents = engine
-        .rank_intents(text, v, INTENT_CANDIDATES)?
+    signals.intents = ranking
+        .intents
         .into_iter()
+        .take(INTENT_CANDIDATES)
         .map(|p| IntentCandidate { id: p.intent, score: p.confidence, example: p.example })
         .collect();
     signals.vector = vector;

@@ -53,7 +53,7 @@ pub struct DialogueMetrics {
     pub faq_answered_or_clarified: f32,
     /// Right answers among all FAQ answers given (to any kind of message).
     pub answer_precision: f32,
-    /// Out-of-scope messages not answered.
+    /// Out-of-scope messages neither answered nor routed to a scenario.
     pub oos_declined: f32,
     /// Requests for a person handed off (any reason).
     pub human_handed_off: f32,
@@ -89,6 +89,7 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         .collect();
     let answers_right = faq_answers.iter().filter(|(q, o)| right(q, o)).count();
     let handed_off = |_: &LabelledQuery, o: &TurnOutcome| o.action == "handoff";
+    let declined = |_: &LabelledQuery, o: &TurnOutcome| declines(o);
     DialogueMetrics {
         counts: Kind::ALL.iter().map(|k| (k.as_str(), of(*k).count())).collect(),
         faq_answered_right: count(Kind::Faq, &right),
@@ -97,7 +98,7 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
             right(q, o) || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
         }),
         answer_precision: share(answers_right, faq_answers.len()),
-        oos_declined: count(Kind::Oos, &|_, o| o.action != "answer"),
+        oos_declined: count(Kind::Oos, &declined),
         human_handed_off: count(Kind::Human, &handed_off),
         complaint_handed_off: count(Kind::Complaint, &handed_off),
         scenario_routed: count(Kind::Scenario, &|q, o| o.matched == q.expected),
@@ -114,9 +115,15 @@ pub fn succeeded(q: &LabelledQuery, o: &TurnOutcome) -> bool {
     match q.kind {
         Kind::Faq => o.action == "answer" && o.matched == q.expected,
         Kind::Scenario => o.matched == q.expected,
-        Kind::Oos => o.action != "answer",
+        Kind::Oos => declines(o),
         Kind::Complaint | Kind::Human => o.action == "handoff",
     }
+}
+
+/// Neither answered nor routed to a scenario (a scenario whose look-up failed or
+/// needs a login still took the message as its own).
+fn declines(o: &TurnOutcome) -> bool {
+    o.action != "answer" && o.matched.is_none()
 }
 
 /// Answers in ten confidence bands of 0.1.

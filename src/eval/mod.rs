@@ -226,7 +226,8 @@ pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result
         let needs_vector = modes.iter().any(|m| *m != Mode::Lexical);
         let vector = if needs_vector { retriever.embed_query(&q.text)? } else { None };
         for (m, mode) in modes.iter().enumerate() {
-            // Hybrid is ranked as a chat turn ranks: reordered by the calibrated confidence.
+            // Hybrid is ranked as a chat turn ranks, with calibrated confidences; the
+            // single modes rank scenarios too (one index), which are left out here.
             let ranked = if *mode == Mode::Hybrid {
                 engine
                     .rank_faqs(&q.text, vector.as_deref(), EVAL_DEPTH)?
@@ -234,8 +235,10 @@ pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result
                     .map(|m| (m.hit.doc, m.confidence))
                     .collect()
             } else {
-                let hits = retriever.search_with_vector(&q.text, vector.as_deref(), EVAL_DEPTH, *mode)?;
-                hits.iter().map(|h| (h.doc, h.score)).collect()
+                let depth = EVAL_DEPTH + engine.knowledge().scenarios.len();
+                let hits = retriever.search_with_vector(&q.text, vector.as_deref(), depth, *mode)?;
+                let faqs = hits.iter().filter(|h| h.doc < index.len());
+                faqs.take(EVAL_DEPTH).map(|h| (h.doc, h.score)).collect()
             };
             results[m].push(QueryResult { expected, ranked });
         }

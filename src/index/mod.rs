@@ -72,6 +72,10 @@ pub struct RetrievalConfig {
     /// Cosine that maps to dense confidence 1.
     #[serde(default = "default_dense_ceiling")]
     pub dense_ceiling: f32,
+    /// An entry's dense score is the mean cosine of its this many questions
+    /// nearest to the query (1 = the best one alone).
+    #[serde(default = "default_dense_neighbours")]
+    pub dense_neighbours: usize,
     /// Weight of answer-text matches relative to question matches, 0..=1.
     #[serde(default = "default_answer_weight")]
     pub answer_weight: f32,
@@ -96,6 +100,9 @@ fn default_dense_floor() -> f32 {
 fn default_dense_ceiling() -> f32 {
     0.9
 }
+fn default_dense_neighbours() -> usize {
+    3
+}
 fn default_answer_weight() -> f32 {
     0.3
 }
@@ -112,6 +119,7 @@ impl Default for RetrievalConfig {
             semantic_weight: default_semantic_weight(),
             dense_floor: default_dense_floor(),
             dense_ceiling: default_dense_ceiling(),
+            dense_neighbours: default_dense_neighbours(),
             answer_weight: default_answer_weight(),
             candidates: default_candidates(),
             top_k: default_top_k(),
@@ -268,7 +276,7 @@ impl Retriever {
         let n = self.config.candidates.max(k);
         let dense = match (&self.dense, vector, mode) {
             (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
-                Some(vector::top(index.best_per_doc_excluding(v, exclude)?, self.docs))
+                Some(vector::top(index.best_per_doc_excluding(v, exclude, self.config.dense_neighbours)?, self.docs))
             }
             _ => None,
         };

@@ -20,7 +20,8 @@ pub struct VectorBuildStats {
 pub struct DenseMatch {
     /// Index of the document.
     pub doc: usize,
-    /// Best cosine similarity over the document's texts.
+    /// Mean of the best `neighbours` cosines over the document's texts (the best
+    /// one when `neighbours` is 1 or the document has one text).
     pub cosine: f32,
     /// Which text matched best.
     pub slot: usize,
@@ -69,28 +70,44 @@ impl VectorIndex {
 
     /// Each document's best cosine with `query` (a unit vector), indexed by document.
     pub fn best_per_doc(&self, query: &[f32]) -> Result<Vec<DenseMatch>, IndexError> {
-        self.best_per_doc_excluding(query, None)
+        self.best_per_doc_excluding(query, None, 1)
     }
 
-    /// As [`best_per_doc`](Self::best_per_doc), ignoring the text `(doc, slot)`.
+    /// Each document's mean cosine over its `neighbours` texts nearest to `query`
+    /// (fewer when it has fewer texts), ignoring the text `(doc, slot)`. An entry
+    /// whose several similar questions all sit near the query beats one with a
+    /// single lucky near question.
     pub fn best_per_doc_excluding(
         &self,
         query: &[f32],
         exclude: Option<(usize, usize)>,
+        neighbours: usize,
     ) -> Result<Vec<DenseMatch>, IndexError> {
+        let neighbours = neighbours.max(1);
         if query.len() != self.dim() {
             return Err(IndexError::Dimension { expected: self.dim(), got: query.len() });
         }
         let sims = self.matrix.dot(&ndarray::ArrayView1::from(query));
         let mut best: Vec<DenseMatch> =
             (0..self.docs).map(|doc| DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 }).collect();
+        let mut tops: Vec<Vec<f32>> = vec![Vec::new(); if neighbours > 1 { self.docs } else { 0 }];
         for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
             if exclude == Some((doc as usize, slot as usize)) {
                 continue;
             }
+            if let Some(t) = tops.get_mut(doc as usize) {
+                t.push(cosine);
+            }
             let b = &mut best[doc as usize];
             if cosine > b.cosine {
                 *b = DenseMatch { doc: doc as usize, cosine, slot: slot as usize };
+            }
+        }
+        for (b, t) in best.iter_mut().zip(&mut tops) {
+            if !t.is_empty() {
+                let n = t.len().min(neighbours);
+                t.select_nth_unstable_by(n - 1, |a, b| b.total_cmp(a));
+                b.cosine = t[..n].iter().sum::<f32>() / n as f32;
             }
         }
         Ok(best)
@@ -121,4 +138,33 @@ pub(super) fn top(mut matches: Vec<DenseMatch>, limit: usize) -> Vec<DenseMatch>
     }
     matches.sort_by(order);
     matches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two documents in 2-d: doc 0 has one text right on the query, doc 1 three
+    /// texts near it.
+    fn index() -> VectorIndex {
+        let rows = [[1.0, 0.0], [0.9, 0.436], [0.9, -0.436], [0.95, 0.312]];
+        let mut matrix = Array2::<f32>::zeros((4, 2));
+        for (i, r) in rows.iter().enumerate() {
+            matrix.row_mut(i).assign(&Array1::from(r.to_vec()));
+        }
+        VectorIndex { matrix, rows: vec![(0, 0), (1, 0), (1, 1), (1, 2)], docs: 2 }
+    }
+
+    #[test]
+    fn neighbours_average_the_nearest_texts() {
+        let q = [1.0, 0.0];
+        let best = index().best_per_doc_excluding(&q, None, 1).unwrap();
+        assert!((best[0].cosine - 1.0).abs() < 1e-6 && (best[1].cosine - 0.95).abs() < 1e-6);
+        let mean = index().best_per_doc_excluding(&q, None, 2).unwrap();
+        assert!((mean[0].cosine - 1.0).abs() < 1e-6, "one text: its own cosine");
+        assert!((mean[1].cosine - 0.925).abs() < 1e-6, "{mean:?}");
+        assert_eq!(mean[1].slot, 2, "the slot is still the best text");
+        let held_out = index().best_per_doc_excluding(&q, Some((1, 2)), 2).unwrap();
+        assert!((held_out[1].cosine - 0.9).abs() < 1e-6);
+    }
 }
