@@ -106,12 +106,12 @@ fn contains_word(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// Whether the text asks for a person: a human phrase, and not a question about the
-/// service that only mentions one.
+/// Whether the text asks for a person: it rejects the bot, or has a human phrase and
+/// is not a question about the service that only mentions one ("人工几点上班").
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
     let rejects_bot = contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections);
-    (rejects_bot || contains_any(normalized, &config.human_phrases))
-        && !contains_any(normalized, &config.human_question_words)
+    rejects_bot
+        || (contains_any(normalized, &config.human_phrases) && !contains_any(normalized, &config.human_question_words))
 }
 
 /// A request in the text itself: a complaint or a request for a person. The
@@ -184,6 +184,7 @@ mod tests {
         assert_eq!(detect("i need a realperson", None, &config()), Some(HandoffReason::HumanRequested));
         assert_eq!(detect("人工客服电话是多少", None, &config()), None);
         assert_eq!(detect("我不想跟机器说话", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("不跟机器聊 打电话都比这快", None, &config()), Some(HandoffReason::HumanRequested));
     }
 
     #[test]
