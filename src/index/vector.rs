@@ -90,25 +90,37 @@ impl VectorIndex {
         let sims = self.matrix.dot(&ndarray::ArrayView1::from(query));
         let mut best: Vec<DenseMatch> =
             (0..self.docs).map(|doc| DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 }).collect();
-        let mut tops: Vec<Vec<f32>> = vec![Vec::new(); if neighbours > 1 { self.docs } else { 0 }];
+        // Rows are stored document by document: keep the best `neighbours` cosines of
+        // the current document in one reused buffer.
+        let mut nearest: Vec<f32> = Vec::with_capacity(neighbours + 1);
+        let mut current = usize::MAX;
+        let mean = |nearest: &[f32]| nearest.iter().sum::<f32>() / nearest.len() as f32;
         for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
-            if exclude == Some((doc as usize, slot as usize)) {
+            let doc = doc as usize;
+            if exclude == Some((doc, slot as usize)) {
                 continue;
             }
-            if let Some(t) = tops.get_mut(doc as usize) {
-                t.push(cosine);
+            if doc != current {
+                if neighbours > 1 && !nearest.is_empty() {
+                    best[current].cosine = mean(&nearest);
+                }
+                nearest.clear();
+                current = doc;
             }
-            let b = &mut best[doc as usize];
+            if neighbours > 1 {
+                let at = nearest.partition_point(|&c| c >= cosine);
+                if at < neighbours {
+                    nearest.insert(at, cosine);
+                    nearest.truncate(neighbours);
+                }
+            }
+            let b = &mut best[doc];
             if cosine > b.cosine {
-                *b = DenseMatch { doc: doc as usize, cosine, slot: slot as usize };
+                *b = DenseMatch { doc, cosine, slot: slot as usize };
             }
         }
-        for (b, t) in best.iter_mut().zip(&mut tops) {
-            if !t.is_empty() {
-                let n = t.len().min(neighbours);
-                t.select_nth_unstable_by(n - 1, |a, b| b.total_cmp(a));
-                b.cosine = t[..n].iter().sum::<f32>() / n as f32;
-            }
+        if neighbours > 1 && !nearest.is_empty() {
+            best[current].cosine = mean(&nearest);
         }
         Ok(best)
     }
