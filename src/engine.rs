@@ -64,6 +64,8 @@ pub struct Engine {
     slot_patterns: Vec<SlotPattern>,
     /// Normalised question → the entries that have it (standard or similar).
     questions: HashMap<String, Vec<FaqId>>,
+    /// Normalised scenario example → its scenarios.
+    examples: HashMap<String, Vec<ScenarioId>>,
     /// Character bigrams of each index document's texts (entries, then
     /// scenarios), for the calibrator.
     bigrams: Vec<Vec<Bigrams>>,
@@ -159,6 +161,12 @@ impl Engine {
                 }
             }
         }
+        let mut examples: HashMap<String, Vec<ScenarioId>> = HashMap::new();
+        for s in &knowledge.scenarios {
+            for e in &s.examples {
+                examples.entry(analyzer.normalize(e)).or_default().push(s.id.clone());
+            }
+        }
         let bigrams = docs.iter().map(|d| d.texts.iter().map(|t| rerank::bigrams(&analyzer.normalize(t))).collect());
         let mut engine = Self {
             bigrams: bigrams.collect(),
@@ -167,6 +175,7 @@ impl Engine {
             complaints,
             slot_patterns,
             questions,
+            examples,
             calibrator: None,
             stats,
         };
@@ -336,7 +345,7 @@ impl Engine {
         let hits = self.retriever.search_with_vector(&masked, vector, depth, Mode::Hybrid)?;
         let confidence = self.calibrate(&masked, &hits);
         let exact_faqs = self.exact_entries(&self.analyzer().normalize(text));
-        let normalized_masked = self.analyzer().normalize(&masked);
+        let exact_scenarios = self.examples.get(&self.analyzer().normalize(&masked));
         let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new() };
         for (h, c) in hits.into_iter().zip(confidence) {
             match self.target(h.doc) {
@@ -345,7 +354,7 @@ impl Engine {
                     ranking.faqs.push(FaqMatch { confidence: c, ..self.faq_match(h) });
                 }
                 Target::Scenario(s) => {
-                    let exact = s.examples.iter().any(|e| self.analyzer().normalize(e) == normalized_masked);
+                    let exact = exact_scenarios.is_some_and(|ids| ids.contains(&s.id));
                     ranking.intents.push(IntentPrediction {
                         intent: s.id.clone(),
                         confidence: if exact { 1.0 } else { c },
