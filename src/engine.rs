@@ -4,7 +4,7 @@
 //! No sessions, no escalation, no HTTP: those build on top of it.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -13,7 +13,17 @@ use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever, 
 use crate::intent::{ComplaintExamples, IntentPrediction};
 use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
-use crate::text::{Analyzer, NormalizeConfig};
+use crate::text::{Analyzer, Homophones, NormalizeConfig};
+
+/// The knowledge's nouns by sound (from its questions and examples) and every span
+/// of its texts, answers included.
+fn learn_homophones(analyzer: &Analyzer, docs: &[IndexDoc]) -> Homophones {
+    let segmenter = analyzer.segmenter();
+    let questions: Vec<String> = docs.iter().flat_map(|d| &d.texts).map(|t| analyzer.normalize(t)).collect();
+    let answers: Vec<String> = docs.iter().filter_map(|d| d.body.as_ref()).map(|t| analyzer.normalize(t)).collect();
+    let words = questions.iter().flat_map(|q| segmenter.tokens(q)).filter(|w| segmenter.is_noun(w));
+    Homophones::build(words, questions.iter().chain(&answers).map(String::as_str))
+}
 
 /// The settings an engine is built from (sections of the config; the engine does
 /// not know the config as a whole).
@@ -69,6 +79,12 @@ pub struct Engine {
     /// Character bigrams of each index document's texts (entries, then
     /// scenarios), for the calibrator.
     bigrams: Vec<Vec<Bigrams>>,
+    /// Index terms of each index document's texts.
+    terms: Vec<Vec<HashSet<String>>>,
+    /// Inverse document frequency of each term over the index documents.
+    idf: HashMap<String, f32>,
+    /// The knowledge's words by sound, to repair typos and typed pinyin.
+    homophones: Homophones,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
     calibrator: Option<Calibrator>,
     stats: VectorBuildStats,
@@ -85,7 +101,7 @@ pub struct SlotValue {
     pub value: String,
 }
 
-type Bigrams = std::collections::HashSet<(char, char)>;
+type Bigrams = HashSet<(char, char)>;
 
 /// Candidates the calibrator looks at (and reorders) per query.
 const RERANK_DEPTH: usize = 10;
@@ -168,8 +184,22 @@ impl Engine {
             }
         }
         let bigrams = docs.iter().map(|d| d.texts.iter().map(|t| rerank::bigrams(&analyzer.normalize(t))).collect());
+        let terms: Vec<Vec<HashSet<String>>> =
+            docs.iter().map(|d| d.texts.iter().map(|t| analyzer.terms(t).into_iter().collect()).collect()).collect();
+        let mut df: HashMap<String, f32> = HashMap::new();
+        for doc in &terms {
+            for t in doc.iter().flatten().collect::<HashSet<_>>() {
+                *df.entry(t.clone()).or_default() += 1.0;
+            }
+        }
+        let homophones = learn_homophones(&analyzer, &docs);
+        let n = terms.len() as f32;
+        let idf = df.into_iter().map(|(t, d)| (t, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())).collect();
         let mut engine = Self {
             bigrams: bigrams.collect(),
+            terms,
+            idf,
+            homophones,
             knowledge,
             retriever,
             complaints,
@@ -254,9 +284,23 @@ impl Engine {
     fn features(&self, text: &str, hits: &[Hit], exclude: Option<(usize, usize)>) -> Vec<[f32; rerank::FEATURES]> {
         let normalized = self.analyzer().normalize(text);
         let query = rerank::bigrams(&normalized);
+        let unknown = (1.0 + self.terms.len() as f32).ln();
+        let mut query_terms: Vec<(String, f32)> = Vec::new();
+        for t in self.analyzer().terms(text) {
+            if !query_terms.iter().any(|(q, _)| *q == t) {
+                let idf = self.idf.get(&t).copied().unwrap_or(unknown);
+                query_terms.push((t, idf));
+            }
+        }
         let retrieved: Vec<Retrieved> = hits
             .iter()
             .map(|h| {
+                let kept = |slot: &usize| exclude != Some((h.doc, *slot));
+                let texts = self.terms.get(h.doc).map(Vec::as_slice).unwrap_or_default();
+                let terms = rerank::term_coverage(&query_terms, |t| {
+                    texts.iter().enumerate().any(|(slot, set)| kept(&slot) && set.contains(t))
+                });
+
                 let (overlap, coverage) = self
                     .bigrams
                     .get(h.doc)
@@ -266,7 +310,7 @@ impl Engine {
                     .filter(|(slot, _)| exclude != Some((h.doc, *slot)))
                     .map(|(_, b)| rerank::overlap(&query, b))
                     .fold((0.0f32, 0.0f32), |a, b| (a.0.max(b.0), a.1.max(b.1)));
-                Retrieved { fused: h.score, lexical: h.lexical, cosine: h.cosine, overlap, coverage }
+                Retrieved { fused: h.score, lexical: h.lexical, cosine: h.cosine, overlap, coverage, terms }
             })
             .collect();
         rerank::features(&retrieved, normalized.chars().count())
@@ -318,14 +362,23 @@ impl Engine {
         if mode == Mode::Hybrid {
             return self.rank_faqs(text, self.embed_query(text)?.as_deref(), k);
         }
-        let hits = self.retriever.search(text, k + self.knowledge.scenarios.len(), mode)?;
+        let hits = self.retriever.search(&self.repaired(text), k + self.knowledge.scenarios.len(), mode)?;
         Ok(hits.into_iter().filter(|h| h.doc < self.knowledge.faqs.len()).take(k).map(|h| self.faq_match(h)).collect())
     }
 
     /// The query vector of `text` (`None` without a model). A turn computes it once
     /// and passes it to the ranking, so the model runs once per turn.
     pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, IndexError> {
-        self.retriever.embed_query(text)
+        self.retriever.embed_query(&self.repaired(text))
+    }
+
+    /// `text` normalised, with homophone typos and typed pinyin repaired to the
+    /// knowledge's words (宽代 → 宽带, 查下yue → 查下余额): what retrieval sees.
+    pub fn repaired(&self, text: &str) -> String {
+        let normalized = self.analyzer().normalize(text);
+        let segmenter = self.analyzer().segmenter();
+        let tokens = segmenter.tokens(&normalized);
+        self.homophones.repair(&normalized, &tokens, |w| segmenter.is_word(w)).into_owned()
     }
 
     /// The best `k` FAQ entries for `text` (see [`rank`](Self::rank)).
@@ -340,7 +393,8 @@ impl Engine {
     /// equal to one of an entry's questions or a scenario's examples is certain.
     /// At most `k` of each, in retrieval order.
     pub fn rank(&self, text: &str, vector: Option<&[f32]>, k: usize) -> Result<Ranking<'_>, IndexError> {
-        let masked = self.masked(text);
+        let repaired = self.repaired(text);
+        let masked = self.masked(&repaired);
         let depth = k.max(RERANK_DEPTH);
         let hits = self.retriever.search_with_vector(&masked, vector, depth, Mode::Hybrid)?;
         let confidence = self.calibrate(&masked, &hits);
@@ -363,6 +417,7 @@ impl Engine {
                 }
             }
         }
+        ranking.faqs.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         ranking.faqs.truncate(k);
         ranking.intents.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         ranking.intents.truncate(k);

@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 /// Features per candidate.
-pub const FEATURES: usize = 13;
+pub const FEATURES: usize = 15;
 
 /// What retrieval says about one candidate.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,6 +34,9 @@ pub struct Retrieved {
     pub overlap: f32,
     /// Share of the query's bigrams found in the candidate's best text.
     pub coverage: f32,
+    /// Share of the query's information (IDF-weighted terms) found anywhere in the
+    /// candidate's texts together.
+    pub terms: f32,
 }
 
 /// The character bigrams of a normalised text (single characters for one-character
@@ -44,6 +47,15 @@ pub fn bigrams(text: &str) -> HashSet<(char, char)> {
         return [(chars[0], ' ')].into();
     }
     chars.windows(2).map(|w| (w[0], w[1])).collect()
+}
+
+/// The IDF-weighted share of `query`'s terms (term, idf) that `contains` finds.
+pub fn term_coverage(query: &[(String, f32)], contains: impl Fn(&str) -> bool) -> f32 {
+    let total: f32 = query.iter().map(|(_, idf)| idf).sum();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    query.iter().filter(|(t, _)| contains(t)).map(|(_, idf)| idf).sum::<f32>() / total
 }
 
 /// Dice overlap of two bigram sets and the share of `query`'s bigrams in `text`.
@@ -83,6 +95,8 @@ pub fn features(candidates: &[Retrieved], query_chars: usize) -> Vec<[f32; FEATU
                 c.lexical.min(cosine),
                 // Lexical ties: a one-word query several entries contain equally.
                 (1.0 + candidates.iter().filter(|r| r.lexical >= c.lexical - 0.05).count() as f32).ln(),
+                c.terms,
+                c.terms - rival(i, &|r| r.terms),
             ]
         })
         .collect()
@@ -162,7 +176,7 @@ mod tests {
     use super::*;
 
     fn retrieved(fused: f32, overlap: f32) -> Retrieved {
-        Retrieved { fused, lexical: fused, cosine: Some(fused), overlap, coverage: overlap }
+        Retrieved { fused, lexical: fused, cosine: Some(fused), overlap, coverage: overlap, terms: overlap }
     }
 
     #[test]

@@ -50,7 +50,8 @@ pub struct IntentCandidate {
 pub struct Signals {
     /// The text as typed.
     pub text: String,
-    /// Normalised (width, case, traditional → simplified, punctuation).
+    /// Normalised (width, case, traditional → simplified, punctuation), with
+    /// homophone typos and typed pinyin repaired to the knowledge's words.
     pub normalized: String,
     /// Whether the request names the customer (`user.id`).
     pub user_known: bool,
@@ -113,7 +114,7 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
 /// The signals that need neither the model nor an index: normalised text, slot
 /// values, exact questions. Retrieval fields are left empty.
 pub fn text_signals(engine: &Engine, text: &str, user_known: bool) -> Signals {
-    let normalized = engine.analyzer().normalize(text);
+    let normalized = engine.repaired(text);
     Signals {
         text: text.to_owned(),
         exact: engine.exact_entries(&normalized),

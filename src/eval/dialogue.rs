@@ -44,7 +44,8 @@ pub struct Band {
 pub struct DialogueMetrics {
     /// Messages by kind.
     pub counts: BTreeMap<&'static str, usize>,
-    /// In-scope FAQ messages answered with the right entry.
+    /// In-scope FAQ messages served with the right entry (answered, or handed off
+    /// because the entry asks for a person).
     pub faq_answered_right: f32,
     /// In-scope FAQ messages answered with a wrong entry.
     pub faq_answered_wrong: f32,
@@ -81,10 +82,10 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         let all: Vec<_> = of(kind).collect();
         share(all.iter().filter(|(q, o)| pred(q, o)).count(), all.len())
     };
-    let right = |q: &LabelledQuery, o: &TurnOutcome| o.action == "answer" && o.matched == q.expected;
+    let right = |q: &LabelledQuery, o: &TurnOutcome| serves_entry(o) && o.matched == q.expected;
     let faq_answers: Vec<(&LabelledQuery, &TurnOutcome)> = pairs
         .iter()
-        .filter(|(q, o)| o.action == "answer" && q.kind != Kind::Scenario && o.confidence.is_some())
+        .filter(|(q, o)| serves_entry(o) && q.kind != Kind::Scenario && o.confidence.is_some())
         .copied()
         .collect();
     let answers_right = faq_answers.iter().filter(|(q, o)| right(q, o)).count();
@@ -93,7 +94,7 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
     DialogueMetrics {
         counts: Kind::ALL.iter().map(|k| (k.as_str(), of(*k).count())).collect(),
         faq_answered_right: count(Kind::Faq, &right),
-        faq_answered_wrong: count(Kind::Faq, &|q, o| o.action == "answer" && o.matched != q.expected),
+        faq_answered_wrong: count(Kind::Faq, &|q, o| serves_entry(o) && o.matched != q.expected),
         faq_answered_or_clarified: count(Kind::Faq, &|q, o| {
             right(q, o) || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
         }),
@@ -113,11 +114,17 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
 /// answered, a complaint or a request for a person handed off. What `--misses` lists.
 pub fn succeeded(q: &LabelledQuery, o: &TurnOutcome) -> bool {
     match q.kind {
-        Kind::Faq => o.action == "answer" && o.matched == q.expected,
+        Kind::Faq => serves_entry(o) && o.matched == q.expected,
         Kind::Scenario => o.matched == q.expected,
         Kind::Oos => declines(o),
         Kind::Complaint | Kind::Human => o.action == "handoff",
     }
+}
+
+/// Served an entry the way its editors wrote it: answered, or handed off because the
+/// entry says so (`handoff: true`, reason `entry_flagged`).
+fn serves_entry(o: &TurnOutcome) -> bool {
+    o.action == "answer" || (o.action == "handoff" && o.reason.as_deref() == Some("entry_flagged"))
 }
 
 /// Neither answered nor routed to a scenario (a scenario whose look-up failed or
@@ -190,5 +197,19 @@ mod tests {
         assert_eq!(m.calibration[0].answers, 3);
         let ok: Vec<bool> = queries.iter().zip(&outcomes).map(|(q, o)| succeeded(q, o)).collect();
         assert_eq!(ok, [true, false, false, false, true, true]);
+    }
+
+    #[test]
+    fn an_entry_handed_off_as_its_editors_asked_is_served() {
+        let queries = [q(Kind::Faq, Some("a")), q(Kind::Faq, Some("b")), q(Kind::Faq, Some("c"))];
+        let flagged = |m: &str| TurnOutcome { reason: Some("entry_flagged".into()), ..o("handoff", Some(m), 0.9) };
+        let complaint = TurnOutcome { reason: Some("complaint".into()), ..o("handoff", Some("c"), 0.9) };
+        let outcomes = [flagged("a"), flagged("x"), complaint];
+        let m = metrics(&queries, &outcomes);
+        assert!((m.faq_answered_right - 1.0 / 3.0).abs() < 1e-6);
+        assert!((m.faq_answered_wrong - 1.0 / 3.0).abs() < 1e-6);
+        assert!((m.answer_precision - 0.5).abs() < 1e-6);
+        let ok: Vec<bool> = queries.iter().zip(&outcomes).map(|(q, o)| succeeded(q, o)).collect();
+        assert_eq!(ok, [true, false, false]);
     }
 }

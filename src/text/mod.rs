@@ -4,6 +4,7 @@
 //! lexical index registers it as its tantivy tokenizer so index and query time can
 //! never disagree. It does no I/O: vocabularies come from the knowledge loader.
 
+mod homophone;
 mod mask;
 mod normalize;
 mod segment;
@@ -11,6 +12,7 @@ mod synonyms;
 
 use std::collections::HashSet;
 
+pub use homophone::Homophones;
 pub use mask::mask_pii;
 pub use normalize::{NormalizeConfig, normalize};
 pub use segment::{ChineseSegmenter, UserWord};
@@ -79,6 +81,11 @@ impl Analyzer {
             .filter(|w| !self.stop_words.contains(w))
             .map(|w| self.synonyms.canonical(w).to_owned())
             .collect()
+    }
+
+    /// The segmenter (for repairs that need word boundaries and the dictionary).
+    pub fn segmenter(&self) -> &ChineseSegmenter {
+        &self.segmenter
     }
 
     /// Segmentation rendered as readable text (`词 / 词 / 词`), for golden tests and

@@ -46,6 +46,26 @@ impl ChineseSegmenter {
         Self { jieba }
     }
 
+    /// The words of normalised text as jieba cuts it (with its model for unknown
+    /// words), spaces included: they join back to the text.
+    pub fn tokens<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba.cut(text, true).into_iter().map(|t| t.word).collect()
+    }
+
+    /// Whether `word` is in the dictionary.
+    pub fn is_word(&self, word: &str) -> bool {
+        self.jieba.has_word(word)
+    }
+
+    /// Whether `word`, read alone, is a noun (jieba's part-of-speech tag `n…`,
+    /// `vn` or a user word without a tag's `x`).
+    pub fn is_noun(&self, word: &str) -> bool {
+        match self.jieba.tag(word, false).as_slice() {
+            [t] => t.tag.starts_with('n') || t.tag == "vn",
+            _ => false,
+        }
+    }
+
     /// Segment normalised text in search mode: each word, preceded by its
     /// in-dictionary 2- and 3-character sub-words (`无线网络` → `无线`, `网络`,
     /// `无线网络`), spaces dropped. Words for which `keep_whole` is true (synonyms,

@@ -61,6 +61,19 @@ fn synonyms_and_traditional_input_work_lexical_only() {
 }
 
 #[test]
+fn homophone_typos_and_typed_pinyin_are_repaired() {
+    let engine = engine(None);
+    assert_eq!(engine.repaired("秘码忘了"), "密码忘了");
+    assert_eq!(engine.repaired("新房子想装个宽代"), "新房子想装个宽带");
+    assert_eq!(engine.repaired("查下liuliang"), "查下流量");
+    for ordinary in ["那个套餐多少钱", "我要吃饭", "wifi连不上"] {
+        assert_eq!(engine.repaired(ordinary), ordinary);
+    }
+    let hits = engine.search("服务秘码忘了咋办", 3, Mode::Lexical).unwrap();
+    assert_eq!(hits[0].entry.id, "account-password");
+}
+
+#[test]
 fn results_are_per_entry_not_per_question() {
     let engine = engine(None);
     let hits = engine.search("怎么退货", 10, Mode::Lexical).unwrap();
