@@ -39,6 +39,8 @@ pub struct EngineSettings<'a> {
     pub complaint_examples: &'a [String],
     /// Example ordinary texts: the other side of the margin.
     pub ordinary_examples: &'a [String],
+    /// Lowers the cosines to the knowledge's questions on the ordinary side.
+    pub complaint_knowledge_discount: f32,
     /// Generic out-of-scope texts the calibrator learns "nothing is right" from.
     pub out_of_scope_examples: &'a [String],
 }
@@ -85,6 +87,8 @@ pub struct Engine {
     idf: HashMap<String, f32>,
     /// The knowledge's words by sound, to repair typos and typed pinyin.
     homophones: Homophones,
+    /// See [`EngineSettings::complaint_knowledge_discount`].
+    complaint_knowledge_discount: f32,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
     calibrator: Option<Calibrator>,
     stats: VectorBuildStats,
@@ -200,6 +204,7 @@ impl Engine {
             terms,
             idf,
             homophones,
+            complaint_knowledge_discount: settings.complaint_knowledge_discount,
             knowledge,
             retriever,
             complaints,
@@ -469,7 +474,8 @@ impl Engine {
                 None => return Ok(None),
             },
         };
-        let known = self.retriever.top_text_cosines(v, 3)?;
+        let mut known = self.retriever.top_text_cosines(v, 3)?;
+        known.iter_mut().for_each(|c| *c -= self.complaint_knowledge_discount);
         Ok(Some(self.complaints.margin(v, &known)))
     }
 

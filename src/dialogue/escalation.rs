@@ -17,6 +17,10 @@ pub struct EscalationConfig {
     /// Similarity margin (complaint side minus ordinary side) at or above which a
     /// text is a complaint.
     pub complaint_threshold: f32,
+    /// Subtracted from the cosines to the knowledge's own questions on the ordinary
+    /// side: knowledge written as customers type has questions that read half like
+    /// complaints ("退货不给退"), which must not hide a real complaint.
+    pub complaint_knowledge_discount: f32,
     /// Shortest text (in characters) the similarity may call a complaint: a short
     /// follow-up ("还是不行") reads as negative without being a complaint; short
     /// complaints are caught by phrases.
@@ -163,6 +167,7 @@ mod tests {
             complaint_examples: vec![],
             ordinary_examples: vec![],
             complaint_threshold: 0.1,
+            complaint_knowledge_discount: 0.0,
             complaint_similarity_min_chars: 6,
             human_request: true,
             human_phrases: vec!["转人工".into(), "人工客服".into(), "real person".into()],

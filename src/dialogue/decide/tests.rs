@@ -59,6 +59,7 @@ fn escalation() -> EscalationConfig {
         complaint_examples: vec![],
         ordinary_examples: vec![],
         complaint_threshold: 0.1,
+        complaint_knowledge_discount: 0.0,
         complaint_similarity_min_chars: 0,
         human_request: true,
         human_phrases: vec!["转人工".into()],
