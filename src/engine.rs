@@ -107,7 +107,7 @@ pub struct SlotValue {
 
 type Bigrams = HashSet<(char, char)>;
 
-/// Candidates the calibrator looks at (and reorders) per query.
+/// Candidates the calibrator looks at per query.
 const RERANK_DEPTH: usize = 10;
 
 /// Held-out questions the calibrator learns from at most (spread over the entries).
@@ -422,7 +422,6 @@ impl Engine {
                 }
             }
         }
-        ranking.faqs.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         ranking.faqs.truncate(k);
         ranking.intents.sort_by(|a, b| b.confidence.total_cmp(&a.confidence));
         ranking.intents.truncate(k);

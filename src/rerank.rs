@@ -7,7 +7,7 @@
 //! bigrams), query length, rank — learned per knowledge base from the knowledge
 //! itself: every similar question held out in turn as a query (its entry is right,
 //! the rivals are wrong) and generic out-of-scope texts (every candidate is wrong).
-//! Candidates are reordered by it, and its probability is the confidence the
+//! Candidates keep retrieval's order; its probability is the confidence the
 //! thresholds compare: `thresholds.answer = 0.9` means about nine answers in ten
 //! are right on held-out questions.
 //!
