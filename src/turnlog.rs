@@ -73,6 +73,8 @@ impl TurnLog {
         if self.mask {
             record.text = mask_pii(&record.text);
             record.user = record.user.map(|u| mask_pii(&u));
+            record.channel = record.channel.map(|c| mask_pii(&c));
+            record.session = mask_pii(&record.session);
         }
         let mut line = match serde_json::to_string(&record) {
             Ok(line) => line,
@@ -186,13 +188,21 @@ mod tests {
         let path = dir.path().join("logs/turns.jsonl");
         let log = TurnLog::open(&LogConfig { path: path.clone(), mask_pii: true }).unwrap();
         log.write(rec("我的手机13812345678", "answer", None));
+        log.write(TurnRecord {
+            session: "wx-138 1234 5678".into(),
+            channel: Some("sms:+86 13812345678".into()),
+            ..rec("卡号６２２２　０２１２　３４５６　７８９０", "answer", None)
+        });
         std::fs::OpenOptions::new().append(true).open(&path).unwrap().write_all(b"{broken\n").unwrap();
         log.write(rec("b", "fallback", None));
         let (records, problems) = read_log(&path).unwrap();
-        assert_eq!(records.len(), 2);
+        assert_eq!(records.len(), 3);
         assert_eq!(records[0].text, "我的手机138****5678");
         assert_eq!(records[0].user.as_deref(), Some("138****5678"));
+        assert_eq!(records[1].text, "卡号************7890");
+        assert_eq!(records[1].session, "wx-138****5678");
+        assert_eq!(records[1].channel.as_deref(), Some("sms:138****5678"));
         assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].line, 2);
+        assert_eq!(problems[0].line, 3);
     }
 }

@@ -26,8 +26,14 @@ fn check_session_id(id: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// Whether `c` shows nothing: whitespace, control characters (NUL …) and
+/// zero-width format characters.
+fn invisible(c: char) -> bool {
+    c.is_whitespace() || c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
 fn check_text(text: &str, max: usize) -> Result<(), ApiError> {
-    if text.trim().is_empty() {
+    if text.chars().all(invisible) {
         return Err(ApiError::InvalidField { field: "text", message: "text is empty".into() });
     }
     let n = text.chars().count();
@@ -129,9 +135,8 @@ pub(super) async fn reload(
     if token.is_empty() {
         return counted(&state, Err(ApiError::AdminDisabled));
     }
-    let given =
-        headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-    if given != Some(token.as_str()) {
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
+    if !given.is_some_and(|g| same_secret(g, &token)) {
         return counted(&state, Err(ApiError::Unauthorized));
     }
     let bot = state.bot.clone();
@@ -180,4 +185,43 @@ pub(super) async fn method_not_allowed() -> impl IntoResponse {
 
 pub(super) fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     ApiError::Internal("a handler panicked".into()).into_response()
+}
+
+/// The credentials of an `Authorization: Bearer …` value (the scheme is
+/// case-insensitive, RFC 7235).
+fn bearer(value: &str) -> Option<&str> {
+    let (scheme, credentials) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| credentials.trim())
+}
+
+/// Compare a given secret with the configured one in time independent of where
+/// they differ (the length may show).
+fn same_secret(given: &str, expected: &str) -> bool {
+    given.len() == expected.len() && given.bytes().zip(expected.bytes()).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_of_only_invisible_characters_is_empty() {
+        for text in ["", "   ", "\u{200B}\u{200B}", "\0\0", "\u{FEFF}\n\t"] {
+            assert!(check_text(text, 100).is_err(), "{text:?}");
+        }
+        assert!(check_text("\u{200B}退货", 100).is_ok());
+        assert!(check_text("退货退货", 3).is_err());
+    }
+
+    #[test]
+    fn bearer_scheme_is_case_insensitive_and_secrets_compare_whole() {
+        assert_eq!(bearer("Bearer abc"), Some("abc"));
+        assert_eq!(bearer("bearer abc"), Some("abc"));
+        assert_eq!(bearer("BEARER  abc "), Some("abc"));
+        assert_eq!(bearer("Basic abc"), None);
+        assert_eq!(bearer("abc"), None);
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3creT", "s3cret"));
+        assert!(!same_secret("s3cre", "s3cret"));
+    }
 }

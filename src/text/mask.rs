@@ -1,45 +1,133 @@
 //! Masking personal data in logged text: mobile numbers, ID card numbers, bank
-//! card numbers. Pure; works on maximal digit runs, so order numbers (12 digits)
-//! and prices are left alone.
+//! card numbers. Pure.
+//!
+//! Numbers are read the way people type them: ASCII or full-width digits (mixed
+//! too), groups split by spaces, dashes or dots (`138 1234 5678`, `6222-0212-…`),
+//! mobiles with a `+86`/`86` prefix, ID numbers ending in `X`. Groups are joined only
+//! when the joined digits form one of the kinds, so an order number next to a phone
+//! number stays readable; order numbers (12 digits) and prices are left alone.
+
+/// Most digits a masked number may have (bank cards up to 19, some up to 21).
+const MAX_DIGITS: usize = 21;
 
 /// Mask PII in `text`:
-/// - an 11-digit mobile number `1[3-9]…` keeps its first 3 and last 4 digits
-///   (`138****5678`);
+/// - a mobile number (11 digits `1[3-9]…`, optionally after `+86`) keeps its first
+///   3 and last 4 digits (`138****5678`);
 /// - an ID number (15 or 18 characters, the last may be `X`) and a bank card
-///   number (16–19 digits) keep their last 4 (`**************123X`).
+///   number (16–21 digits) keep their last 4 (`**************123X`).
+///
+/// A masked number is written in ASCII without its separators.
 pub fn mask_pii(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if !chars[i].is_ascii_digit() {
-            out.push(chars[i]);
-            i += 1;
+        let starts_number = digit(chars[i]).is_some() || (chars[i] == '+' || chars[i] == '＋');
+        let after_digit = i > 0 && digit(chars[i - 1]).is_some();
+        if starts_number
+            && !after_digit
+            && let Some((end, masked)) = pii_at(&chars, i)
+        {
+            out.push_str(&masked);
+            i = end;
             continue;
         }
-        let start = i;
-        while i < chars.len() && chars[i].is_ascii_digit() {
+        // Not PII here: copy the whole digit run, so no tail of it is read as one.
+        if digit(chars[i]).is_some() {
+            while i < chars.len() && digit(chars[i]).is_some() {
+                out.push(chars[i]);
+                i += 1;
+            }
+        } else {
+            out.push(chars[i]);
             i += 1;
         }
-        if i < chars.len() && (chars[i] == 'X' || chars[i] == 'x') && i - start == 17 {
-            i += 1;
-        }
-        let run: String = chars[start..i].iter().collect();
-        out.push_str(&mask_run(&run));
     }
     out
 }
 
-fn mask_run(run: &str) -> String {
-    let n = run.chars().count();
-    let is_mobile = n == 11 && run.starts_with('1') && run.as_bytes()[1].is_ascii_digit() && run.as_bytes()[1] >= b'3';
-    if is_mobile {
-        return format!("{}****{}", &run[..3], &run[7..]);
+/// An ASCII or full-width digit's value.
+fn digit(c: char) -> Option<char> {
+    match c {
+        '0'..='9' => Some(c),
+        '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32),
+        _ => None,
     }
-    if n == 15 || (16..=19).contains(&n) {
-        return format!("{}{}", "*".repeat(n - 4), &run[n - 4..]);
+}
+
+fn is_separator(c: char) -> bool {
+    matches!(c, ' ' | '-' | '.' | '\u{3000}' | '－' | '—' | '–' | '．')
+}
+
+/// The longest PII number starting at `start`: where it ends and its masked form.
+fn pii_at(chars: &[char], start: usize) -> Option<(usize, String)> {
+    let mut i = start;
+    let mut prefix = false;
+    if chars[i] == '+' || chars[i] == '＋' {
+        let rest: String = chars[i + 1..].iter().take(2).filter_map(|&c| digit(c)).collect();
+        if rest != "86" {
+            return None;
+        }
+        prefix = true;
+        i += 3;
+        while i < chars.len() && is_separator(chars[i]) {
+            i += 1;
+        }
     }
-    run.to_owned()
+    let mut digits = String::new();
+    let mut best = None;
+    let mut first_group = None;
+    loop {
+        // One group of digits.
+        let group_start = i;
+        while i < chars.len() && digits.len() < MAX_DIGITS + 2 {
+            match digit(chars[i]) {
+                Some(d) => digits.push(d),
+                None => break,
+            }
+            i += 1;
+        }
+        if i == group_start || (i < chars.len() && digit(chars[i]).is_some()) {
+            break;
+        }
+        // A number split into groups starts with a group of 3 or more digits
+        // (138 1234 5678, 6222 0212 …), not a lone country code (+1 415 …).
+        if *first_group.get_or_insert(i - group_start) < 3 {
+            break;
+        }
+        let x = i < chars.len() && matches!(chars[i], 'X' | 'x' | 'Ｘ' | 'ｘ');
+        let ends_word = |at: usize| at >= chars.len() || !chars[at].is_ascii_alphanumeric();
+        if x && digits.len() == 17 && ends_word(i + 1) {
+            best = Some((i + 1, mask_digits(&format!("{digits}X"), prefix)?));
+            break;
+        }
+        if ends_word(i)
+            && let Some(masked) = mask_digits(&digits, prefix)
+        {
+            best = Some((i, masked));
+        }
+        // Another group after one separator?
+        let next_is_group = i + 1 < chars.len() && is_separator(chars[i]) && digit(chars[i + 1]).is_some();
+        if !next_is_group || digits.len() >= MAX_DIGITS {
+            break;
+        }
+        i += 1;
+    }
+    best
+}
+
+/// The masked form of `digits` when they are a mobile, ID or bank card number.
+fn mask_digits(digits: &str, prefix: bool) -> Option<String> {
+    let mobile = |d: &str| d.len() == 11 && d.starts_with('1') && d.as_bytes()[1] >= b'3';
+    let national = if prefix { Some(digits) } else { digits.strip_prefix("86").filter(|d| mobile(d)) };
+    if let Some(d) = national {
+        return mobile(d).then(|| format!("{}****{}", &d[..3], &d[7..]));
+    }
+    if mobile(digits) {
+        return Some(format!("{}****{}", &digits[..3], &digits[7..]));
+    }
+    let n = digits.len();
+    (n == 15 || (16..=MAX_DIGITS).contains(&n)).then(|| format!("{}{}", "*".repeat(n - 4), &digits[n - 4..]))
 }
 
 #[cfg(test)]
@@ -54,5 +142,44 @@ mod tests {
         assert_eq!(mask_pii("订单202311220123到哪了，花了59元"), "订单202311220123到哪了，花了59元");
         assert_eq!(mask_pii("电话 12345678901"), "电话 12345678901");
         assert_eq!(mask_pii(""), "");
+    }
+
+    /// The formats customers type, each masked.
+    #[test]
+    fn formats_as_typed() {
+        let mobile = "138****5678";
+        let table: &[(&str, &str)] = &[
+            ("138 1234 5678", mobile),
+            ("138-1234-5678", mobile),
+            ("138.1234.5678", mobile),
+            ("+86 138 1234 5678", mobile),
+            ("+8613812345678", mobile),
+            ("+86-138-1234-5678", mobile),
+            ("8613812345678", mobile),
+            ("１３８１２３４５６７８", mobile),
+            ("１３８1234５６７８", mobile),
+            ("１３８　１２３４　５６７８", mobile),
+            ("＋８６１３８１２３４５６７８", mobile),
+            ("110105 19491231 002X", "**************002X"),
+            ("110105-19491231-002x", "**************002X"),
+            ("１１０１０５１９４９１２３１００２Ｘ", "**************002X"),
+            ("110105491231002", "***********1002"),
+            ("6222 0212 3456 7890 123", "***************0123"),
+            ("6222-0212-3456-7890", "************7890"),
+            ("６２２２０２１２３４５６７８９０", "************7890"),
+            ("62220212345678901234", "****************1234"),
+        ];
+        for (typed, masked) in table {
+            assert_eq!(mask_pii(&format!("号码{typed}谢谢")), format!("号码{masked}谢谢"), "{typed}");
+        }
+    }
+
+    #[test]
+    fn neighbours_stay_readable() {
+        assert_eq!(mask_pii("订单 202311220123 手机 13812345678"), "订单 202311220123 手机 138****5678");
+        assert_eq!(mask_pii("2024-05-18 下的单"), "2024-05-18 下的单");
+        assert_eq!(mask_pii("价格 59.9 元"), "价格 59.9 元");
+        assert_eq!(mask_pii("+1 415 555 0100"), "+1 415 555 0100");
+        assert_eq!(mask_pii("订单ab13812345678x"), "订单ab13812345678x");
     }
 }
