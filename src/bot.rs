@@ -12,7 +12,9 @@ use serde::Serialize;
 
 use crate::backend::Backends;
 use crate::config::{Config, ConfigError};
-use crate::dialogue::{self, Reply, SessionStore, Templates, Turn, TurnContext, UserInfo};
+use crate::dialogue::{
+    self, Reply, Session, SessionBusy, SessionSlot, SessionStore, Templates, Turn, TurnContext, UserInfo,
+};
 use crate::embed::Encoder;
 use crate::engine::Engine;
 use crate::index::IndexError;
@@ -95,6 +97,15 @@ impl Overrides {
     }
 }
 
+/// A session held for one turn (see [`Bot::lock_session`]); dropping it lets the
+/// next turn of the session in.
+#[derive(Debug)]
+pub struct LockedSession {
+    id: String,
+    slot: Arc<SessionSlot>,
+    guard: tokio::sync::OwnedMutexGuard<Session>,
+}
+
 /// The running bot.
 pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
@@ -160,6 +171,8 @@ impl Bot {
     }
 
     /// As [`reply`](Self::reply), with the signals and the decision behind it.
+    /// Waits on this thread while another turn of the session is answered (async
+    /// callers use [`lock_session`](Self::lock_session) and [`turn_locked`](Self::turn_locked)).
     pub fn turn(
         &self,
         session_id: &str,
@@ -167,7 +180,34 @@ impl Bot {
         user: &UserInfo,
         channel: Option<&str>,
     ) -> Result<Turn, IndexError> {
+        let slot = self.sessions.get_or_create(session_id);
+        let guard = slot.lock_blocking();
+        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard };
+        self.turn_locked(&mut locked, text, user, channel)
+    }
+
+    /// The session `session_id`, locked for one turn: waits (without holding a
+    /// thread) at most `server.session_wait_ms` for a turn in progress, and only
+    /// when fewer than `server.session_queue` turns already wait.
+    pub async fn lock_session(&self, session_id: &str) -> Result<LockedSession, SessionBusy> {
+        let server = &self.snapshot().config.server;
+        let (wait, queue) = (std::time::Duration::from_millis(server.session_wait_ms), server.session_queue);
+        let slot = self.sessions.get_or_create(session_id);
+        let guard = slot.lock_within(wait, queue).await?;
+        Ok(LockedSession { id: session_id.to_owned(), slot, guard })
+    }
+
+    /// One turn in a session locked by [`lock_session`](Self::lock_session).
+    pub fn turn_locked(
+        &self,
+        locked: &mut LockedSession,
+        text: &str,
+        user: &UserInfo,
+        channel: Option<&str>,
+    ) -> Result<Turn, IndexError> {
         let started = std::time::Instant::now();
+        let LockedSession { id: session_id, slot, guard: session } = locked;
+
         let snapshot = self.snapshot();
         let config = &snapshot.config;
         let ctx = TurnContext {
@@ -176,17 +216,12 @@ impl Bot {
             thresholds: &config.thresholds,
             escalation: &config.escalation,
             messages: &config.messages,
-            max_transcript: config.session.max_transcript,
+            transcript: config.session.transcript_limit(),
             user,
             backends: &snapshot.backends,
         };
-        let session = self.sessions.get_or_create(session_id);
-        let turn = {
-            // A panic in another turn of this session cannot leave it half-updated in a
-            // way that matters more than losing the turn: recover the state.
-            let mut session = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-            dialogue::turn(ctx, &mut session, text)?
-        };
+        let turn = dialogue::turn(ctx, session, text)?;
+        self.sessions.update(session_id, slot, session);
         let reply = &turn.reply;
         self.log.write(TurnRecord {
             ts_ms: std::time::SystemTime::now()
@@ -205,11 +240,22 @@ impl Bot {
         Ok(turn)
     }
 
-    /// Feedback on a turn; `false` when the session or turn is unknown.
+    /// Feedback on a turn of a locked session; `false` when the turn is unknown.
+    pub fn feedback_locked(&self, locked: &mut LockedSession, turn: u64, helpful: bool) -> bool {
+        dialogue::feedback(&mut locked.guard, turn, helpful)
+    }
+
+    /// Feedback on a turn; `false` when the session or turn is unknown. Waits on
+    /// this thread while a turn of the session is answered.
     pub fn feedback(&self, session_id: &str, turn: u64, helpful: bool) -> bool {
-        let Some(session) = self.sessions.get(session_id) else { return false };
-        let mut session = session.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let Some(slot) = self.sessions.get(session_id) else { return false };
+        let mut session = slot.lock_blocking();
         dialogue::feedback(&mut session, turn, helpful)
+    }
+
+    /// Make sure every turn-log line written so far is on disk.
+    pub fn flush(&self) {
+        self.log.flush();
     }
 
     /// Re-read config and knowledge, validate, index, and swap in. On any error the

@@ -10,9 +10,10 @@ use clap::Parser;
 
 #[derive(Debug, Parser)]
 pub(crate) struct ReportArgs {
-    /// Turn log (default: log.path).
+    /// Turn log (default: log.path); repeat to read rotated files too
+    /// (`--log logs/turns.jsonl.1 --log logs/turns.jsonl`).
     #[arg(long)]
-    log: Option<PathBuf>,
+    log: Vec<PathBuf>,
     /// Unanswered questions listed.
     #[arg(long, default_value_t = 20)]
     top: usize,
@@ -22,14 +23,21 @@ pub(crate) struct ReportArgs {
 }
 
 pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode> {
-    let path = args.log.clone().unwrap_or_else(|| config.log.path.clone());
-    let (records, problems) = match read_log(&path) {
-        Ok(r) => r,
-        Err(p) => {
-            eprintln!("{p}");
-            return Ok(ExitCode::from(super::EXIT_INVALID));
+    let paths = if args.log.is_empty() { vec![config.log.path.clone()] } else { args.log.clone() };
+    let (mut records, mut problems) = (Vec::new(), Vec::new());
+    for path in &paths {
+        match read_log(path) {
+            Ok((r, p)) => {
+                records.extend(r);
+                problems.extend(p);
+            }
+            Err(p) => {
+                eprintln!("{p}");
+                return Ok(ExitCode::from(super::EXIT_INVALID));
+            }
         }
-    };
+    }
+    let path = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
     for p in problems.iter().take(10) {
         eprintln!("skipped {p}");
     }
@@ -40,7 +48,7 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
         println!("{v}");
         return Ok(ExitCode::SUCCESS);
     }
-    println!("{} turns in {}; answered {:.1}%", report.turns, path.display(), report.answer_rate * 100.0);
+    println!("{} turns in {path}; answered {:.1}%", report.turns, report.answer_rate * 100.0);
     println!("\nturns by action:");
     for (action, n) in &report.actions {
         println!("  {action:<10} {n}");
@@ -51,10 +59,26 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
     }
     println!("\nmost frequent unanswered questions:");
     for (text, n) in &report.unanswered {
-        println!("  {n:>5}  {text}");
+        println!("  {n:>5}  {}", printable(text));
     }
     if !problems.is_empty() {
         eprintln!("\n{} malformed line(s) skipped", problems.len());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` on one line with nothing a terminal acts on: control characters
+/// (newlines, ANSI escapes) are shown escaped, so logged customer text cannot
+/// forge report lines.
+fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn customer_text_cannot_forge_lines() {
+        assert_eq!(super::printable("退货\n    99  伪造\u{1b}[31m"), "退货\\n    99  伪造\\u{1b}[31m");
+        assert_eq!(super::printable("正常的问题"), "正常的问题");
+    }
 }

@@ -80,6 +80,10 @@ impl Config {
         let changed = [
             ("server.bind", self.server.bind != new.server.bind),
             ("server.max_body_bytes", self.server.max_body_bytes != new.server.max_body_bytes),
+            ("server.max_in_flight", self.server.max_in_flight != new.server.max_in_flight),
+            ("server.max_connections", self.server.max_connections != new.server.max_connections),
+            ("server.header_timeout_secs", self.server.header_timeout_secs != new.server.header_timeout_secs),
+            ("server.body_timeout_secs", self.server.body_timeout_secs != new.server.body_timeout_secs),
             ("model", self.model != new.model),
             ("session", self.session != new.session),
             ("log", self.log != new.log),
@@ -100,6 +104,21 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Longest customer text in characters.
     pub max_text_chars: usize,
+    /// How long a turn waits for an earlier turn of the same session, in ms.
+    pub session_wait_ms: u64,
+    /// Turns of one session that may wait at once; more get 429 at once.
+    pub session_queue: usize,
+    /// Requests handled at once; more get 503 `overloaded` (restart-only).
+    pub max_in_flight: usize,
+    /// Open connections; further ones wait in the kernel's backlog (restart-only).
+    pub max_connections: usize,
+    /// Seconds a connection may take to send a request's headers, and may stay
+    /// idle between requests (restart-only).
+    pub header_timeout_secs: u64,
+    /// Seconds a request may take to send its body (restart-only).
+    pub body_timeout_secs: u64,
+    /// Seconds in-flight requests get to finish after SIGTERM / ctrl-c.
+    pub shutdown_grace_secs: u64,
 }
 
 /// Why configuration could not be loaded.

@@ -61,14 +61,20 @@ pub fn validate(config: &Config) -> Vec<String> {
     for (key, v) in [
         ("server.max_body_bytes", server.max_body_bytes),
         ("server.max_text_chars", server.max_text_chars),
+        ("server.session_queue", server.session_queue),
+        ("server.max_in_flight", server.max_in_flight),
+        ("server.max_connections", server.max_connections),
+        ("server.header_timeout_secs", server.header_timeout_secs as usize),
+        ("server.body_timeout_secs", server.body_timeout_secs as usize),
         ("session.max_transcript", session.max_transcript),
+        ("session.max_transcript_chars", session.max_transcript_chars),
     ] {
         if v == 0 {
             problems.push(format!("{key} must be at least 1"));
         }
     }
-    if session.ttl_secs == 0 || session.capacity == 0 {
-        problems.push("session.ttl_secs and session.capacity must be at least 1".to_owned());
+    if session.ttl_secs == 0 || session.capacity == 0 || session.max_memory_mb == 0 {
+        problems.push("session.ttl_secs, session.capacity and session.max_memory_mb must be at least 1".to_owned());
     }
     if escalation.max_unresolved_turns == 0 {
         problems.push("escalation.max_unresolved_turns must be at least 1".to_owned());

@@ -32,7 +32,11 @@ pub(super) fn run(
     let escaped: BTreeMap<&str, String> = slots.iter().map(|(k, v)| (k.as_str(), encode(v))).collect();
     let path_ctx = json!({"slots": escaped, "user": {"id": user.id.as_deref().map(encode)}});
     let path = templates.lookup_path(&scenario.id, path_ctx).map_err(|e| format!("path template: {e}"))?;
-    let data = backends.get(&scenario.lookup.backend, &path).map_err(|e| e.to_string())?;
+    // The rendered path holds the customer's id and slot values: the error names
+    // the path template instead, so logs never carry them.
+    let data = backends
+        .get(&scenario.lookup.backend, &path)
+        .map_err(|e| e.to_string().replace(&path, &scenario.lookup.path))?;
     let answer_ctx = json!({
         "data": data,
         "slots": slots,

@@ -23,7 +23,10 @@ pub mod templates;
 pub use decide::{Decision, Outcome, Policy};
 pub use escalation::{EscalationConfig, HandoffReason};
 pub use reply::{Handoff, MatchInfo, MessagesConfig, Reply, SuggestedAnswer, Suggestion, TurnAction};
-pub use session::{DialogueState, Pending, Problem, Session, SessionConfig, SessionStore, Speaker, TranscriptLine};
+pub use session::{
+    DialogueState, Pending, Problem, Session, SessionBusy, SessionConfig, SessionSlot, SessionStore, Speaker,
+    TranscriptLimit, TranscriptLine,
+};
 pub use signals::Signals;
 pub use templates::Templates;
 
@@ -56,8 +59,8 @@ pub struct TurnContext<'a> {
     pub escalation: &'a EscalationConfig,
     /// Wording.
     pub messages: &'a MessagesConfig,
-    /// Transcript lines kept.
-    pub max_transcript: usize,
+    /// Transcript kept.
+    pub transcript: TranscriptLimit,
     /// The customer.
     pub user: &'a UserInfo,
     /// Back-ends for scenario lookups.
@@ -106,11 +109,11 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
         }
     }
     session.turn += 1;
-    session.record(Speaker::Customer, text, ctx.max_transcript);
+    session.record(Speaker::Customer, text, ctx.transcript);
     session.state = outcome.next;
     let reply_ctx = reply::ReplyContext { kb, templates: ctx.templates, messages: ctx.messages, user: ctx.user };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
-    session.record(Speaker::Bot, &reply.text, ctx.max_transcript);
+    session.record(Speaker::Bot, &reply.text, ctx.transcript);
     Turn { reply, signals, decision: outcome.decision }
 }
 

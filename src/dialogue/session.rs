@@ -1,8 +1,16 @@
-//! Conversation state per session, kept in memory with a TTL and a capacity bound.
+//! Conversation state per session, kept in memory with a TTL, a count bound and a
+//! byte budget.
+//!
+//! Turns of one session run one at a time: a session sits behind an async-aware
+//! lock, so a turn waiting for the previous one of its session waits without
+//! holding a thread, and a session with too many waiting turns refuses more.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use serde::{Deserialize, Serialize};
 
@@ -18,6 +26,11 @@ pub struct SessionConfig {
     pub capacity: u64,
     /// Transcript lines kept per session (older ones are dropped).
     pub max_transcript: usize,
+    /// Characters of transcript text kept per session (older lines are dropped).
+    pub max_transcript_chars: usize,
+    /// Memory budget of all sessions together, in MiB (estimated from their
+    /// contents); the least recently used go first when it is exceeded.
+    pub max_memory_mb: u64,
 }
 
 /// Who said a transcript line.
@@ -90,42 +103,136 @@ pub struct Session {
     pub transcript: Vec<TranscriptLine>,
 }
 
+impl SessionConfig {
+    /// The transcript bound.
+    pub fn transcript_limit(&self) -> TranscriptLimit {
+        TranscriptLimit { lines: self.max_transcript, chars: self.max_transcript_chars }
+    }
+}
+
+/// How much transcript a session keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TranscriptLimit {
+    /// Lines.
+    pub lines: usize,
+    /// Characters of text over all lines.
+    pub chars: usize,
+}
+
 impl Session {
-    /// Add a line, keeping at most `max` lines.
-    pub fn record(&mut self, speaker: Speaker, text: &str, max: usize) {
-        self.transcript.push(TranscriptLine { turn: self.turn, speaker, text: text.to_owned() });
-        if self.transcript.len() > max {
-            let excess = self.transcript.len() - max;
-            self.transcript.drain(..excess);
+    /// Add a line, then drop the oldest lines beyond `limit` (the newest line is
+    /// always kept, cut to `limit.chars` characters).
+    pub fn record(&mut self, speaker: Speaker, text: &str, limit: TranscriptLimit) {
+        let text: String = text.chars().take(limit.chars.max(1)).collect();
+        self.transcript.push(TranscriptLine { turn: self.turn, speaker, text });
+        let mut kept_chars = 0;
+        let mut keep = 0;
+        for line in self.transcript.iter().rev() {
+            let n = line.text.chars().count();
+            if keep > 0 && (keep == limit.lines.max(1) || kept_chars + n > limit.chars) {
+                break;
+            }
+            kept_chars += n;
+            keep += 1;
         }
+        let excess = self.transcript.len() - keep;
+        self.transcript.drain(..excess);
+    }
+
+    /// Rough bytes this session holds in memory (for the store's budget).
+    pub fn estimated_bytes(&self) -> usize {
+        let lines: usize = self.transcript.iter().map(|l| l.text.len() + std::mem::size_of::<TranscriptLine>()).sum();
+        let pending = match &self.state.pending {
+            Pending::Nothing => 0,
+            Pending::Choice(ids) => ids.iter().map(|id| id.as_str().len() + 24).sum(),
+            Pending::Slot { filled, .. } => filled.iter().map(|(k, v)| k.len() + v.len() + 48).sum(),
+        };
+        std::mem::size_of::<Session>() + lines + pending + 256
+    }
+}
+
+/// A session and the turns waiting for it.
+#[derive(Debug, Default)]
+pub struct SessionSlot {
+    session: Arc<Mutex<Session>>,
+    waiting: AtomicUsize,
+    weight: AtomicUsize,
+}
+
+/// Why a turn could not have its session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("an earlier turn of this session is still being answered")]
+pub struct SessionBusy;
+
+impl SessionSlot {
+    /// The session, waiting on this thread for a turn in progress. Not for async
+    /// code (use [`lock_within`](Self::lock_within)).
+    pub fn lock_blocking(&self) -> OwnedMutexGuard<Session> {
+        Arc::clone(&self.session).blocking_lock_owned()
+    }
+
+    /// The session, waiting at most `wait` for a turn in progress, and only when
+    /// fewer than `queue` other turns already wait for it.
+    pub async fn lock_within(&self, wait: Duration, queue: usize) -> Result<OwnedMutexGuard<Session>, SessionBusy> {
+        if let Ok(guard) = Arc::clone(&self.session).try_lock_owned() {
+            return Ok(guard);
+        }
+        if self.waiting.fetch_add(1, Ordering::SeqCst) >= queue {
+            self.waiting.fetch_sub(1, Ordering::SeqCst);
+            return Err(SessionBusy);
+        }
+        let got = tokio::time::timeout(wait, Arc::clone(&self.session).lock_owned()).await;
+        self.waiting.fetch_sub(1, Ordering::SeqCst);
+        got.map_err(|_| SessionBusy)
     }
 }
 
 /// All sessions. Each is behind its own lock, so turns of different sessions run
 /// in parallel and turns of one session run one at a time.
+///
+/// Both bounds are kept by one weighted cache: a session weighs its estimated
+/// bytes, but at least `budget / capacity`, so neither more than `capacity`
+/// sessions nor more than the byte budget are held.
 #[derive(Debug, Clone)]
 pub struct SessionStore {
-    cache: moka::sync::Cache<String, Arc<Mutex<Session>>>,
+    cache: moka::sync::Cache<String, Arc<SessionSlot>>,
+    /// Weight of the smallest session: `budget / capacity`.
+    floor: u64,
 }
 
 impl SessionStore {
     /// An empty store.
     pub fn new(config: &SessionConfig) -> Self {
+        let budget = config.max_memory_mb.max(1).saturating_mul(1 << 20);
+        let floor = (budget / config.capacity.max(1)).max(1);
         let cache = moka::sync::Cache::builder()
-            .max_capacity(config.capacity.max(1))
+            .max_capacity(budget)
+            .weigher(|_, slot: &Arc<SessionSlot>| slot.weight.load(Ordering::Relaxed) as u32)
             .time_to_idle(Duration::from_secs(config.ttl_secs.max(1)))
             .build();
-        Self { cache }
+        Self { cache, floor }
     }
 
     /// The session with `id`, created when new or expired.
-    pub fn get_or_create(&self, id: &str) -> Arc<Mutex<Session>> {
-        self.cache.get_with(id.to_owned(), || Arc::new(Mutex::new(Session::default())))
+    pub fn get_or_create(&self, id: &str) -> Arc<SessionSlot> {
+        self.cache.get_with(id.to_owned(), || {
+            let slot = SessionSlot::default();
+            slot.weight.store(self.floor.max(Session::default().estimated_bytes() as u64) as usize, Ordering::Relaxed);
+            Arc::new(slot)
+        })
     }
 
     /// The session with `id`, if it exists.
-    pub fn get(&self, id: &str) -> Option<Arc<Mutex<Session>>> {
+    pub fn get(&self, id: &str) -> Option<Arc<SessionSlot>> {
         self.cache.get(id)
+    }
+
+    /// Re-weigh session `id` after a turn changed it to `session`.
+    pub fn update(&self, id: &str, slot: &Arc<SessionSlot>, session: &Session) {
+        let weight = self.floor.max(session.estimated_bytes() as u64).min(u64::from(u32::MAX));
+        if slot.weight.swap(weight as usize, Ordering::Relaxed) != weight as usize {
+            self.cache.insert(id.to_owned(), Arc::clone(slot));
+        }
     }
 
     /// Sessions currently held (approximate).
@@ -144,9 +251,13 @@ impl SessionStore {
 mod tests {
     use super::*;
 
+    fn config(capacity: u64, max_memory_mb: u64) -> SessionConfig {
+        SessionConfig { ttl_secs: 60, capacity, max_transcript: 10, max_transcript_chars: 100, max_memory_mb }
+    }
+
     #[test]
     fn capacity_bounds_the_store() {
-        let store = SessionStore::new(&SessionConfig { ttl_secs: 60, capacity: 10, max_transcript: 10 });
+        let store = SessionStore::new(&config(10, 64));
         for i in 0..100 {
             store.get_or_create(&format!("s{i}"));
         }
@@ -154,12 +265,63 @@ mod tests {
     }
 
     #[test]
-    fn transcript_is_bounded() {
+    fn byte_budget_bounds_the_store() {
+        let store = SessionStore::new(&config(1_000_000, 1));
+        let limit = TranscriptLimit { lines: 50, chars: 10_000 };
+        for i in 0..200 {
+            let id = format!("s{i}");
+            let slot = store.get_or_create(&id);
+            let mut session = slot.lock_blocking();
+            for _ in 0..5 {
+                session.record(Speaker::Customer, &"长".repeat(2_000), limit);
+            }
+            store.update(&id, &slot, &session);
+        }
+        store.cache.run_pending_tasks();
+        // Each session holds ~30 KB: a 1 MiB budget keeps a few dozen, not 200.
+        assert!(store.len() < 60, "{}", store.len());
+        assert!(store.cache.weighted_size() <= 1 << 20, "{}", store.cache.weighted_size());
+    }
+
+    #[test]
+    fn transcript_is_bounded_by_lines() {
         let mut s = Session::default();
         for i in 0..10 {
-            s.record(Speaker::Customer, &i.to_string(), 4);
+            s.record(Speaker::Customer, &i.to_string(), TranscriptLimit { lines: 4, chars: 100 });
         }
         assert_eq!(s.transcript.len(), 4);
         assert_eq!(s.transcript[0].text, "6");
+    }
+
+    #[test]
+    fn transcript_is_bounded_by_characters() {
+        let limit = TranscriptLimit { lines: 50, chars: 9 };
+        let mut s = Session::default();
+        for text in ["一二三四", "五六七", "八九十"] {
+            s.record(Speaker::Customer, text, limit);
+        }
+        assert_eq!(s.transcript.iter().map(|l| l.text.as_str()).collect::<Vec<_>>(), ["五六七", "八九十"]);
+        s.record(Speaker::Bot, &"长".repeat(30), limit);
+        assert_eq!(s.transcript.len(), 1);
+        assert_eq!(s.transcript[0].text.chars().count(), 9);
+    }
+
+    #[tokio::test]
+    async fn a_busy_session_queues_a_few_turns_and_refuses_more() {
+        let slot = Arc::new(SessionSlot::default());
+        let held = slot.lock_within(Duration::from_millis(10), 1).await.expect("free session");
+        // One may wait; it times out while the first turn holds the session.
+        assert_eq!(slot.lock_within(Duration::from_millis(20), 1).await.err(), Some(SessionBusy));
+        let waiter = {
+            let slot = Arc::clone(&slot);
+            tokio::spawn(async move { slot.lock_within(Duration::from_secs(5), 1).await.map(drop) })
+        };
+        while slot.waiting.load(Ordering::SeqCst) == 0 {
+            tokio::task::yield_now().await;
+        }
+        // The queue is full: refused at once.
+        assert_eq!(slot.lock_within(Duration::from_secs(5), 1).await.err(), Some(SessionBusy));
+        drop(held);
+        assert_eq!(waiter.await.unwrap(), Ok(()));
     }
 }

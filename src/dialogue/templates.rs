@@ -24,12 +24,32 @@ fn answer_name(scenario: &str) -> String {
     format!("answer/{scenario}")
 }
 
+/// Writes a placeholder's value with `<` and `>` as their full-width forms: a
+/// profile field, slot or back-end value cannot put markup into an answer, and
+/// the text still reads right in every channel (web, SMS, WeChat).
+fn neutral_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &minijinja::Value,
+) -> Result<(), minijinja::Error> {
+    if value.is_undefined() || value.is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    if !text.contains(['<', '>']) {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let neutral = text.replace('<', "＜").replace('>', "＞");
+    out.write_str(&neutral).map_err(|e| minijinja::Error::new(minijinja::ErrorKind::WriteFailure, e.to_string()))
+}
+
 impl Templates {
     /// Compile every template of `kb`. An FAQ answer that does not compile is shown
     /// as written (a broken placeholder must not lose the answer); scenario templates
     /// were checked when the knowledge was validated.
     pub fn compile(kb: &KnowledgeBase) -> Self {
         let mut env = Environment::new();
+        env.set_formatter(neutral_formatter);
         for f in kb.faqs.iter().filter(|f| f.answer.contains("{{") || f.answer.contains("{%")) {
             if let Err(e) = env.add_template_owned(faq_name(&f.id), f.answer.clone()) {
                 tracing::warn!(entry = %f.id, "answer template does not compile, shown as written: {e}");
@@ -62,5 +82,21 @@ impl Templates {
     /// A scenario's answer.
     pub fn scenario_answer(&self, scenario: &str, ctx: impl Serialize) -> Result<String, minijinja::Error> {
         self.env.get_template(&answer_name(scenario))?.render(ctx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholder_values_cannot_carry_markup() {
+        let mut env = Environment::new();
+        env.set_formatter(neutral_formatter);
+        env.add_template("t", "您好，{{ name }}！余额 {{ n }} 元").unwrap();
+        let t = env.get_template("t").unwrap();
+        let out = t.render(serde_json::json!({"name": "<script>alert(1)</script>", "n": 12.5})).unwrap();
+        assert_eq!(out, "您好，＜script＞alert(1)＜/script＞！余额 12.5 元");
+        assert_eq!(t.render(serde_json::json!({"n": 1})).unwrap(), "您好，！余额 1 元");
     }
 }

@@ -2,9 +2,12 @@
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
+
+/// Seconds a client is asked to wait before sending again (429 and 503).
+const RETRY_AFTER_SECS: u32 = 1;
 
 /// An API error.
 #[derive(Debug)]
@@ -30,6 +33,11 @@ pub enum ApiError {
     AdminDisabled,
     /// A reload was refused; the old state keeps serving.
     ReloadFailed(Vec<String>),
+    /// An earlier turn of the session is still being answered and the session's
+    /// queue is full or the wait ran out; retry shortly.
+    SessionBusy,
+    /// The server is handling as many requests as it may; retry shortly.
+    Overloaded,
     /// Anything else; details are logged, not sent.
     Internal(String),
 }
@@ -45,6 +53,8 @@ impl ApiError {
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
             Self::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled"),
             Self::ReloadFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_failed"),
+            Self::SessionBusy => (StatusCode::TOO_MANY_REQUESTS, "session_busy"),
+            Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -72,12 +82,26 @@ impl IntoResponse for ApiError {
             Self::ReloadFailed(problems) => {
                 json!({"code": code, "message": "reload refused; the previous knowledge and config keep serving", "problems": problems})
             }
+            Self::SessionBusy => json!({
+                "code": code,
+                "message": "an earlier message of this session is still being answered; send again shortly",
+                "retry_after": RETRY_AFTER_SECS,
+            }),
+            Self::Overloaded => json!({
+                "code": code,
+                "message": "the service is busy; send again shortly",
+                "retry_after": RETRY_AFTER_SECS,
+            }),
             Self::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 json!({"code": code, "message": "internal error"})
             }
         };
-        (status, Json(body)).into_response()
+        let mut response = (status, Json(body)).into_response();
+        if matches!(self, Self::SessionBusy | Self::Overloaded) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+        }
+        response
     }
 }
 

@@ -16,6 +16,8 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_sum_us: AtomicU64,
     bad_requests: AtomicU64,
+    busy: AtomicU64,
+    shed: AtomicU64,
 }
 
 impl Metrics {
@@ -41,6 +43,16 @@ impl Metrics {
         self.bad_requests.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Count one turn refused because its session was busy (429).
+    pub fn busy(&self) {
+        self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count one request shed because the server was saturated (503).
+    pub fn shed(&self) {
+        self.shed.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Prometheus text exposition.
     pub fn render(&self, sessions: u64, entries: usize) -> String {
         let mut out = String::new();
@@ -63,6 +75,10 @@ impl Metrics {
         let _ = writeln!(out, "bizbot_turn_seconds_count {count}");
         out.push_str("# HELP bizbot_bad_requests_total Requests rejected with a 4xx.\n# TYPE bizbot_bad_requests_total counter\n");
         let _ = writeln!(out, "bizbot_bad_requests_total {}", get(&self.bad_requests));
+        out.push_str("# HELP bizbot_session_busy_total Turns refused with 429: an earlier turn of the session was still running.\n# TYPE bizbot_session_busy_total counter\n");
+        let _ = writeln!(out, "bizbot_session_busy_total {}", get(&self.busy));
+        out.push_str("# HELP bizbot_shed_total Requests refused with 503: too many in flight.\n# TYPE bizbot_shed_total counter\n");
+        let _ = writeln!(out, "bizbot_shed_total {}", get(&self.shed));
         out.push_str("# HELP bizbot_sessions Sessions in memory.\n# TYPE bizbot_sessions gauge\n");
         let _ = writeln!(out, "bizbot_sessions {sessions}");
         out.push_str("# HELP bizbot_knowledge_entries FAQ entries served.\n# TYPE bizbot_knowledge_entries gauge\n");

@@ -10,10 +10,23 @@ mod metrics;
 mod routes;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use axum::Router;
+use axum::body::Body;
+use axum::error_handling::HandleErrorLayer;
 use axum::extract::DefaultBodyLimit;
+use axum::http::Request;
+use axum::middleware::Next;
 use axum::routing::{get, post};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::sync::Semaphore;
+use tower::ServiceExt;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use demo_backend::demo_backend_router;
 pub use error::ApiError;
@@ -32,27 +45,128 @@ pub struct AppState {
 
 /// The router with every route.
 pub fn router(bot: Arc<Bot>) -> Router {
-    // Restart-only: a reload that changes it is refused.
-    let max_body = bot.snapshot().config.server.max_body_bytes;
-    let state = AppState { bot, metrics: Arc::new(Metrics::default()) };
-    Router::new()
+    // Restart-only: a reload that changes them is refused.
+    let server = bot.snapshot().config.server.clone();
+    let metrics = Arc::new(Metrics::default());
+    let state = AppState { bot, metrics: Arc::clone(&metrics) };
+    // Customer traffic is shed with a JSON 503 beyond `max_in_flight` requests at
+    // once; health, metrics and admin stay reachable.
+    let shed = tower::ServiceBuilder::new()
+        .layer(HandleErrorLayer::new(move |error: tower::BoxError| {
+            let response = routes::overloaded(&metrics, &error);
+            std::future::ready(response)
+        }))
+        .load_shed()
+        .concurrency_limit(server.max_in_flight);
+    let customer = Router::new()
         .route("/v1/chat", post(routes::chat))
         .route("/v1/feedback", post(routes::feedback))
         .route("/v1/search", get(routes::search))
+        .layer(shed);
+    Router::new()
+        .merge(customer)
         .route("/admin/reload", post(routes::reload))
         .route("/healthz", get(routes::health))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
-        .layer(DefaultBodyLimit::max(max_body))
+        .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(server.body_timeout_secs)))
         // A bug must cost one request a JSON 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::panicked))
         .with_state(state)
 }
 
-/// Serve on `listener` until ctrl-c / SIGTERM.
+/// Serve on `listener` until ctrl-c / SIGTERM, then stop accepting and give
+/// in-flight requests `server.shutdown_grace_secs` to finish.
+///
+/// HTTP/1.1 with hyper: at most `server.max_connections` open connections (further
+/// ones wait in the kernel's backlog), and a connection that takes longer than
+/// `server.header_timeout_secs` to send a request's headers, or idles that long
+/// between requests, is closed.
 pub async fn serve(listener: tokio::net::TcpListener, bot: Arc<Bot>) -> std::io::Result<()> {
-    axum::serve(listener, router(bot)).with_graceful_shutdown(shutdown()).await
+    serve_until(listener, bot, shutdown()).await
+}
+
+/// As [`serve`], stopping when `stop` completes.
+pub async fn serve_until(
+    listener: tokio::net::TcpListener,
+    bot: Arc<Bot>,
+    stop: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let server = bot.snapshot().config.server.clone();
+    // Requests being handled, so shutdown can wait for them and not for idle or
+    // half-sent connections.
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&in_flight);
+    let app = router(Arc::clone(&bot)).layer(axum::middleware::from_fn(move |request, next: Next| {
+        let counter = Arc::clone(&counter);
+        async move {
+            counter.fetch_add(1, Ordering::SeqCst);
+            let response = next.run(request).await;
+            counter.fetch_sub(1, Ordering::SeqCst);
+            response
+        }
+    }));
+    let connections = Arc::new(Semaphore::new(server.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(server.header_timeout_secs));
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let permit = tokio::select! {
+            permit = Arc::clone(&connections).acquire_owned() => permit.expect("the semaphore is never closed"),
+            () = &mut stop => break,
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, never give up serving.
+                    tracing::warn!("accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(app.clone().map_request(|r: Request<Incoming>| r.map(Body::new)));
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!("connection: {e}");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    // Connections close after their current response; done when all are closed,
+    // or when no request is in flight any more (idle and half-sent connections
+    // are not waited for), or after the grace period.
+    let grace = Duration::from_secs(server.shutdown_grace_secs);
+    let drained = graceful.shutdown();
+    let requests_done = async {
+        while in_flight.load(Ordering::SeqCst) > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    };
+    let finished = tokio::time::timeout(grace, async {
+        tokio::pin!(drained);
+        tokio::select! {
+            () = &mut drained => {}
+            () = requests_done => {
+                // Let the last responses reach their sockets.
+                let _ = tokio::time::timeout(Duration::from_millis(200), drained).await;
+            }
+        }
+    })
+    .await;
+    if finished.is_err() {
+        tracing::warn!("shutdown: requests still open after {} s were cut off", grace.as_secs());
+    }
+    bot.flush();
+    Ok(())
 }
 
 async fn shutdown() {

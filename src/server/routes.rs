@@ -10,17 +10,57 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::dto::{ChatRequest, ChatResponse, FeedbackRequest, SearchHit, SearchQuery};
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, Metrics};
 use crate::bot::ReloadError;
 use crate::index::Mode;
 
-const MAX_SESSION_ID: usize = 128;
+/// Longest session id and customer id, in characters.
+const MAX_ID: usize = 128;
+/// Longest channel name and tag, in characters.
+const MAX_NAME: usize = 32;
+/// Most tags per customer.
+const MAX_TAGS: usize = 20;
+/// Largest profile, in bytes of JSON.
+const MAX_PROFILE_BYTES: usize = 4096;
+
+/// A name-like field: 1 to `max` characters, none of them control characters.
+fn check_name(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
+    if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
+        return Err(ApiError::InvalidField {
+            field,
+            message: format!("{field} must have 1 to {max} printable characters"),
+        });
+    }
+    Ok(())
+}
 
 fn check_session_id(id: &str) -> Result<(), ApiError> {
-    if id.is_empty() || id.chars().count() > MAX_SESSION_ID || id.chars().any(char::is_control) {
+    check_name("session_id", id, MAX_ID)
+}
+
+/// Every string field of a chat request is bounded, so no request can grow the
+/// turn log or a session beyond a known size.
+fn check_chat(req: &ChatRequest, max_text: usize) -> Result<(), ApiError> {
+    check_session_id(&req.session_id)?;
+    check_text(&req.text, max_text)?;
+    if let Some(channel) = &req.channel {
+        check_name("channel", channel, MAX_NAME)?;
+    }
+    let Some(user) = &req.user else { return Ok(()) };
+    if let Some(id) = user.id.as_deref().filter(|id| !id.trim().is_empty()) {
+        check_name("user.id", id, MAX_ID)?;
+    }
+    if user.tags.len() > MAX_TAGS {
+        return Err(ApiError::InvalidField { field: "user.tags", message: format!("at most {MAX_TAGS} tags") });
+    }
+    for tag in &user.tags {
+        check_name("user.tags", tag, MAX_NAME)?;
+    }
+    let profile_bytes = serde_json::to_string(&user.profile).map_or(usize::MAX, |s| s.len());
+    if profile_bytes > MAX_PROFILE_BYTES {
         return Err(ApiError::InvalidField {
-            field: "session_id",
-            message: format!("session_id must have 1 to {MAX_SESSION_ID} printable characters"),
+            field: "user.profile",
+            message: format!("user.profile has {profile_bytes} bytes of JSON; at most {MAX_PROFILE_BYTES}"),
         });
     }
     Ok(())
@@ -59,7 +99,7 @@ pub(super) async fn chat(
 ) -> Result<Json<ChatResponse>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     let max = state.bot.snapshot().config.server.max_text_chars;
-    counted(&state, check_session_id(&req.session_id).and_then(|()| check_text(&req.text, max)))?;
+    counted(&state, check_chat(&req, max))?;
     let started = Instant::now();
     let user = req.user.unwrap_or_default();
     tracing::debug!(session = %req.session_id, channel = ?req.channel, user = ?user.id, tags = ?user.tags, "turn");
@@ -68,12 +108,20 @@ pub(super) async fn chat(
         tags: user.tags,
         profile: serde_json::Value::Object(user.profile),
     };
+    // Wait for an earlier turn of this session without holding a thread; the turn
+    // itself (model, back-end look-up) runs on the blocking pool.
+    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|_| {
+        state.metrics.busy();
+        ApiError::SessionBusy
+    })?;
     let bot = state.bot.clone();
-    let (session_id, text, channel) = (req.session_id.clone(), req.text, req.channel);
-    let reply = tokio::task::spawn_blocking(move || bot.reply(&session_id, &text, &user, channel.as_deref()))
-        .await
-        .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (text, channel) = (req.text, req.channel);
+    let reply = tokio::task::spawn_blocking(move || {
+        bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|turn| turn.reply)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
+    .map_err(|e| ApiError::Internal(e.to_string()))?;
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
@@ -85,7 +133,14 @@ pub(super) async fn feedback(
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     counted(&state, check_session_id(&req.session_id))?;
-    if !state.bot.feedback(&req.session_id, req.turn, req.helpful) {
+    if state.bot.sessions().get(&req.session_id).is_none() {
+        return counted(&state, Err(ApiError::UnknownSession));
+    }
+    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|_| {
+        state.metrics.busy();
+        ApiError::SessionBusy
+    })?;
+    if !state.bot.feedback_locked(&mut locked, req.turn, req.helpful) {
         return counted(&state, Err(ApiError::UnknownSession));
     }
     Ok(Json(json!({"ok": true})))
@@ -183,6 +238,16 @@ pub(super) async fn method_not_allowed() -> impl IntoResponse {
     )
 }
 
+/// The answer when customer traffic is shed (`server.max_in_flight`).
+pub(super) fn overloaded(metrics: &Metrics, error: &tower::BoxError) -> ApiError {
+    if error.is::<tower::load_shed::error::Overloaded>() {
+        metrics.shed();
+        ApiError::Overloaded
+    } else {
+        ApiError::Internal(error.to_string())
+    }
+}
+
 pub(super) fn panicked(_: Box<dyn std::any::Any + Send + 'static>) -> axum::response::Response {
     ApiError::Internal("a handler panicked".into()).into_response()
 }
@@ -211,6 +276,36 @@ mod tests {
         }
         assert!(check_text("\u{200B}退货", 100).is_ok());
         assert!(check_text("退货退货", 3).is_err());
+    }
+
+    fn request(value: serde_json::Value) -> ChatRequest {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn every_string_field_of_a_chat_request_is_bounded() {
+        let ok = json!({"session_id": "s", "text": "退货", "channel": "web",
+            "user": {"id": "u1", "tags": ["vip"], "profile": {"name": "张三"}}});
+        assert!(check_chat(&request(ok), 100).is_ok());
+        let long = "x".repeat(200);
+        let cases = [
+            ("channel", json!({"session_id": "s", "text": "退货", "channel": long})),
+            ("channel", json!({"session_id": "s", "text": "退货", "channel": "we\nb"})),
+            ("user.id", json!({"session_id": "s", "text": "退货", "user": {"id": long}})),
+            ("user.tags", json!({"session_id": "s", "text": "退货", "user": {"tags": [long]}})),
+            ("user.tags", json!({"session_id": "s", "text": "退货", "user": {"tags": vec!["a"; 21]}})),
+            (
+                "user.profile",
+                json!({"session_id": "s", "text": "退货", "user": {"profile": {"bio": "长".repeat(2000)}}}),
+            ),
+            ("session_id", json!({"session_id": long, "text": "退货"})),
+        ];
+        for (field, value) in cases {
+            match check_chat(&request(value.clone()), 100) {
+                Err(ApiError::InvalidField { field: f, .. }) => assert_eq!(f, field, "{value}"),
+                other => panic!("{value}: {other:?}"),
+            }
+        }
     }
 
     #[test]

@@ -304,7 +304,7 @@ fn decision_cases() {
                 thresholds: &config.thresholds,
                 escalation: &config.escalation,
                 messages: &config.messages,
-                max_transcript: config.session.max_transcript,
+                transcript: config.session.transcript_limit(),
                 user: &user,
                 backends: &backends,
             };

@@ -2,6 +2,7 @@
 //! `scripts/setup.sh` has prepared it; the README's test command always does and
 //! sets BIZBOT_REQUIRE_MODEL so a missing model fails instead of skipping).
 
+mod abuse;
 mod cases;
 mod cli;
 mod common;

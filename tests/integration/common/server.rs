@@ -58,6 +58,8 @@ pub(crate) struct TestServer {
     pub(crate) base: String,
     pub(crate) client: reqwest::Client,
     pub(crate) dir: tempfile::TempDir,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    served: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl TestServer {
@@ -88,8 +90,17 @@ impl TestServer {
         let bot = Arc::new(Bot::new(config, Some(config_path), encoder).expect("bot starts"));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        tokio::spawn(bizbot::server::serve(listener, bot));
-        Self { base, client: reqwest::Client::new(), dir }
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let served = tokio::spawn(bizbot::server::serve_until(listener, bot, async move {
+            let _ = stopped.await;
+        }));
+        Self { base, client: reqwest::Client::new(), dir, stop: Some(stop), served: Some(served) }
+    }
+
+    /// Stop as SIGTERM would, and wait until the server has returned.
+    pub(crate) async fn shutdown(&mut self) -> std::io::Result<()> {
+        let _ = self.stop.take().expect("not yet stopped").send(());
+        self.served.take().expect("serving").await.expect("server task")
     }
 
     pub(crate) async fn chat(&self, session: &str, text: &str) -> Value {
