@@ -218,6 +218,7 @@ impl Bot {
             messages: &config.messages,
             transcript: config.session.transcript_limit(),
             user,
+            channel,
             backends: &snapshot.backends,
         };
         let turn = dialogue::turn(ctx, session, text)?;

@@ -98,6 +98,8 @@ pub fn synthetic_kb(n: usize) -> KnowledgeBase {
                     related: vec![],
                     actions: vec![],
                     handoff: false,
+                    variants: vec![],
+                    when: vec![],
                     source: SourceLocation { file: PathBuf::from("synthetic"), line: i + 2 },
                 });
             }

@@ -63,6 +63,8 @@ pub struct TurnContext<'a> {
     pub transcript: TranscriptLimit,
     /// The customer.
     pub user: &'a UserInfo,
+    /// The request's channel (web, sms, wechat, …).
+    pub channel: Option<&'a str>,
     /// Back-ends for scenario lookups.
     pub backends: &'a Backends,
 }
@@ -111,7 +113,13 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
     session.turn += 1;
     session.record(Speaker::Customer, text, ctx.transcript);
     session.state = outcome.next;
-    let reply_ctx = reply::ReplyContext { kb, templates: ctx.templates, messages: ctx.messages, user: ctx.user };
+    let reply_ctx = reply::ReplyContext {
+        kb,
+        templates: ctx.templates,
+        messages: ctx.messages,
+        user: ctx.user,
+        channel: ctx.channel,
+    };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
     session.record(Speaker::Bot, &reply.text, ctx.transcript);
     Turn { reply, signals, decision: outcome.decision }

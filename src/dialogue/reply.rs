@@ -165,6 +165,13 @@ pub(super) struct ReplyContext<'a> {
     pub(super) templates: &'a Templates,
     pub(super) messages: &'a MessagesConfig,
     pub(super) user: &'a UserInfo,
+    pub(super) channel: Option<&'a str>,
+}
+
+impl ReplyContext<'_> {
+    fn customer(&self) -> crate::knowledge::Customer<'_> {
+        crate::knowledge::Customer { channel: self.channel, tags: &self.user.tags, profile: &self.user.profile }
+    }
 }
 
 /// Build the reply to `decision`. `looked_up` is the rendered answer of a
@@ -243,7 +250,7 @@ fn answer(
             .collect();
     }
     related.truncate(RELATED);
-    let text = ctx.templates.faq_answer(&entry.id, &entry.answer, &ctx.user.profile);
+    let text = ctx.templates.faq_answer(entry, ctx.customer());
     Reply {
         matched: Some(faq_match(entry, score, source)),
         related,
@@ -275,7 +282,7 @@ fn handoff(
     };
     let shown_entry = shown.as_ref().and_then(|(id, score, source)| Some((kb.faq(id)?, *score, source)));
     let text = match (&shown_entry, scenario_message) {
-        (Some((entry, ..)), _) => ctx.templates.faq_answer(&entry.id, &entry.answer, &ctx.user.profile),
+        (Some((entry, ..)), _) => ctx.templates.faq_answer(entry, ctx.customer()),
         (None, Some(message)) => message,
         (None, None) => match reason {
             HandoffReason::Complaint => ctx.messages.handoff_complaint.clone(),

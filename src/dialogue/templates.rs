@@ -4,7 +4,7 @@
 use minijinja::Environment;
 use serde::Serialize;
 
-use crate::knowledge::KnowledgeBase;
+use crate::knowledge::{Customer, FaqEntry, KnowledgeBase};
 
 /// The compiled templates of one knowledge base.
 #[derive(Debug)]
@@ -12,8 +12,11 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-fn faq_name(id: &str) -> String {
-    format!("faq/{id}")
+fn faq_name(id: &str, variant: Option<usize>) -> String {
+    match variant {
+        Some(k) => format!("faq/{id}#{k}"),
+        None => format!("faq/{id}"),
+    }
 }
 
 fn path_name(scenario: &str) -> String {
@@ -50,9 +53,15 @@ impl Templates {
     pub fn compile(kb: &KnowledgeBase) -> Self {
         let mut env = Environment::new();
         env.set_formatter(neutral_formatter);
-        for f in kb.faqs.iter().filter(|f| f.answer.contains("{{") || f.answer.contains("{%")) {
-            if let Err(e) = env.add_template_owned(faq_name(&f.id), f.answer.clone()) {
-                tracing::warn!(entry = %f.id, "answer template does not compile, shown as written: {e}");
+        for f in &kb.faqs {
+            let variants = f.variants.iter().enumerate().map(|(k, v)| (Some(k), &v.answer));
+            for (k, answer) in std::iter::once((None, &f.answer)).chain(variants) {
+                if !(answer.contains("{{") || answer.contains("{%")) {
+                    continue;
+                }
+                if let Err(e) = env.add_template_owned(faq_name(&f.id, k), answer.clone()) {
+                    tracing::warn!(entry = %f.id, "answer template does not compile, shown as written: {e}");
+                }
             }
         }
         for s in &kb.scenarios {
@@ -65,11 +74,13 @@ impl Templates {
         Self { env }
     }
 
-    /// An FAQ answer with the profile filled in; as written when it has no
-    /// template or rendering fails.
-    pub fn faq_answer(&self, id: &str, answer: &str, profile: &serde_json::Value) -> String {
-        match self.env.get_template(&faq_name(id)) {
-            Ok(t) => t.render(profile).unwrap_or_else(|_| answer.to_owned()),
+    /// The entry's answer for `who` (the most specific matching variant, else its
+    /// own answer) with the profile filled in; as written when it has no template
+    /// or rendering fails.
+    pub fn faq_answer(&self, entry: &FaqEntry, who: Customer<'_>) -> String {
+        let (answer, variant) = entry.answer_for(who);
+        match self.env.get_template(&faq_name(&entry.id, variant)) {
+            Ok(t) => t.render(who.profile).unwrap_or_else(|_| answer.to_owned()),
             Err(_) => answer.to_owned(),
         }
     }

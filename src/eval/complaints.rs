@@ -20,7 +20,8 @@ pub struct LabelledText {
     pub complaint: bool,
 }
 
-const COLUMNS: Columns = Columns { known: &["text", "label"], strict: false, required: &["text", "label"] };
+const COLUMNS: Columns =
+    Columns { known: &["text", "label"], strict: false, required: &["text", "label"], variable: None };
 
 /// Read a `text,label` file; every bad row is a problem.
 pub fn load_labelled(path: &Path) -> Result<Vec<LabelledText>, Vec<Problem>> {

@@ -69,8 +69,12 @@ pub struct LabelledQuery {
     pub line: usize,
 }
 
-const QUERY_COLUMNS: Columns =
-    Columns { known: &["query", "expected_id", "text", "expected", "kind"], strict: false, required: &[] };
+const QUERY_COLUMNS: Columns = Columns {
+    known: &["query", "expected_id", "text", "expected", "kind"],
+    strict: false,
+    required: &[],
+    variable: None,
+};
 
 /// Read a query file: columns `query,expected_id` (an empty id is out of scope), or
 /// `text,expected,kind` with kind `faq`, `scenario`, `oos`, `complaint` or `human`.

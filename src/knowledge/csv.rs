@@ -1,6 +1,7 @@
 //! FAQ entries from CSV: header row, columns
-//! `id,question,similar,answer,category,tags,related,actions,handoff`, multi-valued
-//! cells joined with `|`, actions as `label=>url`.
+//! `id,question,similar,answer,category,tags,related,actions,handoff,when`, multi-valued
+//! cells joined with `|`, actions as `label=>url`; any number of answer-variant
+//! columns `answer[channel=sms]`, `answer[tag=老年人]` (an empty cell: no variant).
 //!
 //! `id`, `question` and `answer` are required columns; the others are optional.
 //! An entry without a category gets the file's stem as category.
@@ -9,13 +10,17 @@ use std::path::Path;
 
 use super::fields::{parse_actions, parse_flag, split_multi};
 use super::table::{self, Columns};
-use super::{FaqEntry, Problem, SourceLocation};
+use super::{AnswerVariant, Audience, FaqEntry, Problem, SourceLocation};
 
 const COLUMNS: Columns = Columns {
-    known: &["id", "question", "similar", "answer", "category", "tags", "related", "actions", "handoff"],
+    known: &["id", "question", "similar", "answer", "category", "tags", "related", "actions", "handoff", "when"],
     strict: true,
     required: &["id", "question", "answer"],
+    variable: Some(VARIANT_PREFIX),
 };
+
+/// Columns `answer[channel=sms]`, `answer[tag=老年人]`, … hold answer variants.
+const VARIANT_PREFIX: &str = "answer[";
 
 /// Parse a CSV FAQ file. Problems are pushed; rows with problems are still returned
 /// when they have an id, so cross-entry checks see them.
@@ -38,6 +43,25 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             "" => default_category.clone(),
             c => c.to_owned(),
         };
+        let mut variants = Vec::new();
+        for (header, text) in table.variable_cells(record) {
+            let spec = header.strip_prefix(VARIANT_PREFIX).and_then(|s| s.strip_suffix(']'));
+            match spec.map(Audience::parse) {
+                Some(Ok(audience)) if !text.is_empty() => {
+                    variants.push(AnswerVariant { audience, answer: text.to_owned(), line });
+                }
+                Some(Ok(_)) => {}
+                Some(Err(m)) => problems.push(Problem::new(path, line, header, m)),
+                None => problems.push(Problem::new(path, line, header, "expected a column like answer[channel=sms]")),
+            }
+        }
+        let mut when = Vec::new();
+        for spec in split_multi(cell("when")) {
+            match Audience::parse(&spec) {
+                Ok(a) => when.push(a),
+                Err(m) => problems.push(Problem::new(path, line, "when", m)),
+            }
+        }
         entries.push(FaqEntry {
             id: cell("id").into(),
             question: cell("question").to_owned(),
@@ -48,6 +72,8 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             related: split_multi(cell("related")).into_iter().map(Into::into).collect(),
             actions,
             handoff,
+            variants,
+            when,
             source: SourceLocation { file: path.to_path_buf(), line },
         });
     }

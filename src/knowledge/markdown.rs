@@ -9,8 +9,16 @@
 //! > actions: 在线报修=>https://example.com/repair
 //! > handoff: false
 //!
-//! The answer: every line up to the next `#` or `##` heading.
+//! The answer: every line up to the next `#` or `##` heading,
+//! or up to the first variant:
+//! > for: channel=sms                ← an answer for SMS customers …
+//! 短信版答案。
+//! > for: tag=老年人                  ← … and one for elderly customers
+//! 给老年人的答案。
 //! ```
+//!
+//! `> when: tag=欠费 | profile.order.status=已发货` (metadata) offers the entry in
+//! `/v1/welcome` to customers matching any of the audiences.
 //!
 //! Metadata lines (`> key: value`, a full-width `：` works too) come right under the
 //! `##` heading. An entry without `{#id}` gets `<file stem>-<8 hex of the question's
@@ -22,14 +30,23 @@ use std::path::Path;
 use sha2::{Digest, Sha256};
 
 use super::fields::{parse_actions, parse_flag, split_multi};
-use super::{FaqEntry, Problem, SourceLocation};
+use super::{AnswerVariant, Audience, FaqEntry, Problem, SourceLocation};
 
-const KEYS: [&str; 5] = ["similar", "tags", "related", "actions", "handoff"];
+const KEYS: [&str; 6] = ["similar", "tags", "related", "actions", "handoff", "when"];
+
+/// The audience of a `> for: channel=sms` line, which starts an answer variant.
+fn variant_heading(line: &str) -> Option<&str> {
+    let rest = line.trim_start().strip_prefix('>')?.trim_start();
+    let rest = rest.strip_prefix("for")?.trim_start();
+    rest.strip_prefix([':', '：'])
+}
 
 struct Draft {
     entry: FaqEntry,
     in_metadata: bool,
     body: Vec<String>,
+    /// `> for: …` sections after the answer: audience, line, lines of text.
+    variants: Vec<(Audience, usize, Vec<String>)>,
 }
 
 /// Parse a Markdown FAQ file.
@@ -72,7 +89,17 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             }
             d.in_metadata = false;
         }
-        d.body.push(raw.to_owned());
+        if !in_fence && let Some(spec) = variant_heading(line) {
+            match Audience::parse(spec) {
+                Ok(audience) => d.variants.push((audience, line_no, Vec::new())),
+                Err(m) => problems.push(Problem::new(path, line_no, "for", m)),
+            }
+            continue;
+        }
+        match d.variants.last_mut() {
+            Some((_, _, lines)) => lines.push(raw.to_owned()),
+            None => d.body.push(raw.to_owned()),
+        }
     }
     finish(draft, &mut entries);
     entries
@@ -107,9 +134,11 @@ fn start_entry(
         related: Vec::new(),
         actions: Vec::new(),
         handoff: false,
+        variants: Vec::new(),
+        when: Vec::new(),
         source: SourceLocation { file: path.to_path_buf(), line },
     };
-    Draft { entry, in_metadata: true, body: Vec::new() }
+    Draft { entry, in_metadata: true, body: Vec::new(), variants: Vec::new() }
 }
 
 fn generated_id(stem: &str, question: &str) -> String {
@@ -134,6 +163,14 @@ fn apply_metadata(entry: &mut FaqEntry, meta: &str, path: &Path, line: usize, pr
             entry.actions.extend(actions);
             problems.extend(errors.into_iter().map(|m| Problem::new(path, line, "actions", m)));
         }
+        "when" => {
+            for spec in split_multi(value) {
+                match Audience::parse(&spec) {
+                    Ok(a) => entry.when.push(a),
+                    Err(m) => problems.push(Problem::new(path, line, "when", m)),
+                }
+            }
+        }
         "handoff" => match parse_flag(value) {
             Ok(flag) => entry.handoff = flag,
             Err(m) => problems.push(Problem::new(path, line, "handoff", m)),
@@ -150,6 +187,11 @@ fn apply_metadata(entry: &mut FaqEntry, meta: &str, path: &Path, line: usize, pr
 fn finish(draft: Option<Draft>, entries: &mut Vec<FaqEntry>) {
     if let Some(mut d) = draft {
         d.entry.answer = d.body.join("\n").trim().to_owned();
+        d.entry.variants = d
+            .variants
+            .into_iter()
+            .map(|(audience, line, lines)| AnswerVariant { audience, answer: lines.join("\n").trim().to_owned(), line })
+            .collect();
         entries.push(d.entry);
     }
 }

@@ -6,6 +6,7 @@
 //! and a knowledge base with any problem is rejected as a whole. It does not index or
 //! analyse text; that is `text` and `index`.
 
+mod audience;
 mod csv;
 mod fields;
 mod ids;
@@ -21,6 +22,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+pub use audience::{AnswerVariant, Audience, Condition, Customer, pick_variant};
 pub use ids::{FaqId, ScenarioId};
 pub use problem::Problem;
 pub use scenario::{AnswerTemplate, Lookup, OnFailure, Scenario, Slot};
@@ -66,11 +68,31 @@ pub struct FaqEntry {
     pub actions: Vec<Action>,
     /// Always hand this topic off to a person.
     pub handoff: bool,
+    /// Answers for particular audiences (channel, tags, profile); the most specific
+    /// matching one replaces `answer`.
+    pub variants: Vec<AnswerVariant>,
+    /// Customers to whom the entry is offered before they ask (`/v1/welcome`):
+    /// any one audience matching is enough.
+    pub when: Vec<Audience>,
     /// Where the entry was defined.
     pub source: SourceLocation,
 }
 
 impl FaqEntry {
+    /// The answer for `who`: the most specific matching variant, else the entry's
+    /// own answer. The second value is the variant's index.
+    pub fn answer_for(&self, who: Customer<'_>) -> (&str, Option<usize>) {
+        match pick_variant(&self.variants, who) {
+            Some(i) => (&self.variants[i].answer, Some(i)),
+            None => (&self.answer, None),
+        }
+    }
+
+    /// Whether the entry is to be offered to `who` before they ask.
+    pub fn offered_to(&self, who: Customer<'_>) -> bool {
+        self.when.iter().any(|a| a.matches(who))
+    }
+
     /// The standard question followed by the similar ones.
     pub fn questions(&self) -> impl Iterator<Item = &str> {
         std::iter::once(self.question.as_str()).chain(self.similar.iter().map(String::as_str))

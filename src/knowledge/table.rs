@@ -11,6 +11,8 @@ use super::Problem;
 pub struct Table {
     columns: Vec<Option<usize>>,
     names: Vec<&'static str>,
+    /// Variable columns: header and position.
+    variable: Vec<(String, usize)>,
     /// Rows (1-based line of each), blank rows skipped.
     pub rows: Vec<(usize, ::csv::StringRecord)>,
 }
@@ -24,6 +26,9 @@ pub struct Columns {
     pub strict: bool,
     /// Columns that must be there.
     pub required: &'static [&'static str],
+    /// Columns whose header starts with this are read too, however many
+    /// (`answer[…]`); see [`Table::variable_cells`].
+    pub variable: Option<&'static str>,
 }
 
 impl Table {
@@ -31,6 +36,11 @@ impl Table {
     pub fn cell<'r>(&self, row: &'r ::csv::StringRecord, name: &str) -> &'r str {
         let col = self.names.iter().position(|n| *n == name).and_then(|i| self.columns[i]);
         col.and_then(|i| row.get(i)).unwrap_or("").trim()
+    }
+
+    /// The variable columns' headers with the trimmed cells of `row`.
+    pub fn variable_cells<'t, 'r>(&'t self, row: &'r ::csv::StringRecord) -> Vec<(&'t str, &'r str)> {
+        self.variable.iter().map(|(h, i)| (h.as_str(), row.get(*i).unwrap_or("").trim())).collect()
     }
 
     /// Whether the file has column `name`.
@@ -62,8 +72,17 @@ pub fn parse(path: &Path, text: &str, columns: Columns, problems: &mut Vec<Probl
         }
     };
     let mut index = vec![None; columns.known.len()];
+    let mut variable: Vec<(String, usize)> = Vec::new();
     for (i, name) in header.iter().enumerate() {
         let name = name.trim();
+        if columns.variable.is_some_and(|prefix| name.starts_with(prefix)) {
+            if variable.iter().any(|(h, _)| h == name) {
+                problems.push(Problem::new(path, 1, name, "column appears twice; the first one is used"));
+            } else {
+                variable.push((name.to_owned(), i));
+            }
+            continue;
+        }
         match columns.known.iter().position(|c| *c == name) {
             Some(col) if index[col].is_some() => {
                 problems.push(Problem::new(path, 1, name, "column appears twice; the first one is used"));
@@ -100,7 +119,7 @@ pub fn parse(path: &Path, text: &str, columns: Columns, problems: &mut Vec<Probl
             }
         }
     }
-    Some(Table { columns: index, names: columns.known.to_vec(), rows })
+    Some(Table { columns: index, names: columns.known.to_vec(), variable, rows })
 }
 
 /// The csv crate's message without its position (the problem carries the line).

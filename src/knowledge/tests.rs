@@ -141,3 +141,62 @@ fn an_empty_folder_is_a_problem() {
     let dir = tempfile::tempdir().unwrap();
     assert_eq!(problems_of(dir.path()).len(), 1);
 }
+
+#[test]
+fn variants_and_when_load_from_both_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.csv",
+        "id,question,answer,when,answer[channel=sms],answer[tag=老年人]\n\
+         balance,怎么查余额,发短信 YE 到 10086。,tag=欠费|profile.level=3,YE 到 10086,拨 10086 按 1\n\
+         plain,怎么开发票,在 App 开。,,,\n",
+    );
+    write(
+        dir.path(),
+        "b.md",
+        "# 订单\n## 订单到哪了 {#track}\n> when: profile.order_status=已发货\n\n在我的订单查看。\n\n\
+         > for: channel=sms\n短信版。\n> for: channel=wechat tag=VIP\n微信 VIP 版。\n",
+    );
+    let kb = KnowledgeBase::load(dir.path()).expect("loads");
+    let balance = kb.faq("balance").unwrap();
+    assert_eq!(balance.variants.len(), 2);
+    assert_eq!(balance.when.len(), 2);
+    assert!(kb.faq("plain").unwrap().variants.is_empty());
+    let track = kb.faq("track").unwrap();
+    assert_eq!(track.answer, "在我的订单查看。");
+    assert_eq!(track.variants.iter().map(|v| v.answer.as_str()).collect::<Vec<_>>(), ["短信版。", "微信 VIP 版。"]);
+    assert_eq!(track.variants[1].line, 9);
+    let profile = serde_json::json!({"order_status": "已发货"});
+    let who = Customer { channel: Some("sms"), tags: &[], profile: &profile };
+    assert_eq!(track.answer_for(who).0, "短信版。");
+    assert!(track.offered_to(who));
+}
+
+#[test]
+fn bad_audiences_and_variants_are_reported_with_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a.csv",
+        "id,question,answer,when,answer[colour=red],answer[tag=VIP],answer[channel=]\n\
+         x,问题一,答案。,tag,短,VIP 版,空\n",
+    );
+    write(
+        dir.path(),
+        "b.md",
+        "## 问题二 {#y}\n> when: sex=f\n答案。\n> for: tag=VIP\n\n> for: channel=sms\n短信。\n> for: tag=vip\n重复\n> for: nothing\n",
+    );
+    let problems = problems_of(dir.path());
+    for want in [
+        "a.csv:2: when",
+        "a.csv:2: answer[colour=red]",
+        "a.csv:2: answer[channel=]",
+        "b.md:2: when",
+        "b.md:4: for",
+        "b.md:8: for",
+        "b.md:10: for",
+    ] {
+        assert!(problems.iter().any(|p| p == want), "{want} not in {problems:?}");
+    }
+}

@@ -49,6 +49,27 @@ pub(super) fn validate(faqs: &[FaqEntry], problems: &mut Vec<Problem>) {
         if faq.answer.trim().is_empty() {
             problems.push(Problem::new(file, line, "answer", format!("entry {:?} has an empty answer", faq.id)));
         }
+        let mut audiences = HashMap::new();
+        for v in &faq.variants {
+            if v.answer.trim().is_empty() {
+                problems.push(Problem::new(
+                    file,
+                    v.line,
+                    "for",
+                    format!("entry {:?}: the answer for {} is empty", faq.id, v.audience),
+                ));
+            }
+            let mut key: Vec<String> = v.audience.to_string().split(' ').map(str::to_lowercase).collect();
+            key.sort();
+            if let Some(first) = audiences.insert(key, v.line) {
+                problems.push(Problem::new(
+                    file,
+                    v.line,
+                    "for",
+                    format!("entry {:?} has two answers for {} (the first at line {first})", faq.id, v.audience),
+                ));
+            }
+        }
     }
     let known: HashSet<&str> = faqs.iter().map(|f| f.id.as_str()).collect();
     for faq in faqs {

@@ -12,7 +12,7 @@
 //! `BIZBOT_CASE=text` runs only the cases whose `file/name` contains `text`, e.g.
 //! `BIZBOT_CASE="escalation/a complaint" cargo test --test integration cases`.
 //!
-//! A step is one of: a customer turn (`text`, optional `user`, expectations `expect`,
+//! A step is one of: a customer turn (`text`, optional `user`, `channel`, `tags`, `profile`, expectations `expect`,
 //! `id`, `reason`, `queue`, `summary` (a substring), `suggested` (an id among the
 //! suggested answers), `contains`, `not`, `turn`); feedback on the last turn (`feedback`);
 //! a raw `/v1/chat` body (`body`, `{session}` replaced by the case's session,
@@ -48,6 +48,13 @@ struct Case {
 struct Turn {
     text: Option<String>,
     user: Option<String>,
+    /// The request's channel.
+    channel: Option<String>,
+    /// The customer's tags.
+    #[serde(default)]
+    tags: Vec<String>,
+    /// The customer's profile.
+    profile: Option<serde_json::Map<String, serde_json::Value>>,
     expect: Option<String>,
     id: Option<String>,
     reason: Option<String>,
@@ -222,8 +229,10 @@ async fn dialogue_cases() {
                 }
                 let text = turn.text.as_deref().expect("a turn has text or feedback");
                 let mut body = json!({"session_id": session, "text": text});
-                if let Some(user) = &turn.user {
-                    body["user"] = json!({"id": user});
+                body["user"] =
+                    json!({"id": turn.user, "tags": turn.tags, "profile": turn.profile.clone().unwrap_or_default()});
+                if let Some(channel) = &turn.channel {
+                    body["channel"] = json!(channel);
                 }
                 let (status, reply) = server.post("/v1/chat", &body).await;
                 assert_eq!(status, 200, "{session}: {reply}");
@@ -306,6 +315,7 @@ fn decision_cases() {
                 messages: &config.messages,
                 transcript: config.session.transcript_limit(),
                 user: &user,
+                channel: None,
                 backends: &backends,
             };
             let turn = bizbot::dialogue::turn_with(ctx, &mut session, signals);
