@@ -13,11 +13,13 @@ use serde::Serialize;
 use crate::backend::Backends;
 use crate::config::{Config, ConfigError};
 use crate::dialogue::{
-    self, Reply, Session, SessionBusy, SessionSlot, SessionStore, Templates, Turn, TurnContext, UserInfo,
+    self, Problem, Reply, Session, SessionBusy, SessionSlot, SessionStore, Templates, Turn, TurnAction, TurnContext,
+    UserInfo, WelcomeSuggestion,
 };
 use crate::embed::Encoder;
 use crate::engine::Engine;
 use crate::index::IndexError;
+use crate::knowledge::Customer;
 use crate::knowledge::{KnowledgeBase, KnowledgeError};
 use crate::turnlog::{TurnLog, TurnRecord};
 
@@ -106,10 +108,62 @@ pub struct LockedSession {
     guard: tokio::sync::OwnedMutexGuard<Session>,
 }
 
+/// What `/v1/welcome` answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Welcome {
+    /// The greeting.
+    pub text: String,
+    /// "您可能想问", best first.
+    pub suggestions: Vec<WelcomeSuggestion>,
+}
+
+/// What the bot remembers across sessions for pre-judgement: how often each
+/// entry was answered, and each known customer's unresolved problem.
+struct Memory {
+    answered: std::sync::Mutex<std::collections::HashMap<String, u64>>,
+    unresolved: moka::sync::Cache<String, Problem>,
+}
+
+impl Memory {
+    fn new(config: &crate::dialogue::SessionConfig) -> Self {
+        let unresolved = moka::sync::Cache::builder()
+            .max_capacity(config.capacity.max(1))
+            .time_to_idle(std::time::Duration::from_secs(config.ttl_secs.max(1)))
+            .build();
+        Self { answered: Default::default(), unresolved }
+    }
+
+    /// Remember what a finished turn says about the customer and the knowledge.
+    fn learn(&self, user: &UserInfo, reply: &Reply, session: &Session) {
+        if reply.action == TurnAction::Answer
+            && let Some(m) = &reply.matched
+            && m.source != "scenario"
+        {
+            let mut answered = self.answered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            *answered.entry(m.id.clone()).or_insert(0) += 1;
+        }
+        let Some(id) = &user.id else { return };
+        match (&session.state.problem, reply.action) {
+            (_, TurnAction::Answer) => self.unresolved.invalidate(id),
+            (Some(problem), _) if session.state.unresolved > 0 => self.unresolved.insert(id.clone(), problem.clone()),
+            _ => {}
+        }
+    }
+
+    /// Entry ids, most answered first.
+    fn most_answered(&self, n: usize) -> Vec<String> {
+        let answered = self.answered.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut counts: Vec<(&String, &u64)> = answered.iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(a.1).then_with(|| a.0.cmp(b.0)));
+        counts.into_iter().take(n).map(|(id, _)| id.clone()).collect()
+    }
+}
+
 /// The running bot.
 pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
     sessions: SessionStore,
+    memory: Memory,
     log: TurnLog,
     encoder: Option<Arc<dyn Encoder>>,
     config_path: Option<PathBuf>,
@@ -146,7 +200,8 @@ impl Bot {
             .map_err(|source| ReloadError::TurnLog { path: config.log.path.clone(), source })?;
         let snapshot = build_snapshot(config, encoder.clone())?;
         let sessions = SessionStore::new(&snapshot.config.session);
-        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, log, encoder, config_path, overrides })
+        let memory = Memory::new(&snapshot.config.session);
+        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, memory, log, encoder, config_path, overrides })
     }
 
     /// The snapshot in force.
@@ -223,6 +278,7 @@ impl Bot {
         };
         let turn = dialogue::turn(ctx, session, text)?;
         self.sessions.update(session_id, slot, session);
+        self.memory.learn(user, &turn.reply, session);
         let reply = &turn.reply;
         self.log.write(TurnRecord {
             ts_ms: std::time::SystemTime::now()
@@ -239,6 +295,25 @@ impl Bot {
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
         });
         Ok(turn)
+    }
+
+    /// Open session `session_id` (if new) and greet the customer with what they
+    /// are likely to ask: their unresolved problem from an earlier session, the
+    /// entries whose `when` audiences match them, the most answered entries.
+    pub fn welcome(&self, session_id: &str, user: &UserInfo, channel: Option<&str>) -> Welcome {
+        self.sessions.get_or_create(session_id);
+        let snapshot = self.snapshot();
+        let messages = &snapshot.config.messages;
+        let mut env = minijinja::Environment::new();
+        env.set_formatter(dialogue::templates::neutral_formatter);
+        let text = env.render_str(&messages.welcome, &user.profile).unwrap_or_else(|_| messages.welcome.clone());
+        let unresolved = user.id.as_ref().and_then(|id| self.memory.unresolved.get(id));
+        let who = Customer { channel, tags: &user.tags, profile: &user.profile };
+        let n = messages.welcome_suggestions;
+        let popular = self.memory.most_answered(n + 8);
+        let suggestions =
+            dialogue::welcome::suggest(snapshot.engine.knowledge(), who, unresolved.as_ref(), &popular, n);
+        Welcome { text, suggestions }
     }
 
     /// Feedback on a turn of a locked session; `false` when the turn is unknown.

@@ -19,6 +19,7 @@ pub mod reply;
 pub mod session;
 pub mod signals;
 pub mod templates;
+pub mod welcome;
 
 pub use decide::{Decision, Outcome, Policy};
 pub use escalation::{EscalationConfig, HandoffReason};
@@ -29,6 +30,7 @@ pub use session::{
 };
 pub use signals::Signals;
 pub use templates::Templates;
+pub use welcome::{WelcomeSuggestion, WhySuggested};
 
 use crate::backend::Backends;
 use crate::engine::Engine;

@@ -35,6 +35,10 @@ pub struct MessagesConfig {
     pub default_queue: String,
     /// When a scenario needs a logged-in customer.
     pub login_required: String,
+    /// Greeting of `/v1/welcome`; a minijinja template over the profile.
+    pub welcome: String,
+    /// Most "您可能想问" suggestions `/v1/welcome` offers.
+    pub welcome_suggestions: usize,
 }
 
 /// What the bot does with a turn.

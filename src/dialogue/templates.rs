@@ -30,7 +30,7 @@ fn answer_name(scenario: &str) -> String {
 /// Writes a placeholder's value with `<` and `>` as their full-width forms: a
 /// profile field, slot or back-end value cannot put markup into an answer, and
 /// the text still reads right in every channel (web, SMS, WeChat).
-fn neutral_formatter(
+pub(crate) fn neutral_formatter(
     out: &mut minijinja::Output<'_>,
     state: &minijinja::State<'_, '_>,
     value: &minijinja::Value,

@@ -21,6 +21,30 @@ pub struct ChatRequest {
     pub user: Option<UserDto>,
 }
 
+/// `POST /v1/welcome` request.
+#[derive(Debug, Deserialize)]
+pub struct WelcomeRequest {
+    /// The conversation to open; chosen by the widget.
+    pub session_id: String,
+    /// Channel name (web, app, sms, wechat, …).
+    #[serde(default)]
+    pub channel: Option<String>,
+    /// The customer, when known.
+    #[serde(default)]
+    pub user: Option<UserDto>,
+}
+
+/// `POST /v1/welcome` response.
+#[derive(Debug, Serialize)]
+pub struct WelcomeResponse {
+    /// Echoed.
+    pub session_id: String,
+    /// The greeting.
+    pub text: String,
+    /// "您可能想问": `{id, question, reason}` with reason `unresolved`, `rule` or `popular`.
+    pub suggestions: Vec<crate::dialogue::WelcomeSuggestion>,
+}
+
 /// The customer in a chat request.
 #[derive(Debug, Default, Deserialize)]
 pub struct UserDto {

@@ -60,6 +60,7 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .concurrency_limit(server.max_in_flight);
     let customer = Router::new()
         .route("/v1/chat", post(routes::chat))
+        .route("/v1/welcome", post(routes::welcome))
         .route("/v1/feedback", post(routes::feedback))
         .route("/v1/search", get(routes::search))
         .layer(shed);

@@ -9,7 +9,9 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
 
-use super::dto::{ChatRequest, ChatResponse, FeedbackRequest, SearchHit, SearchQuery};
+use super::dto::{
+    ChatRequest, ChatResponse, FeedbackRequest, SearchHit, SearchQuery, UserDto, WelcomeRequest, WelcomeResponse,
+};
 use super::{ApiError, AppState, Metrics};
 use crate::bot::ReloadError;
 use crate::index::Mode;
@@ -43,10 +45,15 @@ fn check_session_id(id: &str) -> Result<(), ApiError> {
 fn check_chat(req: &ChatRequest, max_text: usize) -> Result<(), ApiError> {
     check_session_id(&req.session_id)?;
     check_text(&req.text, max_text)?;
-    if let Some(channel) = &req.channel {
+    check_customer(req.channel.as_deref(), req.user.as_ref())
+}
+
+/// The channel and the customer of a request.
+fn check_customer(channel: Option<&str>, user: Option<&UserDto>) -> Result<(), ApiError> {
+    if let Some(channel) = channel {
         check_name("channel", channel, MAX_NAME)?;
     }
-    let Some(user) = &req.user else { return Ok(()) };
+    let Some(user) = user else { return Ok(()) };
     if let Some(id) = user.id.as_deref().filter(|id| !id.trim().is_empty()) {
         check_name("user.id", id, MAX_ID)?;
     }
@@ -101,13 +108,7 @@ pub(super) async fn chat(
     let max = state.bot.snapshot().config.server.max_text_chars;
     counted(&state, check_chat(&req, max))?;
     let started = Instant::now();
-    let user = req.user.unwrap_or_default();
-    tracing::debug!(session = %req.session_id, channel = ?req.channel, user = ?user.id, tags = ?user.tags, "turn");
-    let user = crate::dialogue::UserInfo {
-        id: user.id.filter(|id| !id.trim().is_empty()),
-        tags: user.tags,
-        profile: serde_json::Value::Object(user.profile),
-    };
+    let user = user_info(req.user);
     // Wait for an earlier turn of this session without holding a thread; the turn
     // itself (model, back-end look-up) runs on the blocking pool.
     let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|_| {
@@ -125,6 +126,29 @@ pub(super) async fn chat(
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
+}
+
+fn user_info(user: Option<UserDto>) -> crate::dialogue::UserInfo {
+    let user = user.unwrap_or_default();
+    crate::dialogue::UserInfo {
+        id: user.id.filter(|id| !id.trim().is_empty()),
+        tags: user.tags,
+        profile: serde_json::Value::Object(user.profile),
+    }
+}
+
+pub(super) async fn welcome(
+    State(state): State<AppState>,
+    body: Result<Json<WelcomeRequest>, JsonRejection>,
+) -> Result<Json<WelcomeResponse>, ApiError> {
+    let Json(req) = counted(&state, body.map_err(ApiError::from))?;
+    counted(
+        &state,
+        check_session_id(&req.session_id).and_then(|()| check_customer(req.channel.as_deref(), req.user.as_ref())),
+    )?;
+    let user = user_info(req.user);
+    let welcome = state.bot.welcome(&req.session_id, &user, req.channel.as_deref());
+    Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
 }
 
 pub(super) async fn feedback(

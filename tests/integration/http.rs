@@ -170,3 +170,38 @@ async fn turns_are_logged_masked_and_reported() {
     assert_eq!(report["unanswered"][0][1], 2);
     assert_eq!(report["bad_lines"], 0);
 }
+
+#[tokio::test]
+async fn welcome_offers_rules_then_unresolved_and_most_asked() {
+    let s = TestServer::start("").await;
+    // The demo knowledge offers the recharge entry to customers tagged 欠费.
+    let (status, r) = s
+        .post("/v1/welcome", &json!({"session_id": "w1", "user": {"tags": ["欠费"], "profile": {"name": "王阿姨"}}}))
+        .await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["suggestions"][0]["id"], "bill-recharge", "{r}");
+    assert_eq!(r["suggestions"][0]["reason"], "rule");
+    assert!(r["text"].as_str().unwrap().contains("王阿姨"), "{r}");
+    // A profile field rule.
+    let (_, r) =
+        s.post("/v1/welcome", &json!({"session_id": "w2", "user": {"profile": {"order_status": "已发货"}}})).await;
+    assert_eq!(r["suggestions"][0]["id"], "order-track", "{r}");
+    // Most asked: answered entries come up for everyone.
+    for i in 0..2 {
+        s.chat(&format!("p{i}"), "WIFI免费吗").await;
+    }
+    let (_, r) = s.post("/v1/welcome", &json!({"session_id": "w3"})).await;
+    assert_eq!(r["suggestions"][0]["id"], "wlan-free", "{r}");
+    assert_eq!(r["suggestions"][0]["reason"], "popular");
+    // A customer whose problem was left unresolved gets it first next time.
+    let body = json!({"session_id": "u1", "text": "宽带还是不行", "user": {"id": "c-42"}});
+    let (_, turn) = s.post("/v1/chat", &body).await;
+    let (_, r) = s.post("/v1/welcome", &json!({"session_id": "u2", "user": {"id": "c-42"}})).await;
+    assert_eq!(turn["action"], "clarify", "{turn}");
+    assert_eq!(r["suggestions"][0]["reason"], "unresolved", "{turn} {r}");
+    assert_eq!(r["suggestions"][0]["id"], turn["candidates"][0]["id"], "{turn} {r}");
+    let (status, _) = s.post("/v1/welcome", &json!({"session_id": "", "user": {}})).await;
+    assert_eq!(status, 422);
+    let (status, _) = s.post("/v1/welcome", &json!({"session_id": "x", "channel": "c".repeat(100)})).await;
+    assert_eq!(status, 422);
+}
