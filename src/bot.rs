@@ -293,6 +293,9 @@ impl Bot {
             score: reply.matched.as_ref().map(|m| m.score),
             handoff_reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
             latency_ms: started.elapsed().as_secs_f64() * 1000.0,
+            turn: reply.turn,
+            candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
+            helpful: None,
         });
         Ok(turn)
     }
@@ -318,7 +321,32 @@ impl Bot {
 
     /// Feedback on a turn of a locked session; `false` when the turn is unknown.
     pub fn feedback_locked(&self, locked: &mut LockedSession, turn: u64, helpful: bool) -> bool {
-        dialogue::feedback(&mut locked.guard, turn, helpful)
+        let known = dialogue::feedback(&mut locked.guard, turn, helpful);
+        if known {
+            self.log_feedback(&locked.id, turn, helpful);
+        }
+        known
+    }
+
+    /// A rating goes to the turn log as a `feedback` line (for `bizbot learn`).
+    fn log_feedback(&self, session_id: &str, turn: u64, helpful: bool) {
+        self.log.write(TurnRecord {
+            ts_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis() as u64),
+            session: session_id.to_owned(),
+            channel: None,
+            user: None,
+            text: String::new(),
+            action: "feedback".into(),
+            match_id: None,
+            score: None,
+            handoff_reason: None,
+            latency_ms: 0.0,
+            turn,
+            candidates: Vec::new(),
+            helpful: Some(helpful),
+        });
     }
 
     /// Feedback on a turn; `false` when the session or turn is unknown. Waits on
@@ -326,7 +354,11 @@ impl Bot {
     pub fn feedback(&self, session_id: &str, turn: u64, helpful: bool) -> bool {
         let Some(slot) = self.sessions.get(session_id) else { return false };
         let mut session = slot.lock_blocking();
-        dialogue::feedback(&mut session, turn, helpful)
+        let known = dialogue::feedback(&mut session, turn, helpful);
+        if known {
+            self.log_feedback(session_id, turn, helpful);
+        }
+        known
     }
 
     /// Make sure every turn-log line written so far is on disk.

@@ -41,6 +41,7 @@ pub mod eval;
 pub mod index;
 pub mod intent;
 pub mod knowledge;
+pub mod learn;
 pub mod rerank;
 pub mod server;
 pub mod text;

@@ -6,6 +6,7 @@ mod check;
 mod demo_backend;
 mod eval;
 mod eval_complaints;
+mod learn;
 mod report;
 mod serve;
 
@@ -45,8 +46,13 @@ enum Command {
     EvalComplaints(eval_complaints::EvalComplaintsArgs),
     /// An interactive session in the terminal.
     Chat(chat::ChatArgs),
-    /// Answer rate, hand-offs and unanswered questions from the turn log.
+    /// Answer rate (overall, by channel, by category), hand-offs by reason and by
+    /// day, ratings and unanswered questions from the turn log.
     Report(report::ReportArgs),
+    /// Review files for knowledge editors from the turn log (confirmed customer
+    /// wordings, unanswered questions grouped by meaning, poorly rated entries);
+    /// `--accept FILE` writes accepted similar questions into the knowledge.
+    Learn(learn::LearnArgs),
     /// The HTTP service.
     Serve(serve::ServeArgs),
     /// The demo company's CRM and shop back-ends (for the demo scenarios).
@@ -72,6 +78,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::EvalComplaints(a) => eval_complaints::run(&config, &a),
         Command::Chat(a) => chat::run(config, config_file, &a),
         Command::Report(a) => report::run(&config, &a),
+        Command::Learn(a) => learn::run(&config, &a),
         Command::Serve(a) => serve::run(config, config_file, &a),
         Command::DemoBackend(_) => unreachable!("handled above"),
     }

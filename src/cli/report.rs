@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use bizbot::Config;
-use bizbot::turnlog::{read_log, summarize};
+use bizbot::turnlog::{read_log, summarize_with};
 use clap::Parser;
 
 #[derive(Debug, Parser)]
@@ -17,7 +17,9 @@ pub(crate) struct ReportArgs {
     /// Unanswered questions listed.
     #[arg(long, default_value_t = 20)]
     top: usize,
-    /// Print one JSON object: {turns, answer_rate, actions, handoffs, unanswered: [[text, count]], bad_lines}.
+    /// Print one JSON object: {turns, answer_rate, actions, handoffs, unanswered: [[text, count]],
+    /// by_channel, by_category: {name: {turns, answered, answer_rate}},
+    /// by_day: {YYYY-MM-DD: {turns, handoffs, handoff_rate, reasons}}, bad_lines}.
     #[arg(long)]
     json: bool,
 }
@@ -41,7 +43,12 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
     for p in problems.iter().take(10) {
         eprintln!("skipped {p}");
     }
-    let report = summarize(&records, args.top);
+    // Categories come from the configured knowledge; without it they read "(unknown)".
+    let categories: std::collections::HashMap<String, String> =
+        bizbot::knowledge::KnowledgeBase::load(&config.knowledge.path)
+            .map(|kb| kb.faqs.iter().map(|f| (f.id.to_string(), f.category.clone())).collect())
+            .unwrap_or_default();
+    let report = summarize_with(&records, args.top, |id| categories.get(id).cloned());
     if args.json {
         let mut v = serde_json::to_value(&report)?;
         v["bad_lines"] = problems.len().into();
@@ -56,6 +63,19 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
     println!("\nhand-offs by reason:");
     for (reason, n) in &report.handoffs {
         println!("  {reason:<16} {n}");
+    }
+    for (title, groups) in
+        [("answer rate by channel:", &report.by_channel), ("answer rate by category:", &report.by_category)]
+    {
+        println!("\n{title}");
+        for (name, s) in groups {
+            println!("  {:<16} {:>6} turns  {:>5.1}%", printable(name), s.turns, s.answer_rate * 100.0);
+        }
+    }
+    println!("\nhand-offs by day (UTC):");
+    for (day, d) in &report.by_day {
+        let reasons: Vec<String> = d.reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
+        println!("  {day} {:>6} turns  {:>5.1}% handed off  {}", d.turns, d.handoff_rate * 100.0, reasons.join(", "));
     }
     println!("\nmost frequent unanswered questions:");
     for (text, n) in &report.unanswered {

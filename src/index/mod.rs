@@ -195,6 +195,11 @@ impl Retriever {
         self.dense.is_some()
     }
 
+    /// The mean vector of the indexed texts, when dense retrieval is available.
+    pub fn dense_mean(&self) -> Option<Vec<f32>> {
+        self.dense.as_ref().map(|(_, index)| index.mean())
+    }
+
     /// The settings in use.
     pub fn config(&self) -> &RetrievalConfig {
         &self.config

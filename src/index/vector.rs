@@ -125,6 +125,11 @@ impl VectorIndex {
         Ok(best)
     }
 
+    /// The mean of all stored vectors (the centre of the knowledge's texts).
+    pub fn mean(&self) -> Vec<f32> {
+        self.matrix.mean_axis(ndarray::Axis(0)).map_or_else(|| vec![0.0; self.dim()], |m| m.to_vec())
+    }
+
     /// The stored vector of text `slot` of document `doc`.
     pub fn vector(&self, doc: usize, slot: usize) -> Option<Vec<f32>> {
         let row = self.rows.iter().position(|&(d, s)| (d as usize, s as usize) == (doc, slot))?;

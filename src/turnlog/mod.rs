@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-pub use report::{Report, read_log, summarize};
+pub use report::{Day, Report, Share, read_log, summarize, summarize_with, utc_day};
 pub use rotate::{RotatePolicy, RotatingFile};
 
 use crate::text::mask_pii;
@@ -62,7 +62,8 @@ pub struct TurnRecord {
     pub user: Option<String>,
     /// Customer text (masked).
     pub text: String,
-    /// answer | clarify | ask_slot | handoff | fallback
+    /// answer | clarify | ask_slot | handoff | fallback; `feedback` for a rating of
+    /// an earlier turn (`turn`, `helpful`), which is not a turn itself.
     pub action: String,
     /// Matched entry or scenario.
     pub match_id: Option<String>,
@@ -72,6 +73,15 @@ pub struct TurnRecord {
     pub handoff_reason: Option<String>,
     /// Turn latency.
     pub latency_ms: f64,
+    /// The session's turn number (the rated turn for `feedback`).
+    #[serde(default)]
+    pub turn: u64,
+    /// Entries offered by a clarification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub candidates: Vec<String>,
+    /// The rating, for `feedback`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub helpful: Option<bool>,
 }
 
 /// Appends turn records.
@@ -197,6 +207,9 @@ mod tests {
             score: None,
             handoff_reason: reason.map(str::to_owned),
             latency_ms: 1.0,
+            turn: 1,
+            candidates: Vec::new(),
+            helpful: None,
         }
     }
 
@@ -259,5 +272,39 @@ mod tests {
         assert_ne!(records[0].user, records[1].user);
         assert!(records[0].session.starts_with("h:") && records[0].session.len() == 18);
         assert_ne!(pseudonym(b"k1", "s"), pseudonym(b"k2", "s"));
+    }
+
+    #[test]
+    fn report_groups_by_channel_category_and_day() {
+        let at = |ts_ms, channel: Option<&str>, action: &str, id: Option<&str>, reason: Option<&str>| TurnRecord {
+            ts_ms,
+            channel: channel.map(str::to_owned),
+            match_id: id.map(str::to_owned),
+            ..rec("t", action, reason)
+        };
+        let day1 = 1_795_392_000_000; // 2026-11-23 00:00 UTC
+        let day2 = day1 + 86_400_000 + 5;
+        let records = vec![
+            at(day1, Some("web"), "answer", Some("a"), None),
+            at(day1 + 1, Some("web"), "fallback", None, None),
+            at(day1 + 2, Some("sms"), "handoff", Some("b"), Some("complaint")),
+            at(day2, None, "answer", Some("zz"), None),
+        ];
+        let r = summarize_with(&records, 5, |id| match id {
+            "a" => Some("话费".into()),
+            "b" => Some("宽带".into()),
+            _ => None,
+        });
+        assert_eq!(r.by_channel["web"], Share { turns: 2, answered: 1, answer_rate: 0.5 });
+        assert_eq!(r.by_channel["(none)"].turns, 1);
+        assert_eq!(r.by_category["话费"].answered, 1);
+        assert_eq!(r.by_category["宽带"].answer_rate, 0.0);
+        assert_eq!(r.by_category["(no match)"].turns, 1);
+        assert_eq!(r.by_category["(unknown)"].turns, 1);
+        assert_eq!(r.by_day.keys().collect::<Vec<_>>(), ["2026-11-23", "2026-11-24"]);
+        assert_eq!(r.by_day["2026-11-23"].reasons["complaint"], 1);
+        assert!((r.by_day["2026-11-23"].handoff_rate - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(utc_day(0), "1970-01-01");
+        assert_eq!(utc_day(951_782_400_000), "2000-02-29");
     }
 }

@@ -23,17 +23,100 @@ pub struct Report {
     /// The most frequent texts the bot could not answer (fallback, clarify, or
     /// handed off as unresolved), with their counts.
     pub unanswered: Vec<(String, usize)>,
+    /// Turns and answer rate by channel (`(none)` when the request gave none).
+    pub by_channel: BTreeMap<String, Share>,
+    /// Turns and answer rate by the matched entry's category (`(no match)` when
+    /// nothing was matched, `(unknown)` when the entry is not in the knowledge).
+    pub by_category: BTreeMap<String, Share>,
+    /// Per day (UTC, `YYYY-MM-DD`): turns, hand-offs and hand-offs by reason.
+    pub by_day: BTreeMap<String, Day>,
+    /// 👍 / 👎 on answers (`/v1/feedback`).
+    pub ratings: Ratings,
 }
 
-/// Summarise records; `top` unanswered texts are kept.
+/// Feedback on answers.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Ratings {
+    /// Rated helpful.
+    pub helpful: usize,
+    /// Rated not helpful.
+    pub not_helpful: usize,
+}
+
+/// A group of turns and the share answered.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Share {
+    /// Turns.
+    pub turns: usize,
+    /// Of which answered.
+    pub answered: usize,
+    /// `answered / turns`.
+    pub answer_rate: f32,
+}
+
+/// One day of turns.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Day {
+    /// Turns.
+    pub turns: usize,
+    /// Hand-offs.
+    pub handoffs: usize,
+    /// `handoffs / turns`.
+    pub handoff_rate: f32,
+    /// Hand-offs by reason.
+    pub reasons: BTreeMap<String, usize>,
+}
+
+/// Summarise records; `top` unanswered texts are kept; categories unknown.
 pub fn summarize(records: &[TurnRecord], top: usize) -> Report {
+    summarize_with(records, top, |_| None)
+}
+
+/// The UTC calendar date of a Unix time in milliseconds, `YYYY-MM-DD`.
+pub fn utc_day(ts_ms: u64) -> String {
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = (ts_ms / 86_400_000) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// As [`summarize`], with `category_of(entry id)` for the by-category figures.
+pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&str) -> Option<String>) -> Report {
     let mut actions = BTreeMap::new();
     let mut handoffs = BTreeMap::new();
     let mut unanswered: BTreeMap<String, usize> = BTreeMap::new();
-    for r in records {
+    let mut by_channel: BTreeMap<String, Share> = BTreeMap::new();
+    let mut by_category: BTreeMap<String, Share> = BTreeMap::new();
+    let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    let (ratings, records): (Vec<&TurnRecord>, Vec<&TurnRecord>) = records.iter().partition(|r| r.action == "feedback");
+    let helpful = ratings.iter().filter(|r| r.helpful == Some(true)).count();
+    for r in &records {
         *actions.entry(r.action.clone()).or_insert(0) += 1;
         if let Some(reason) = &r.handoff_reason {
             *handoffs.entry(reason.clone()).or_insert(0) += 1;
+        }
+        let answered = usize::from(r.action == "answer");
+        let channel = r.channel.clone().unwrap_or_else(|| "(none)".into());
+        let category = match &r.match_id {
+            Some(id) => category_of(id).unwrap_or_else(|| "(unknown)".into()),
+            None => "(no match)".into(),
+        };
+        for share in [by_channel.entry(channel).or_default(), by_category.entry(category).or_default()] {
+            share.turns += 1;
+            share.answered += answered;
+        }
+        let day = by_day.entry(utc_day(r.ts_ms)).or_default();
+        day.turns += 1;
+        if let Some(reason) = &r.handoff_reason {
+            day.handoffs += 1;
+            *day.reasons.entry(reason.clone()).or_insert(0) += 1;
         }
         let not_answered =
             matches!(r.action.as_str(), "fallback" | "clarify") || r.handoff_reason.as_deref() == Some("unresolved");
@@ -46,7 +129,23 @@ pub fn summarize(records: &[TurnRecord], top: usize) -> Report {
     unanswered.truncate(top);
     let answered = actions.get("answer").copied().unwrap_or(0);
     let answer_rate = if records.is_empty() { 0.0 } else { answered as f32 / records.len() as f32 };
-    Report { turns: records.len(), answer_rate, actions, handoffs, unanswered }
+    for share in by_channel.values_mut().chain(by_category.values_mut()) {
+        share.answer_rate = share.answered as f32 / share.turns.max(1) as f32;
+    }
+    for day in by_day.values_mut() {
+        day.handoff_rate = day.handoffs as f32 / day.turns.max(1) as f32;
+    }
+    Report {
+        turns: records.len(),
+        answer_rate,
+        actions,
+        handoffs,
+        unanswered,
+        by_channel,
+        by_category,
+        by_day,
+        ratings: Ratings { helpful, not_helpful: ratings.len() - helpful },
+    }
 }
 
 /// Read a turn log; malformed lines are returned as problems (the rest is read).

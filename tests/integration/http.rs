@@ -157,9 +157,16 @@ async fn turns_are_logged_masked_and_reported() {
     s.chat("l", "我的手机13812345678为什么停机了").await;
     s.chat("l2", "量子纠缠的数学原理是什么").await;
     s.chat("l3", "量子纠缠的数学原理是什么").await;
+    let (status, _) = s.post("/v1/feedback", &json!({"session_id": "l", "turn": 1, "helpful": false})).await;
+    assert_eq!(status, 200);
     let log = s.dir.path().join("turns.jsonl");
     let text = std::fs::read_to_string(&log).unwrap();
-    assert_eq!(text.lines().count(), 4);
+    assert_eq!(text.lines().count(), 5, "four turns and one rating: {text}");
+    let rating: Value = serde_json::from_str(text.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (rating["action"].as_str(), rating["turn"].as_u64(), rating["helpful"].as_bool()),
+        (Some("feedback"), Some(1), Some(false))
+    );
     assert!(!text.contains("13812345678"), "{text}");
     assert!(text.contains("138****5678"));
     let out = crate::common::bizbot(&["report", "--json", "--log", log.to_str().unwrap()]);
@@ -169,6 +176,9 @@ async fn turns_are_logged_masked_and_reported() {
     assert_eq!(report["unanswered"][0][0], "量子纠缠的数学原理是什么");
     assert_eq!(report["unanswered"][0][1], 2);
     assert_eq!(report["bad_lines"], 0);
+    assert_eq!(report["ratings"]["not_helpful"], 1);
+    assert_eq!(report["by_channel"]["(none)"]["turns"], 4);
+    assert!(report["by_day"].as_object().unwrap().len() == 1, "{report}");
 }
 
 #[tokio::test]

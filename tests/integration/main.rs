@@ -7,6 +7,7 @@ mod cases;
 mod cli;
 mod common;
 mod http;
+mod learn;
 mod model;
 mod retrieval;
 mod turns;
