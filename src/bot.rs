@@ -296,6 +296,7 @@ impl Bot {
             turn: reply.turn,
             candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
             helpful: None,
+            score_given: None,
         });
         Ok(turn)
     }
@@ -328,25 +329,23 @@ impl Bot {
         known
     }
 
-    /// A rating goes to the turn log as a `feedback` line (for `bizbot learn`).
+    /// A 👍/👎 goes to the turn log as a `feedback` line (for `bizbot learn`).
     fn log_feedback(&self, session_id: &str, turn: u64, helpful: bool) {
+        self.log.write(TurnRecord { turn, helpful: Some(helpful), ..event_record(session_id, "feedback") });
+    }
+
+    /// The customer's 1–5 score of the conversation in session `session_id`, with
+    /// an optional comment, to the turn log; `false` when the session is unknown.
+    pub fn rate(&self, session_id: &str, score: u8, comment: &str) -> bool {
+        if self.sessions.get(session_id).is_none() {
+            return false;
+        }
         self.log.write(TurnRecord {
-            ts_ms: std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
-            session: session_id.to_owned(),
-            channel: None,
-            user: None,
-            text: String::new(),
-            action: "feedback".into(),
-            match_id: None,
-            score: None,
-            handoff_reason: None,
-            latency_ms: 0.0,
-            turn,
-            candidates: Vec::new(),
-            helpful: Some(helpful),
+            text: comment.to_owned(),
+            score_given: Some(score),
+            ..event_record(session_id, "rating")
         });
+        true
     }
 
     /// Feedback on a turn; `false` when the session or turn is unknown. Waits on
@@ -383,6 +382,26 @@ impl Bot {
         };
         self.snapshot.store(Arc::new(snapshot));
         Ok(report)
+    }
+}
+
+/// A turn-log line for an event that is not a turn (`feedback`, `rating`).
+fn event_record(session_id: &str, action: &str) -> TurnRecord {
+    TurnRecord {
+        ts_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
+        session: session_id.to_owned(),
+        channel: None,
+        user: None,
+        text: String::new(),
+        action: action.into(),
+        match_id: None,
+        score: None,
+        handoff_reason: None,
+        latency_ms: 0.0,
+        turn: 0,
+        candidates: Vec::new(),
+        helpful: None,
+        score_given: None,
     }
 }
 

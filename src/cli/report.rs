@@ -77,6 +77,29 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
         let reasons: Vec<String> = d.reasons.iter().map(|(r, n)| format!("{r} {n}")).collect();
         println!("  {day} {:>6} turns  {:>5.1}% handed off  {}", d.turns, d.handoff_rate * 100.0, reasons.join(", "));
     }
+    let c = &report.csat;
+    println!(
+        "\nconversation ratings: {} rated, mean {:.2}, CSAT (4–5) {:.1}%; answers rated 👍 {} 👎 {}",
+        c.overall.ratings,
+        c.overall.mean,
+        c.overall.satisfied * 100.0,
+        report.ratings.helpful,
+        report.ratings.not_helpful
+    );
+    for (title, groups) in [("  by hand-off reason:", &c.by_handoff_reason), ("  by category:", &c.by_category)] {
+        if !groups.is_empty() {
+            println!("{title}");
+        }
+        for (name, s) in groups {
+            println!(
+                "    {:<16} {:>5} rated  mean {:.2}  CSAT {:>5.1}%",
+                printable(name),
+                s.ratings,
+                s.mean,
+                s.satisfied * 100.0
+            );
+        }
+    }
     println!("\nmost frequent unanswered questions:");
     for (text, n) in &report.unanswered {
         println!("  {n:>5}  {}", printable(text));

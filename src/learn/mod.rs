@@ -71,7 +71,7 @@ pub struct EntryFeedback {
 fn sessions(records: &[TurnRecord]) -> Vec<Vec<&TurnRecord>> {
     let mut order: Vec<&str> = Vec::new();
     let mut by: HashMap<&str, Vec<&TurnRecord>> = HashMap::new();
-    for r in records.iter().filter(|r| r.action != "feedback") {
+    for r in records.iter().filter(|r| !matches!(r.action.as_str(), "feedback" | "rating")) {
         by.entry(r.session.as_str())
             .or_insert_with(|| {
                 order.push(&r.session);
@@ -266,6 +266,7 @@ mod tests {
             turn,
             candidates: Vec::new(),
             helpful: None,
+            score_given: None,
         }
     }
 

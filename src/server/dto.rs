@@ -106,6 +106,18 @@ pub struct FeedbackRequest {
     pub helpful: bool,
 }
 
+/// `POST /v1/rating` request: the customer's score of the conversation.
+#[derive(Debug, Deserialize)]
+pub struct RatingRequest {
+    /// The conversation.
+    pub session_id: String,
+    /// 1 (bad) to 5 (excellent).
+    pub score: u8,
+    /// What the customer wrote, if anything.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
 /// `GET /v1/search` query.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {

@@ -18,6 +18,7 @@ pub struct Metrics {
     bad_requests: AtomicU64,
     busy: AtomicU64,
     shed: AtomicU64,
+    ratings: [AtomicU64; 5],
 }
 
 impl Metrics {
@@ -46,6 +47,13 @@ impl Metrics {
     /// Count one turn refused because its session was busy (429).
     pub fn busy(&self) {
         self.busy.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Count one conversation rating (1–5).
+    pub fn rating(&self, score: u8) {
+        if let Some(c) = self.ratings.get(usize::from(score.clamp(1, 5)) - 1) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Count one request shed because the server was saturated (503).
@@ -79,6 +87,12 @@ impl Metrics {
         let _ = writeln!(out, "bizbot_session_busy_total {}", get(&self.busy));
         out.push_str("# HELP bizbot_shed_total Requests refused with 503: too many in flight.\n# TYPE bizbot_shed_total counter\n");
         let _ = writeln!(out, "bizbot_shed_total {}", get(&self.shed));
+        out.push_str(
+            "# HELP bizbot_ratings_total Conversation ratings by score.\n# TYPE bizbot_ratings_total counter\n",
+        );
+        for (i, c) in self.ratings.iter().enumerate() {
+            let _ = writeln!(out, "bizbot_ratings_total{{score=\"{}\"}} {}", i + 1, get(c));
+        }
         out.push_str("# HELP bizbot_sessions Sessions in memory.\n# TYPE bizbot_sessions gauge\n");
         let _ = writeln!(out, "bizbot_sessions {sessions}");
         out.push_str("# HELP bizbot_knowledge_entries FAQ entries served.\n# TYPE bizbot_knowledge_entries gauge\n");

@@ -62,6 +62,7 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/v1/chat", post(routes::chat))
         .route("/v1/welcome", post(routes::welcome))
         .route("/v1/feedback", post(routes::feedback))
+        .route("/v1/rating", post(routes::rating))
         .route("/v1/search", get(routes::search))
         .layer(shed);
     Router::new()

@@ -10,7 +10,8 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::dto::{
-    ChatRequest, ChatResponse, FeedbackRequest, SearchHit, SearchQuery, UserDto, WelcomeRequest, WelcomeResponse,
+    ChatRequest, ChatResponse, FeedbackRequest, RatingRequest, SearchHit, SearchQuery, UserDto, WelcomeRequest,
+    WelcomeResponse,
 };
 use super::{ApiError, AppState, Metrics};
 use crate::bot::ReloadError;
@@ -149,6 +150,32 @@ pub(super) async fn welcome(
     let user = user_info(req.user);
     let welcome = state.bot.welcome(&req.session_id, &user, req.channel.as_deref());
     Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
+}
+
+/// Longest rating comment, in characters.
+const MAX_COMMENT: usize = 500;
+
+pub(super) async fn rating(
+    State(state): State<AppState>,
+    body: Result<Json<RatingRequest>, JsonRejection>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Json(req) = counted(&state, body.map_err(ApiError::from))?;
+    counted(&state, check_session_id(&req.session_id))?;
+    if !(1..=5).contains(&req.score) {
+        return counted(&state, Err(ApiError::InvalidField { field: "score", message: "score must be 1 to 5".into() }));
+    }
+    let comment = req.comment.unwrap_or_default();
+    if comment.chars().count() > MAX_COMMENT {
+        return counted(
+            &state,
+            Err(ApiError::InvalidField { field: "comment", message: format!("at most {MAX_COMMENT} characters") }),
+        );
+    }
+    if !state.bot.rate(&req.session_id, req.score, comment.trim()) {
+        return counted(&state, Err(ApiError::UnknownSession));
+    }
+    state.metrics.rating(req.score);
+    Ok(Json(json!({"ok": true})))
 }
 
 pub(super) async fn feedback(

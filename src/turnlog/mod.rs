@@ -12,7 +12,7 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-pub use report::{Day, Report, Share, read_log, summarize, summarize_with, utc_day};
+pub use report::{Csat, Day, Report, Scores, Share, read_log, summarize, summarize_with, utc_day};
 pub use rotate::{RotatePolicy, RotatingFile};
 
 use crate::text::mask_pii;
@@ -62,8 +62,9 @@ pub struct TurnRecord {
     pub user: Option<String>,
     /// Customer text (masked).
     pub text: String,
-    /// answer | clarify | ask_slot | handoff | fallback; `feedback` for a rating of
-    /// an earlier turn (`turn`, `helpful`), which is not a turn itself.
+    /// answer | clarify | ask_slot | handoff | fallback; `feedback` for a 👍/👎 on
+    /// an earlier turn (`turn`, `helpful`) and `rating` for the conversation's 1–5
+    /// score (`score_given`, comment in `text`), which are not turns themselves.
     pub action: String,
     /// Matched entry or scenario.
     pub match_id: Option<String>,
@@ -82,6 +83,9 @@ pub struct TurnRecord {
     /// The rating, for `feedback`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub helpful: Option<bool>,
+    /// The conversation's 1–5 score, for `rating` (its comment is `text`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score_given: Option<u8>,
 }
 
 /// Appends turn records.
@@ -210,6 +214,7 @@ mod tests {
             turn: 1,
             candidates: Vec::new(),
             helpful: None,
+            score_given: None,
         }
     }
 
@@ -306,5 +311,30 @@ mod tests {
         assert!((r.by_day["2026-11-23"].handoff_rate - 1.0 / 3.0).abs() < 1e-6);
         assert_eq!(utc_day(0), "1970-01-01");
         assert_eq!(utc_day(951_782_400_000), "2000-02-29");
+    }
+
+    #[test]
+    fn conversation_ratings_group_by_handoff_reason_and_category() {
+        let rating = |session: &str, score| TurnRecord {
+            session: session.into(),
+            score_given: Some(score),
+            ..rec("", "rating", None)
+        };
+        let records = vec![
+            TurnRecord { session: "a".into(), match_id: Some("x".into()), ..rec("t", "answer", None) },
+            rating("a", 5),
+            TurnRecord { session: "b".into(), ..rec("t", "handoff", Some("complaint")) },
+            rating("b", 1),
+            rating("b", 2),
+        ];
+        let r = summarize_with(&records, 5, |_| Some("话费".into()));
+        assert_eq!(r.turns, 2, "ratings are not turns");
+        assert_eq!(r.csat.overall.ratings, 3);
+        assert!((r.csat.overall.satisfied - 1.0 / 3.0).abs() < 1e-6);
+        assert_eq!(r.csat.by_handoff_reason["complaint"].ratings, 2);
+        assert!((r.csat.by_handoff_reason["complaint"].mean - 1.5).abs() < 1e-6);
+        assert_eq!(r.csat.by_handoff_reason["none"].ratings, 1);
+        assert_eq!(r.csat.by_category["话费"].ratings, 1);
+        assert_eq!(r.csat.by_category["(no match)"].ratings, 2);
     }
 }

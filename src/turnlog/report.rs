@@ -32,6 +32,45 @@ pub struct Report {
     pub by_day: BTreeMap<String, Day>,
     /// 👍 / 👎 on answers (`/v1/feedback`).
     pub ratings: Ratings,
+    /// Conversation scores (`/v1/rating`).
+    pub csat: Csat,
+}
+
+/// Conversation scores: overall, by the session's last hand-off reason (`none`
+/// when it was not handed off) and by the category of its last matched entry.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Csat {
+    /// Overall.
+    pub overall: Scores,
+    /// By hand-off reason.
+    pub by_handoff_reason: BTreeMap<String, Scores>,
+    /// By category.
+    pub by_category: BTreeMap<String, Scores>,
+}
+
+/// A set of 1–5 scores.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Scores {
+    /// How many.
+    pub ratings: usize,
+    /// Their mean.
+    pub mean: f32,
+    /// Share of 4 and 5 (CSAT).
+    pub satisfied: f32,
+    #[serde(skip)]
+    sum: usize,
+    #[serde(skip)]
+    good: usize,
+}
+
+impl Scores {
+    fn add(&mut self, score: u8) {
+        self.ratings += 1;
+        self.sum += usize::from(score);
+        self.good += usize::from(score >= 4);
+        self.mean = self.sum as f32 / self.ratings as f32;
+        self.satisfied = self.good as f32 / self.ratings as f32;
+    }
 }
 
 /// Feedback on answers.
@@ -87,6 +126,28 @@ pub fn utc_day(ts_ms: u64) -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
+/// Scores of conversations, grouped by what happened in them before the rating.
+fn csat(records: &[TurnRecord], category_of: &impl Fn(&str) -> Option<String>) -> Csat {
+    let mut out = Csat::default();
+    let mut seen: std::collections::HashMap<&str, (Option<&str>, Option<&str>)> = Default::default();
+    for r in records {
+        let state = seen.entry(r.session.as_str()).or_default();
+        if let Some(reason) = &r.handoff_reason {
+            state.0 = Some(reason);
+        }
+        if let Some(id) = &r.match_id {
+            state.1 = Some(id);
+        }
+        let Some(score) = r.score_given.filter(|_| r.action == "rating") else { continue };
+        out.overall.add(score);
+        out.by_handoff_reason.entry(state.0.unwrap_or("none").to_owned()).or_default().add(score);
+        let category =
+            state.1.map_or_else(|| "(no match)".to_owned(), |id| category_of(id).unwrap_or_else(|| "(unknown)".into()));
+        out.by_category.entry(category).or_default().add(score);
+    }
+    out
+}
+
 /// As [`summarize`], with `category_of(entry id)` for the by-category figures.
 pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&str) -> Option<String>) -> Report {
     let mut actions = BTreeMap::new();
@@ -95,6 +156,8 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
     let mut by_channel: BTreeMap<String, Share> = BTreeMap::new();
     let mut by_category: BTreeMap<String, Share> = BTreeMap::new();
     let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    let csat = csat(records, &category_of);
+    let records: Vec<&TurnRecord> = records.iter().filter(|r| r.action != "rating").collect();
     let (ratings, records): (Vec<&TurnRecord>, Vec<&TurnRecord>) = records.iter().partition(|r| r.action == "feedback");
     let helpful = ratings.iter().filter(|r| r.helpful == Some(true)).count();
     for r in &records {
@@ -145,6 +208,7 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
         by_category,
         by_day,
         ratings: Ratings { helpful, not_helpful: ratings.len() - helpful },
+        csat,
     }
 }
 

@@ -215,3 +215,29 @@ async fn welcome_offers_rules_then_unresolved_and_most_asked() {
     let (status, _) = s.post("/v1/welcome", &json!({"session_id": "x", "channel": "c".repeat(100)})).await;
     assert_eq!(status, 422);
 }
+
+#[tokio::test]
+async fn ratings_are_validated_logged_counted_and_reported() {
+    let s = TestServer::start("").await;
+    s.chat("r", "你们的服务太差了，我要投诉").await;
+    let rate = |body: Value| {
+        let s = &s;
+        async move { s.post("/v1/rating", &body).await.0 }
+    };
+    assert_eq!(rate(json!({"session_id": "r", "score": 2, "comment": "等太久了，回电13812345678"})).await, 200);
+    assert_eq!(rate(json!({"session_id": "r", "score": 0})).await, 422);
+    assert_eq!(rate(json!({"session_id": "r", "score": 6})).await, 422);
+    assert_eq!(rate(json!({"session_id": "r", "score": 5, "comment": "长".repeat(501)})).await, 422);
+    assert_eq!(rate(json!({"session_id": "nobody", "score": 5})).await, 404);
+    assert_eq!(rate(json!({"session_id": "r", "score": "5"})).await, 400);
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bizbot_ratings_total{score=\"2\"} 1"), "{metrics}");
+    let log = s.dir.path().join("turns.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(!text.contains("13812345678") && text.contains("\"score_given\":2"), "{text}");
+    let out = crate::common::bizbot(&["report", "--json", "--log", log.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["turns"], 1);
+    assert_eq!(report["csat"]["overall"]["ratings"], 1);
+    assert_eq!(report["csat"]["by_handoff_reason"]["complaint"]["mean"], 2.0);
+}
