@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use crate::backend::Backends;
 use crate::config::{Config, ConfigError};
+use crate::desk::{DeskCustomer, DeskEvent};
 use crate::dialogue::{
     self, Problem, Reply, Session, SessionBusy, SessionSlot, SessionStore, Templates, Turn, TurnAction, TurnContext,
     UserInfo, WelcomeSuggestion,
@@ -164,6 +165,7 @@ pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
     sessions: SessionStore,
     memory: Memory,
+    desk: Option<crate::desk::Desk>,
     log: TurnLog,
     encoder: Option<Arc<dyn Encoder>>,
     config_path: Option<PathBuf>,
@@ -201,7 +203,17 @@ impl Bot {
         let snapshot = build_snapshot(config, encoder.clone())?;
         let sessions = SessionStore::new(&snapshot.config.session);
         let memory = Memory::new(&snapshot.config.session);
-        Ok(Self { snapshot: ArcSwap::from_pointee(snapshot), sessions, memory, log, encoder, config_path, overrides })
+        let desk = crate::desk::Desk::start(&snapshot.config.desk);
+        Ok(Self {
+            snapshot: ArcSwap::from_pointee(snapshot),
+            sessions,
+            memory,
+            desk,
+            log,
+            encoder,
+            config_path,
+            overrides,
+        })
     }
 
     /// The snapshot in force.
@@ -275,10 +287,27 @@ impl Bot {
             user,
             channel,
             backends: &snapshot.backends,
+            agent_desk: self.desk.is_some(),
         };
         let turn = dialogue::turn(ctx, session, text)?;
         self.sessions.update(session_id, slot, session);
         self.memory.learn(user, &turn.reply, session);
+        if let Some(desk) = &self.desk {
+            let customer = DeskCustomer { id: user.id.clone(), tags: user.tags.clone() };
+            let ts_ms = now_ms();
+            if let Some(handoff) = &turn.reply.handoff {
+                let session_id = session_id.to_owned();
+                let channel = channel.map(str::to_owned);
+                desk.send(DeskEvent::Handoff { session_id, channel, customer, handoff: handoff.clone(), ts_ms });
+            } else if turn.reply.action == TurnAction::WithAgent {
+                desk.send(DeskEvent::Message {
+                    session_id: session_id.to_owned(),
+                    customer,
+                    text: text.to_owned(),
+                    ts_ms,
+                });
+            }
+        }
         let reply = &turn.reply;
         self.log.write(TurnRecord {
             ts_ms: std::time::SystemTime::now()
@@ -299,6 +328,24 @@ impl Bot {
             score_given: None,
         });
         Ok(turn)
+    }
+
+    /// The agent desk gives session `session_id` back to the bot: `None` when the
+    /// session is unknown, else whether an agent held it.
+    pub async fn release(&self, session_id: &str) -> Option<Result<bool, SessionBusy>> {
+        self.sessions.get(session_id)?;
+        Some(self.lock_session(session_id).await.map(|mut locked| dialogue::release(&mut locked.guard)))
+    }
+
+    /// Delivery counters of the agent desk (delivered, failed), if one is connected.
+    pub fn desk_stats(&self) -> Option<(u64, u64)> {
+        self.desk.as_ref().map(|d| {
+            let s = d.stats();
+            (
+                s.delivered.load(std::sync::atomic::Ordering::Relaxed),
+                s.failed.load(std::sync::atomic::Ordering::Relaxed),
+            )
+        })
     }
 
     /// Open session `session_id` (if new) and greet the customer with what they
@@ -383,6 +430,10 @@ impl Bot {
         self.snapshot.store(Arc::new(snapshot));
         Ok(report)
     }
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
 }
 
 /// A turn-log line for an event that is not a turn (`feedback`, `rating`).

@@ -34,6 +34,7 @@
 pub mod backend;
 pub mod bot;
 pub mod config;
+pub mod desk;
 pub mod dialogue;
 pub mod embed;
 pub mod engine;

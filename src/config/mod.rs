@@ -54,6 +54,8 @@ pub struct Config {
     pub messages: MessagesConfig,
     /// `[log]`
     pub log: crate::turnlog::LogConfig,
+    /// `[desk]`
+    pub desk: crate::desk::DeskConfig,
     /// `[backends.NAME]`: systems scenarios look up.
     #[serde(default)]
     pub backends: std::collections::BTreeMap<String, BackendConfig>,
@@ -87,6 +89,7 @@ impl Config {
             ("model", self.model != new.model),
             ("session", self.session != new.session),
             ("log", self.log != new.log),
+            ("desk", self.desk != new.desk),
         ];
         changed.into_iter().filter(|(_, c)| *c).map(|(key, _)| key).collect()
     }

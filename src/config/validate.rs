@@ -15,6 +15,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         escalation,
         messages: _,
         log: _,
+        desk: _,
         backends,
     } = config;
     let mut problems = Vec::new();

@@ -22,6 +22,8 @@ pub struct Policy<'a> {
     pub thresholds: &'a ThresholdConfig,
     /// Escalation rules.
     pub escalation: &'a EscalationConfig,
+    /// An agent desk is connected: a hand-off leaves the conversation with it.
+    pub agent_desk: bool,
 }
 
 /// What the bot does with a turn.
@@ -75,6 +77,8 @@ pub enum Decision {
         /// Intent confidence.
         confidence: f32,
     },
+    /// An agent holds the conversation: forward the message, do not answer.
+    WithAgent,
     /// Hand off to a person.
     Handoff {
         /// Why.
@@ -95,8 +99,21 @@ pub struct Outcome {
     pub next: DialogueState,
 }
 
-/// Decide one turn.
+/// Decide one turn. While an agent holds the conversation the turn goes to the
+/// agent; a hand-off with an agent desk connected leaves the conversation with
+/// the agent.
 pub fn decide(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, policy: Policy<'_>) -> Outcome {
+    if state.with_agent {
+        return Outcome { decision: Decision::WithAgent, next: state.clone() };
+    }
+    let mut outcome = decide_for_bot(state, signals, kb, policy);
+    if policy.agent_desk && matches!(outcome.decision, Decision::Handoff { .. }) {
+        outcome.next.with_agent = true;
+    }
+    outcome
+}
+
+fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, policy: Policy<'_>) -> Outcome {
     if let Some(reason) = escalation_request(signals, policy) {
         return handoff(reason, state.problem.clone());
     }
@@ -326,7 +343,7 @@ fn settle(
 fn handoff(reason: HandoffReason, problem: Option<Problem>) -> Outcome {
     Outcome {
         decision: Decision::Handoff { reason, problem: problem.clone(), shown: None },
-        next: DialogueState { problem, unresolved: 0, pending: Pending::Nothing },
+        next: DialogueState { problem, unresolved: 0, pending: Pending::Nothing, with_agent: false },
     }
 }
 

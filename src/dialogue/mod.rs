@@ -69,6 +69,8 @@ pub struct TurnContext<'a> {
     pub channel: Option<&'a str>,
     /// Back-ends for scenario lookups.
     pub backends: &'a Backends,
+    /// An agent desk is connected (`[desk] webhook_url`).
+    pub agent_desk: bool,
 }
 
 /// A turn's reply with what it was decided from.
@@ -96,7 +98,7 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
 /// Decide and carry out a turn from signals already gathered (by [`turn`], or
 /// built by hand in tests).
 pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) -> Turn {
-    let policy = Policy { thresholds: ctx.thresholds, escalation: ctx.escalation };
+    let policy = Policy { thresholds: ctx.thresholds, escalation: ctx.escalation, agent_desk: ctx.agent_desk };
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();
     let mut outcome = decide::decide(&session.state, &signals, kb, policy);
@@ -125,6 +127,14 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
     session.record(Speaker::Bot, &reply.text, ctx.transcript);
     Turn { reply, signals, decision: outcome.decision }
+}
+
+/// The agent desk gives the conversation back to the bot: it answers again, with
+/// a fresh problem and streak.
+pub fn release(session: &mut Session) -> bool {
+    let held = session.state.with_agent;
+    session.state = DialogueState::default();
+    held
 }
 
 /// Feedback on a turn; `false` when the turn does not exist. "Not helpful" on the

@@ -35,6 +35,8 @@ pub struct MessagesConfig {
     pub default_queue: String,
     /// When a scenario needs a logged-in customer.
     pub login_required: String,
+    /// Said while an agent holds the conversation (the message went to the agent).
+    pub with_agent: String,
     /// Greeting of `/v1/welcome`; a minijinja template over the profile.
     pub welcome: String,
     /// Most "您可能想问" suggestions `/v1/welcome` offers.
@@ -55,11 +57,14 @@ pub enum TurnAction {
     Handoff,
     /// Could not help.
     Fallback,
+    /// Forwarded to the agent who holds the conversation.
+    WithAgent,
 }
 
 impl TurnAction {
     /// Every action, for metrics.
-    pub const ALL: [TurnAction; 5] = [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback];
+    pub const ALL: [TurnAction; 6] =
+        [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback, Self::WithAgent];
 
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
@@ -69,6 +74,7 @@ impl TurnAction {
             Self::AskSlot => "ask_slot",
             Self::Handoff => "handoff",
             Self::Fallback => "fallback",
+            Self::WithAgent => "with_agent",
         }
     }
 }
@@ -202,6 +208,7 @@ pub(super) fn build(
             Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, lines.join("\n")) }
         }
         Decision::Fallback => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
+        Decision::WithAgent => Reply::new(turn, TurnAction::WithAgent, ctx.messages.with_agent.clone()),
         Decision::AskSlot { scenario, slot, confidence } => {
             let s = kb.scenario(scenario);
             let prompt = s.and_then(|s| s.slots.iter().find(|x| x.name == *slot)).map(|x| x.prompt.clone());

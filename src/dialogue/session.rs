@@ -90,6 +90,9 @@ pub struct DialogueState {
     pub unresolved: u32,
     /// What the bot asked for.
     pub pending: Pending,
+    /// A person at the agent desk holds the conversation: the bot forwards the
+    /// customer's messages and does not answer until the desk releases it.
+    pub with_agent: bool,
 }
 
 /// The state of one conversation.

@@ -10,7 +10,7 @@ const BUCKETS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 /// Service metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    turns: [AtomicU64; 5],
+    turns: [AtomicU64; TurnAction::ALL.len()],
     handoffs: [AtomicU64; HandoffReason::ALL.len()],
     latency_buckets: [AtomicU64; BUCKETS_MS.len()],
     latency_count: AtomicU64,

@@ -68,6 +68,7 @@ pub fn router(bot: Arc<Bot>) -> Router {
     Router::new()
         .merge(customer)
         .route("/admin/reload", post(routes::reload))
+        .route("/v1/sessions/{id}/release", post(routes::release))
         .route("/healthz", get(routes::health))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)

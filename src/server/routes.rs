@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde_json::json;
@@ -237,14 +237,7 @@ pub(super) async fn reload(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let token = state.bot.snapshot().config.server.admin_token.clone();
-    if token.is_empty() {
-        return counted(&state, Err(ApiError::AdminDisabled));
-    }
-    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
-    if !given.is_some_and(|g| same_secret(g, &token)) {
-        return counted(&state, Err(ApiError::Unauthorized));
-    }
+    counted(&state, authorized(&state, &headers))?;
     let bot = state.bot.clone();
     let result =
         tokio::task::spawn_blocking(move || bot.reload()).await.map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -265,6 +258,38 @@ pub(super) async fn reload(
     }
 }
 
+/// The admin token (`server.admin_token`) as a bearer token.
+fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let token = state.bot.snapshot().config.server.admin_token.clone();
+    if token.is_empty() {
+        return Err(ApiError::AdminDisabled);
+    }
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
+    if !given.is_some_and(|g| same_secret(g, &token)) {
+        return Err(ApiError::Unauthorized);
+    }
+    Ok(())
+}
+
+/// `POST /v1/sessions/{id}/release`: the agent desk gives the conversation back to
+/// the bot (admin token).
+pub(super) async fn release(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(session_id): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    counted(&state, authorized(&state, &headers))?;
+    counted(&state, check_session_id(&session_id))?;
+    match state.bot.release(&session_id).await {
+        None => counted(&state, Err(ApiError::UnknownSession)),
+        Some(Err(_)) => {
+            state.metrics.busy();
+            Err(ApiError::SessionBusy)
+        }
+        Some(Ok(was_with_agent)) => Ok(Json(json!({"ok": true, "was_with_agent": was_with_agent}))),
+    }
+}
+
 pub(super) async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
     let snapshot = state.bot.snapshot();
     Json(
@@ -274,7 +299,13 @@ pub(super) async fn health(State(state): State<AppState>) -> Json<serde_json::Va
 
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let entries = state.bot.snapshot().engine.knowledge().faqs.len();
-    let body = state.metrics.render(state.bot.sessions().len(), entries);
+    let mut body = state.metrics.render(state.bot.sessions().len(), entries);
+    if let Some((delivered, failed)) = state.bot.desk_stats() {
+        body.push_str("# HELP bizbot_desk_events_total Agent-desk webhook deliveries by outcome.\n");
+        body.push_str("# TYPE bizbot_desk_events_total counter\n");
+        body.push_str(&format!("bizbot_desk_events_total{{outcome=\"delivered\"}} {delivered}\n"));
+        body.push_str(&format!("bizbot_desk_events_total{{outcome=\"failed\"}} {failed}\n"));
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 

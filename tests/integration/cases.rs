@@ -317,6 +317,7 @@ fn decision_cases() {
                 user: &user,
                 channel: None,
                 backends: &backends,
+                agent_desk: false,
             };
             let turn = bizbot::dialogue::turn_with(ctx, &mut session, signals);
             let reply = serde_json::to_value(bizbot::server::dto::ChatResponse::new(file.clone(), turn.reply)).unwrap();

@@ -6,6 +6,7 @@ mod abuse;
 mod cases;
 mod cli;
 mod common;
+mod desk;
 mod http;
 mod learn;
 mod model;

@@ -1,0 +1,269 @@
+//! The agent desk a company already runs, reached by a webhook: hand-offs and the
+//! customer's messages while an agent holds the conversation are POSTed to it as
+//! JSON, signed with HMAC-SHA256, from a background thread with a timeout and
+//! retries. A delivery that still fails is logged, counted and written to a
+//! dead-letter file (text masked), never dropped silently.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::dialogue::Handoff;
+use crate::text::mask_pii;
+
+/// Agent desk settings (`[desk]` in bizbot.toml; restart-only).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeskConfig {
+    /// Where hand-offs and messages are POSTed; empty = no desk (after a hand-off
+    /// the bot keeps answering).
+    pub webhook_url: String,
+    /// HMAC key of the `X-Bizbot-Signature` header (set `BIZBOT__DESK__SECRET`).
+    pub secret: String,
+    /// Timeout of one delivery attempt.
+    pub timeout_ms: u64,
+    /// Further attempts after a failed one (1 s, 2 s, 4 s … apart).
+    pub retries: u32,
+    /// Deliveries that failed every attempt are appended here (JSON lines,
+    /// customer text masked); empty = not kept.
+    pub dead_letter: PathBuf,
+}
+
+/// The customer in an event.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeskCustomer {
+    /// Customer id, if known.
+    pub id: Option<String>,
+    /// Tags.
+    pub tags: Vec<String>,
+}
+
+/// What the desk receives.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum DeskEvent {
+    /// A conversation is handed to a person.
+    Handoff {
+        /// The session.
+        session_id: String,
+        /// The channel, if given.
+        channel: Option<String>,
+        /// Who.
+        customer: DeskCustomer,
+        /// Reason, queue, summary, transcript, suggested answers.
+        #[serde(flatten)]
+        handoff: Handoff,
+        /// Unix ms.
+        ts_ms: u64,
+    },
+    /// A customer message while an agent holds the conversation.
+    Message {
+        /// The session.
+        session_id: String,
+        /// Who.
+        customer: DeskCustomer,
+        /// What they wrote.
+        text: String,
+        /// Unix ms.
+        ts_ms: u64,
+    },
+}
+
+impl DeskEvent {
+    fn masked(&self) -> serde_json::Value {
+        let mut v = serde_json::to_value(self).unwrap_or_default();
+        for field in ["text", "summary"] {
+            if let Some(text) = v.get(field).and_then(|t| t.as_str()).map(mask_pii) {
+                v[field] = text.into();
+            }
+        }
+        if let Some(lines) = v.get_mut("transcript").and_then(|t| t.as_array_mut()) {
+            for line in lines {
+                if let Some(text) = line.get("text").and_then(|t| t.as_str()).map(mask_pii) {
+                    line["text"] = text.into();
+                }
+            }
+        }
+        v
+    }
+}
+
+/// Delivery counters, for `/metrics`.
+#[derive(Debug, Default)]
+pub struct DeskStats {
+    /// Events delivered.
+    pub delivered: AtomicU64,
+    /// Events that failed every attempt (or found the queue full).
+    pub failed: AtomicU64,
+}
+
+/// The connection to the desk: a queue and the thread that empties it.
+#[derive(Debug)]
+pub struct Desk {
+    queue: SyncSender<DeskEvent>,
+    stats: Arc<DeskStats>,
+    dead_letter: PathBuf,
+}
+
+/// Events waiting for delivery at most; beyond, events go to the dead letters.
+const QUEUE: usize = 10_000;
+
+/// `sha256=` and the hex HMAC-SHA256 of `"{timestamp}.{body}"` under `secret`:
+/// the value of `X-Bizbot-Signature` (the timestamp is `X-Bizbot-Timestamp`).
+pub fn signature(secret: &str, timestamp: u64, body: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
+
+impl Desk {
+    /// Start the delivery thread; `None` when no webhook is configured.
+    pub fn start(config: &DeskConfig) -> Option<Self> {
+        if config.webhook_url.trim().is_empty() {
+            return None;
+        }
+        let (queue, events) = std::sync::mpsc::sync_channel(QUEUE);
+        let stats = Arc::new(DeskStats::default());
+        let worker = Worker { config: config.clone(), stats: Arc::clone(&stats) };
+        std::thread::Builder::new()
+            .name("bizbot-desk".into())
+            .spawn(move || worker.run(&events))
+            .map_err(|e| tracing::error!("desk: cannot start the delivery thread: {e}"))
+            .ok()?;
+        Some(Self { queue, stats, dead_letter: config.dead_letter.clone() })
+    }
+
+    /// Queue `event` for delivery (never blocks the turn).
+    pub fn send(&self, event: DeskEvent) {
+        match self.queue.try_send(event) {
+            Ok(()) => {}
+            Err(TrySendError::Full(event) | TrySendError::Disconnected(event)) => {
+                tracing::error!("desk: delivery queue full or stopped; event kept as a dead letter");
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                dead_letter(&self.dead_letter, &event, "queue full");
+            }
+        }
+    }
+
+    /// Delivery counters.
+    pub fn stats(&self) -> &DeskStats {
+        &self.stats
+    }
+}
+
+struct Worker {
+    config: DeskConfig,
+    stats: Arc<DeskStats>,
+}
+
+impl Worker {
+    fn run(self, events: &Receiver<DeskEvent>) {
+        let agent = ureq::Agent::new_with_config(
+            ureq::config::Config::builder()
+                .timeout_global(Some(Duration::from_millis(self.config.timeout_ms.max(1))))
+                .http_status_as_error(false)
+                .build(),
+        );
+        while let Ok(event) = events.recv() {
+            let body = serde_json::to_vec(&event).unwrap_or_default();
+            let mut last = String::new();
+            let mut delivered = false;
+            for attempt in 0..=self.config.retries {
+                if attempt > 0 {
+                    std::thread::sleep(Duration::from_secs(1 << (attempt - 1).min(5)));
+                }
+                let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+                let result = agent
+                    .post(&self.config.webhook_url)
+                    .header("content-type", "application/json")
+                    .header("x-bizbot-timestamp", &ts.to_string())
+                    .header("x-bizbot-signature", &signature(&self.config.secret, ts, &body))
+                    .send(&body[..]);
+                match result {
+                    Ok(r) if r.status().is_success() => {
+                        delivered = true;
+                        break;
+                    }
+                    Ok(r) => last = format!("HTTP {}", r.status().as_u16()),
+                    Err(e) => last = e.to_string(),
+                }
+            }
+            if delivered {
+                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+            } else {
+                tracing::error!("desk: delivery failed after {} attempt(s): {last}", self.config.retries + 1);
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                dead_letter(&self.config.dead_letter, &event, &last);
+            }
+        }
+    }
+}
+
+fn dead_letter(path: &PathBuf, event: &DeskEvent, why: &str) {
+    if path.as_os_str().is_empty() {
+        return;
+    }
+    let line = serde_json::json!({"error": why, "event": event.masked()}).to_string() + "\n";
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let written =
+        std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        tracing::error!("desk: cannot write the dead letter {}: {e}", path.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signature_covers_timestamp_and_body() {
+        let s = signature("k", 1_700_000_000, b"{\"a\":1}");
+        assert!(s.starts_with("sha256=") && s.len() == 7 + 64, "{s}");
+        assert_ne!(s, signature("k", 1_700_000_001, b"{\"a\":1}"));
+        assert_ne!(s, signature("k", 1_700_000_000, b"{\"a\":2}"));
+        assert_ne!(s, signature("other", 1_700_000_000, b"{\"a\":1}"));
+    }
+
+    #[test]
+    fn a_desk_that_never_answers_leaves_dead_letters_with_masked_text() {
+        let dir = tempfile::tempdir().unwrap();
+        let dead = dir.path().join("dead.jsonl");
+        let config = DeskConfig {
+            webhook_url: "http://127.0.0.1:9/hook".into(),
+            secret: "s".into(),
+            timeout_ms: 200,
+            retries: 1,
+            dead_letter: dead.clone(),
+        };
+        let desk = Desk::start(&config).unwrap();
+        desk.send(DeskEvent::Message {
+            session_id: "s1".into(),
+            customer: DeskCustomer { id: None, tags: vec![] },
+            text: "我的手机13812345678".into(),
+            ts_ms: 0,
+        });
+        for _ in 0..100 {
+            if desk.stats().failed.load(Ordering::Relaxed) == 1 {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert_eq!(desk.stats().failed.load(Ordering::Relaxed), 1);
+        let text = std::fs::read_to_string(&dead).unwrap();
+        assert!(text.contains("138****5678") && !text.contains("13812345678"), "{text}");
+        assert!(Desk::start(&DeskConfig { webhook_url: String::new(), ..config }).is_none());
+    }
+}

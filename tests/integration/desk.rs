@@ -1,0 +1,109 @@
+//! The agent desk: hand-offs reach a webhook with a valid signature, the bot stays
+//! quiet while an agent holds the conversation, the desk releases it, and a
+//! failing desk is counted and leaves dead letters.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{Value, json};
+
+use crate::common::server::{TOKEN, TestServer};
+
+type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
+
+/// A desk answering `status` to every POST /hook, recording what it got.
+async fn start_desk(status: StatusCode) -> (String, Received) {
+    let received: Received = Arc::default();
+    let store = Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: Bytes| {
+            let store = Arc::clone(&store);
+            async move {
+                store.lock().unwrap().push((headers, body));
+                status
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, received)
+}
+
+async fn events(received: &Received, n: usize) -> Vec<(HeaderMap, Value)> {
+    for _ in 0..200 {
+        if received.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    received.lock().unwrap().iter().map(|(h, b)| (h.clone(), serde_json::from_slice(b).unwrap())).collect()
+}
+
+#[tokio::test]
+async fn hand_offs_reach_the_desk_signed_and_the_bot_stays_quiet_until_released() {
+    let (url, received) = start_desk(StatusCode::OK).await;
+    let s = TestServer::start(&format!("[desk]\nwebhook_url = \"{url}\"\nsecret = \"desk-secret\"\n")).await;
+    let body = json!({"session_id": "d", "text": "你们的服务太差了，我要投诉", "user": {"id": "c-7", "tags": ["VIP"]}});
+    let (_, r) = s.post("/v1/chat", &body).await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    let got = events(&received, 1).await;
+    let (headers, event) = &got[0];
+    assert_eq!(event["event"], "handoff");
+    assert_eq!(event["reason"], "complaint");
+    assert_eq!(event["customer"]["id"], "c-7");
+    assert_eq!(event["transcript"][0]["text"], "你们的服务太差了，我要投诉");
+    let ts: u64 = headers["x-bizbot-timestamp"].to_str().unwrap().parse().unwrap();
+    let raw = received.lock().unwrap()[0].1.clone();
+    assert_eq!(headers["x-bizbot-signature"].to_str().unwrap(), bizbot::desk::signature("desk-secret", ts, &raw));
+
+    // While the agent holds the conversation the bot forwards, it does not answer.
+    let r = s.chat("d", "WIFI免费吗").await;
+    assert_eq!(r["action"], "with_agent", "{r}");
+    let got = events(&received, 2).await;
+    assert_eq!((got[1].1["event"].as_str(), got[1].1["text"].as_str()), (Some("message"), Some("WIFI免费吗")));
+
+    // The desk gives the conversation back.
+    let release = |token: &'static str| {
+        let s = &s;
+        async move {
+            let url = format!("{}/v1/sessions/d/release", s.base);
+            let r = s.client.post(url).bearer_auth(token).send().await.unwrap();
+            (r.status().as_u16(), r.json::<Value>().await.unwrap())
+        }
+    };
+    assert_eq!(release("wrong").await.0, 401);
+    let (status, r) = release(TOKEN).await;
+    assert_eq!((status, r["was_with_agent"].as_bool()), (200, Some(true)), "{r}");
+    let r = s.chat("d", "WIFI免费吗").await;
+    assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("answer"), Some("wlan-free")), "{r}");
+    let url = format!("{}/v1/sessions/nobody/release", s.base);
+    assert_eq!(s.client.post(url).bearer_auth(TOKEN).send().await.unwrap().status(), 404);
+}
+
+#[tokio::test]
+async fn a_failing_desk_is_counted_and_leaves_a_dead_letter() {
+    let (url, received) = start_desk(StatusCode::INTERNAL_SERVER_ERROR).await;
+    let spare = tempfile::tempdir().unwrap();
+    let dead = spare.path().join("desk-failed.jsonl");
+    let config = format!("[desk]\nwebhook_url = \"{url}\"\nretries = 1\ntimeout_ms = 500\ndead_letter = {dead:?}\n");
+    let s = TestServer::start(&config).await;
+    let r = s.chat("f", "转人工，我的手机13812345678").await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    // Two attempts (one retry), then a dead letter with the text masked.
+    let mut text = String::new();
+    for _ in 0..200 {
+        text = std::fs::read_to_string(&dead).unwrap_or_default();
+        if !text.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(received.lock().unwrap().len(), 2);
+    assert!(text.contains("HTTP 500") && text.contains("138****5678") && !text.contains("13812345678"), "{text}");
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bizbot_desk_events_total{outcome=\"failed\"} 1"), "{metrics}");
+}
