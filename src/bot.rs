@@ -118,6 +118,30 @@ pub struct Welcome {
     pub suggestions: Vec<WelcomeSuggestion>,
 }
 
+/// Help for the agent's console (`/v1/assist`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Assist {
+    /// Knowledge answers for the text, best first (the session's own problem first).
+    pub suggested_answers: Vec<dialogue::SuggestedAnswer>,
+    /// Scenarios (back-end look-ups) the text may be about, best first.
+    pub scenarios: Vec<AssistScenario>,
+}
+
+/// A scenario suggested to the agent.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssistScenario {
+    /// Scenario id.
+    pub id: String,
+    /// The example it matched.
+    pub example: String,
+    /// Intent confidence.
+    pub score: f32,
+}
+
+/// Answers and scenarios offered to the agent at most.
+const ASSIST_ANSWERS: usize = 3;
+const ASSIST_SCENARIOS: usize = 2;
+
 /// What the bot remembers across sessions for pre-judgement: how often each
 /// entry was answered, and each known customer's unresolved problem.
 struct Memory {
@@ -328,6 +352,46 @@ impl Bot {
             score_given: None,
         });
         Ok(turn)
+    }
+
+    /// Suggestions for an agent serving a customer: knowledge answers and scenarios
+    /// for `text` (what the customer or the agent wrote). With a session, the
+    /// problem the bot was working on comes first.
+    pub fn assist(&self, text: &str, session_id: Option<&str>) -> Result<Assist, IndexError> {
+        let snapshot = self.snapshot();
+        let engine = &snapshot.engine;
+        let options =
+            dialogue::signals::SignalOptions { complaints: false, candidates: ASSIST_ANSWERS, user_known: true };
+        let signals = dialogue::signals::gather(engine, text, options)?;
+        let problem = session_id.and_then(|id| self.sessions.get(id)).and_then(|slot| match slot.peek_problem() {
+            Some(Problem::Faq(id)) => Some(id),
+            _ => None,
+        });
+        let kb = engine.knowledge();
+        let nobody = serde_json::Value::Null;
+        let who = Customer { channel: None, tags: &[], profile: &nobody };
+        let ranked = signals.faqs.iter().map(|c| (c.id.clone(), c.score));
+        let mut suggested_answers: Vec<dialogue::SuggestedAnswer> = Vec::new();
+        for (id, score) in problem.map(|p| (p, 1.0)).into_iter().chain(ranked) {
+            if suggested_answers.len() == ASSIST_ANSWERS || suggested_answers.iter().any(|s| s.id == id.as_str()) {
+                continue;
+            }
+            if let Some(entry) = kb.faq(&id) {
+                suggested_answers.push(dialogue::SuggestedAnswer {
+                    id: entry.id.to_string(),
+                    question: entry.question.clone(),
+                    answer: snapshot.templates.faq_answer(entry, who),
+                    score,
+                });
+            }
+        }
+        let scenarios = signals
+            .intents
+            .iter()
+            .take(ASSIST_SCENARIOS)
+            .map(|i| AssistScenario { id: i.id.to_string(), example: i.example.clone(), score: i.score })
+            .collect();
+        Ok(Assist { suggested_answers, scenarios })
     }
 
     /// The agent desk gives session `session_id` back to the bot: `None` when the

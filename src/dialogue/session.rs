@@ -174,6 +174,11 @@ impl SessionSlot {
         Arc::clone(&self.session).blocking_lock_owned()
     }
 
+    /// The problem the session is on, if it is not locked by a turn right now.
+    pub fn peek_problem(&self) -> Option<Problem> {
+        self.session.try_lock().ok().and_then(|s| s.state.problem.clone())
+    }
+
     /// The session, waiting at most `wait` for a turn in progress, and only when
     /// fewer than `queue` other turns already wait for it.
     pub async fn lock_within(&self, wait: Duration, queue: usize) -> Result<OwnedMutexGuard<Session>, SessionBusy> {

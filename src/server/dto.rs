@@ -118,6 +118,16 @@ pub struct RatingRequest {
     pub comment: Option<String>,
 }
 
+/// `POST /v1/assist` request: what the customer or the agent wrote.
+#[derive(Debug, Deserialize)]
+pub struct AssistRequest {
+    /// The conversation the agent is serving, if any.
+    #[serde(default)]
+    pub session_id: Option<String>,
+    /// The text to find help for.
+    pub text: String,
+}
+
 /// `GET /v1/search` query.
 #[derive(Debug, Deserialize)]
 pub struct SearchQuery {

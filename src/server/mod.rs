@@ -64,6 +64,7 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/v1/feedback", post(routes::feedback))
         .route("/v1/rating", post(routes::rating))
         .route("/v1/search", get(routes::search))
+        .route("/v1/assist", post(routes::assist))
         .layer(shed);
     Router::new()
         .merge(customer)

@@ -10,8 +10,8 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::dto::{
-    ChatRequest, ChatResponse, FeedbackRequest, RatingRequest, SearchHit, SearchQuery, UserDto, WelcomeRequest,
-    WelcomeResponse,
+    AssistRequest, ChatRequest, ChatResponse, FeedbackRequest, RatingRequest, SearchHit, SearchQuery, UserDto,
+    WelcomeRequest, WelcomeResponse,
 };
 use super::{ApiError, AppState, Metrics};
 use crate::bot::ReloadError;
@@ -150,6 +150,24 @@ pub(super) async fn welcome(
     let user = user_info(req.user);
     let welcome = state.bot.welcome(&req.session_id, &user, req.channel.as_deref());
     Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
+}
+
+pub(super) async fn assist(
+    State(state): State<AppState>,
+    body: Result<Json<AssistRequest>, JsonRejection>,
+) -> Result<Json<crate::bot::Assist>, ApiError> {
+    let Json(req) = counted(&state, body.map_err(ApiError::from))?;
+    let max = state.bot.snapshot().config.server.max_text_chars;
+    counted(&state, check_text(&req.text, max))?;
+    if let Some(id) = &req.session_id {
+        counted(&state, check_session_id(id))?;
+    }
+    let bot = state.bot.clone();
+    let assist = tokio::task::spawn_blocking(move || bot.assist(&req.text, req.session_id.as_deref()))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(assist))
 }
 
 /// Longest rating comment, in characters.

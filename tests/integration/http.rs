@@ -241,3 +241,21 @@ async fn ratings_are_validated_logged_counted_and_reported() {
     assert_eq!(report["csat"]["overall"]["ratings"], 1);
     assert_eq!(report["csat"]["by_handoff_reason"]["complaint"]["mean"], 2.0);
 }
+
+#[tokio::test]
+async fn assist_suggests_answers_and_scenarios_to_the_agent() {
+    let s = TestServer::start("").await;
+    let (status, r) = s.post("/v1/assist", &json!({"text": "客户说家里宽带断网了"})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["suggested_answers"][0]["id"], "broadband-repair", "{r}");
+    assert!(!r["suggested_answers"][0]["answer"].as_str().unwrap().is_empty());
+    let (_, r) = s.post("/v1/assist", &json!({"text": "帮我查下这个订单到哪了"})).await;
+    assert_eq!(r["scenarios"][0]["id"], "order-status", "{r}");
+    // The problem the bot was working on in the session comes first.
+    let turn = s.chat("as", "宽带").await;
+    assert_eq!(turn["action"], "clarify", "{turn}");
+    let (_, r) = s.post("/v1/assist", &json!({"session_id": "as", "text": "WIFI免费吗"})).await;
+    assert_eq!(r["suggested_answers"][0]["id"], turn["candidates"][0]["id"], "{r}");
+    assert_eq!(r["suggested_answers"][1]["id"], "wlan-free", "{r}");
+    assert_eq!(s.post("/v1/assist", &json!({"text": " "})).await.0, 422);
+}
