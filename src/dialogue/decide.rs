@@ -122,7 +122,10 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     }
     if let Some(entry) = pending_choice(state, signals) {
         let source = kb.faq(&entry).map_or_else(String::new, |e| e.question.clone());
-        return answer_entry(state, kb, entry, 1.0, source, policy);
+        // Picking a candidate resolves the clarification: progress, even when the
+        // pick is the candidate the clarification was provisionally about.
+        let picked = DialogueState { problem: None, ..state.clone() };
+        return answer_entry(&picked, kb, entry, 1.0, source, policy);
     }
     if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
         return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);

@@ -68,6 +68,8 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .layer(shed);
     Router::new()
         .merge(customer)
+        .route("/", get(routes::demo_page))
+        .route("/widget.js", get(routes::widget_js))
         .route("/admin/reload", post(routes::reload))
         .route("/v1/sessions/{id}/release", post(routes::release))
         .route("/healthz", get(routes::health))
@@ -75,10 +77,25 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        .layer(cors(&server.cors_origins))
         .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(server.body_timeout_secs)))
         // A bug must cost one request a JSON 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::panicked))
         .with_state(state)
+}
+
+/// Browsers on these origins may call the API (the widget on a company's site);
+/// `*` allows any origin; none: same origin only.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+    let layer = CorsLayer::new()
+        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
+        .allow_headers([axum::http::header::CONTENT_TYPE]);
+    if origins.iter().any(|o| o == "*") {
+        return layer.allow_origin(Any);
+    }
+    let list: Vec<axum::http::HeaderValue> = origins.iter().filter_map(|o| o.parse().ok()).collect();
+    layer.allow_origin(AllowOrigin::list(list))
 }
 
 /// Serve on `listener` until ctrl-c / SIGTERM, then stop accepting and give

@@ -327,6 +327,31 @@ pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }
 
+/// The chat widget, added to any page with one `<script src=".../widget.js">`.
+pub(super) async fn widget_js() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "application/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=300"),
+        ],
+        include_str!("widget/widget.js"),
+    )
+}
+
+/// A demo page with the widget open.
+pub(super) async fn demo_page() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+            (
+                header::CONTENT_SECURITY_POLICY,
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:",
+            ),
+        ],
+        include_str!("widget/index.html"),
+    )
+}
+
 pub(super) async fn not_found() -> impl IntoResponse {
     (StatusCode::NOT_FOUND, Json(json!({"code": "not_found", "message": "no such endpoint"})))
 }

@@ -12,3 +12,4 @@ mod learn;
 mod model;
 mod retrieval;
 mod turns;
+mod widget;

@@ -1,0 +1,205 @@
+//! The chat widget in headless Chromium against the real server: a customer types,
+//! clicks a clarification choice and a related question, sends 👎, is handed off
+//! by a complaint and rates the conversation; the turn log holds all of it;
+//! markup in an answer is shown as text; screenshots for the README.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use headless_chrome::protocol::cdp::Emulation;
+use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
+use headless_chrome::{Browser, LaunchOptions, Tab};
+use serde_json::Value;
+
+use crate::common::root;
+use crate::common::server::{TOKEN, TestServer};
+
+/// Debian's Chromium, installed by scripts/setup-browser.sh. Required when the
+/// README's test command runs (BIZBOT_REQUIRE_MODEL is set there too).
+fn chromium() -> Option<PathBuf> {
+    let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file());
+    if path.is_none() {
+        assert!(
+            std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
+            "Chromium is missing: run scripts/setup-browser.sh"
+        );
+        eprintln!("no Chromium: skipping the widget test (run scripts/setup-browser.sh)");
+    }
+    path
+}
+
+fn browser(path: &Path, size: (u32, u32)) -> Browser {
+    let options = LaunchOptions::default_builder()
+        .path(Some(path.to_owned()))
+        .sandbox(false)
+        .window_size(Some(size))
+        .idle_browser_timeout(Duration::from_secs(120))
+        .build()
+        .unwrap();
+    Browser::new(options).expect("Chromium starts")
+}
+
+/// Evaluate `js` in the page; the result comes back through JSON.
+fn eval(tab: &Tab, js: &str) -> Value {
+    let json = tab.evaluate(&format!("JSON.stringify(({js}))"), false).unwrap().value;
+    json.and_then(|v| v.as_str().and_then(|s| serde_json::from_str(s).ok())).unwrap_or(Value::Null)
+}
+
+/// Wait until `js` evaluates to true.
+fn until(tab: &Tab, js: &str, what: &str) {
+    for _ in 0..400 {
+        if eval(tab, js) == Value::Bool(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!(
+        "timed out waiting for {what}; the log shows: {}",
+        eval(tab, "document.querySelector('.bzb-log').innerText")
+    );
+}
+
+fn bot_count(tab: &Tab) -> u64 {
+    eval(tab, "document.querySelectorAll('.bzb-bot[data-action]').length").as_u64().unwrap()
+}
+
+fn last_bot(tab: &Tab) -> (String, String) {
+    let v = eval(
+        tab,
+        "(() => { const m = [...document.querySelectorAll('.bzb-bot[data-action]')].pop(); return [m.dataset.action, m.innerText]; })()",
+    );
+    (v[0].as_str().unwrap().to_owned(), v[1].as_str().unwrap().to_owned())
+}
+
+/// Type `text` into the widget's box and press Enter; wait for the reply.
+fn ask(tab: &Tab, text: &str) -> (String, String) {
+    let before = bot_count(tab);
+    tab.wait_for_element("#bzb-input").unwrap().click().unwrap();
+    tab.type_str(text).unwrap();
+    tab.press_key("Enter").unwrap();
+    until(tab, &format!("document.querySelectorAll('.bzb-bot[data-action]').length > {before}"), text);
+    last_bot(tab)
+}
+
+fn click(tab: &Tab, selector: &str) -> (String, String) {
+    let before = bot_count(tab);
+    tab.wait_for_element(selector).unwrap().click().unwrap();
+    until(tab, &format!("document.querySelectorAll('.bzb-bot[data-action]').length > {before}"), selector);
+    last_bot(tab)
+}
+
+fn screenshot(tab: &Tab, name: &str) {
+    let png = tab.capture_screenshot(CaptureScreenshotFormatOption::Png, None, None, true).unwrap();
+    let dir = root().join("docs/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(name), png).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_uses_the_widget_from_question_to_rating() {
+    let Some(chromium) = chromium() else { return };
+    let s = TestServer::start("").await;
+    // An answer with markup: it must be shown as text, never run.
+    std::fs::write(
+        s.dir.path().join("knowledge/zz-markup.md"),
+        "# 测试\n## 标记测试专用问题 {#markup}\n**加粗**说明 <script>window.__pwned = 1</script> <img src=x onerror=\"window.__pwned = 2\">\n",
+    )
+    .unwrap();
+    assert_eq!(s.reload(TOKEN).await.0, 200);
+    let (base, log) = (s.base.clone(), s.dir.path().join("turns.jsonl"));
+    tokio::task::spawn_blocking(move || {
+        let desktop = browser(&chromium, (1280, 860));
+        let tab = desktop.new_tab().unwrap();
+        tab.set_default_timeout(Duration::from_secs(20));
+        tab.navigate_to(&format!("{base}/")).unwrap().wait_until_navigated().unwrap();
+        until(&tab, "document.querySelector('.bzb-log .bzb-bot') !== null", "the greeting");
+
+        // Type a question, see the answer.
+        let (action, text) = ask(&tab, "WIFI免费吗");
+        assert_eq!(action, "answer", "{text}");
+        assert!(text.contains("WLAN") || text.contains("免费"), "{text}");
+        // 👎 on it.
+        tab.wait_for_element(".bzb-feedback .bzb-down").unwrap().click().unwrap();
+        until(&tab, "document.querySelector('.bzb-feedback .bzb-down').getAttribute('aria-pressed') === 'true'", "👎");
+
+        // A clarification, answered by a click on a choice.
+        let (action, _) = ask(&tab, "宽带");
+        assert_eq!(action, "clarify");
+        let (action, text) = click(&tab, ".bzb-choice");
+        assert_eq!(action, "answer", "{text}");
+        // A related question, clicked.
+        let (action, text) = click(&tab, ".bzb-related");
+        assert!(["answer", "clarify"].contains(&action.as_str()), "{action}: {text}");
+
+        // The conversation survives a page reload.
+        let shown = bot_count(&tab);
+        tab.reload(false, None).unwrap().wait_until_navigated().unwrap();
+        until(
+            &tab,
+            &format!("document.querySelectorAll('.bzb-bot[data-action]').length === {shown}"),
+            "the restored log",
+        );
+
+        // A complaint hands off; the rating panel appears; rate 4.
+        let (action, text) = ask(&tab, "你们的服务太差了，我要投诉");
+        assert_eq!(action, "handoff", "{text}");
+        until(&tab, "document.querySelector('.bzb-handoff') !== null", "the hand-off notice");
+        screenshot(&tab, "widget-desktop.png");
+        tab.wait_for_element(".bzb-star[data-score='4']").unwrap().click().unwrap();
+        until(&tab, "document.querySelector('.bzb-log').innerText.includes('感谢您的评价')", "the thank-you");
+        drop(tab);
+
+        // Phone width.
+        let phone = browser(&chromium, (390, 844));
+        let tab = phone.new_tab().unwrap();
+        tab.call_method(Emulation::SetDeviceMetricsOverride {
+            width: 390,
+            height: 844,
+            device_scale_factor: 2.0,
+            mobile: true,
+            scale: None,
+            screen_width: None,
+            screen_height: None,
+            position_x: None,
+            position_y: None,
+            dont_set_visible_size: None,
+            screen_orientation: None,
+            viewport: None,
+            display_feature: None,
+            device_posture: None,
+        })
+        .unwrap();
+        tab.navigate_to(&format!("{base}/")).unwrap().wait_until_navigated().unwrap();
+        until(&tab, "document.querySelector('.bzb-log .bzb-bot') !== null", "the greeting on a phone");
+        // (A fresh session.) Markup in an answer is text.
+        let (action, text) = ask(&tab, "标记测试专用问题");
+        assert_eq!(action, "answer", "{text}");
+        assert!(text.contains("<script>window.__pwned = 1</script>"), "{text}");
+        assert_eq!(eval(&tab, "typeof window.__pwned"), Value::from("undefined"));
+        assert_eq!(eval(&tab, "document.querySelectorAll('.bzb-log script, .bzb-log img').length"), Value::from(0));
+        assert_eq!(
+            eval(&tab, "[...document.querySelectorAll('.bzb-log strong')].some(s => s.innerText === '加粗')"),
+            Value::Bool(true)
+        );
+
+        let (action, _) = ask(&tab, "宽带");
+        assert_eq!(action, "clarify");
+        let width = eval(&tab, "document.querySelector('.bzb-panel').getBoundingClientRect().width").as_f64().unwrap();
+        assert!((380.0..=390.0).contains(&width), "the panel fills a phone screen: {width}");
+        screenshot(&tab, "widget-phone.png");
+    })
+    .await
+    .unwrap();
+
+    // The turn log holds all of it.
+    let text = std::fs::read_to_string(&log).unwrap();
+    let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let has = |f: &dyn Fn(&Value) -> bool| records.iter().any(f);
+    assert!(has(&|r| r["action"] == "answer" && r["match_id"] == "wlan-free"), "{text}");
+    assert!(has(&|r| r["action"] == "clarify" && r["text"] == "宽带"), "{text}");
+    assert!(has(&|r| r["action"] == "feedback" && r["helpful"] == false), "{text}");
+    assert!(has(&|r| r["action"] == "handoff" && r["handoff_reason"] == "complaint"), "{text}");
+    assert!(has(&|r| r["action"] == "rating" && r["score_given"] == 4), "{text}");
+    let turns = records.iter().filter(|r| r["action"] != "feedback" && r["action"] != "rating");
+    assert!(turns.clone().count() >= 5 && turns.into_iter().all(|r| r["channel"] == "web"), "{text}");
+}
