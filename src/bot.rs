@@ -312,6 +312,7 @@ impl Bot {
             channel,
             backends: &snapshot.backends,
             agent_desk: self.desk.is_some(),
+            agents_available: config.desk.agents_available(now_ms() / 1000),
         };
         let turn = dialogue::turn(ctx, session, text)?;
         self.sessions.update(session_id, slot, session);
@@ -323,6 +324,15 @@ impl Bot {
                 let session_id = session_id.to_owned();
                 let channel = channel.map(str::to_owned);
                 desk.send(DeskEvent::Handoff { session_id, channel, customer, handoff: handoff.clone(), ts_ms });
+            } else if let dialogue::Decision::Callback { phone } = &turn.decision {
+                let transcript = session.transcript.clone();
+                desk.send(DeskEvent::Callback {
+                    session_id: session_id.to_owned(),
+                    customer,
+                    phone: phone.clone(),
+                    transcript,
+                    ts_ms,
+                });
             } else if turn.reply.action == TurnAction::WithAgent {
                 desk.send(DeskEvent::Message {
                     session_id: session_id.to_owned(),

@@ -34,6 +34,38 @@ pub struct DeskConfig {
     /// Deliveries that failed every attempt are appended here (JSON lines,
     /// customer text masked); empty = not kept.
     pub dead_letter: PathBuf,
+    /// When agents work, `HH:MM-HH:MM` in local time (may run past midnight);
+    /// empty = always. Outside, a hand-off asks for a number to call back.
+    pub hours: String,
+    /// Local time's offset from UTC in hours (China: 8).
+    pub utc_offset_hours: i32,
+}
+
+impl DeskConfig {
+    /// Whether agents work at Unix time `now_secs`.
+    pub fn agents_available(&self, now_secs: u64) -> bool {
+        let Ok(Some((start, end))) = parse_hours(&self.hours) else { return true };
+        let local = now_secs as i64 + i64::from(self.utc_offset_hours) * 3600;
+        let minute = (local.rem_euclid(86_400) / 60) as u32;
+        if start <= end { (start..end).contains(&minute) } else { minute >= start || minute < end }
+    }
+}
+
+/// `HH:MM-HH:MM` as minutes of the day; `None` for an empty string (always).
+pub fn parse_hours(hours: &str) -> Result<Option<(u32, u32)>, String> {
+    if hours.trim().is_empty() {
+        return Ok(None);
+    }
+    let minute = |t: &str| -> Option<u32> {
+        let (h, m) = t.trim().split_once(':')?;
+        let (h, m): (u32, u32) = (h.parse().ok()?, m.parse().ok()?);
+        (h <= 24 && m < 60 && h * 60 + m <= 1440).then_some(h * 60 + m)
+    };
+    let parsed = hours.split_once('-').and_then(|(a, b)| Some((minute(a)?, minute(b)?)));
+    match parsed {
+        Some((a, b)) if a != b => Ok(Some((a, b))),
+        _ => Err(format!("desk.hours = {hours:?} is not like 08:00-22:00")),
+    }
 }
 
 /// The customer in an event.
@@ -63,6 +95,19 @@ pub enum DeskEvent {
         /// Unix ms.
         ts_ms: u64,
     },
+    /// After a hand-off outside agent hours the customer left a number to call.
+    Callback {
+        /// The session.
+        session_id: String,
+        /// Who.
+        customer: DeskCustomer,
+        /// The mobile number to call, 11 digits.
+        phone: String,
+        /// The conversation so far.
+        transcript: Vec<crate::dialogue::TranscriptLine>,
+        /// Unix ms.
+        ts_ms: u64,
+    },
     /// A customer message while an agent holds the conversation.
     Message {
         /// The session.
@@ -79,7 +124,7 @@ pub enum DeskEvent {
 impl DeskEvent {
     fn masked(&self) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        for field in ["text", "summary"] {
+        for field in ["text", "summary", "phone"] {
             if let Some(text) = v.get(field).and_then(|t| t.as_str()).map(mask_pii) {
                 v[field] = text.into();
             }
@@ -247,6 +292,8 @@ mod tests {
             timeout_ms: 200,
             retries: 1,
             dead_letter: dead.clone(),
+            hours: String::new(),
+            utc_offset_hours: 8,
         };
         let desk = Desk::start(&config).unwrap();
         desk.send(DeskEvent::Message {
@@ -265,5 +312,31 @@ mod tests {
         let text = std::fs::read_to_string(&dead).unwrap();
         assert!(text.contains("138****5678") && !text.contains("13812345678"), "{text}");
         assert!(Desk::start(&DeskConfig { webhook_url: String::new(), ..config }).is_none());
+    }
+
+    #[test]
+    fn agent_hours_in_local_time_also_past_midnight() {
+        let config = |hours: &str| DeskConfig {
+            webhook_url: String::new(),
+            secret: String::new(),
+            timeout_ms: 1,
+            retries: 0,
+            dead_letter: PathBuf::new(),
+            hours: hours.into(),
+            utc_offset_hours: 8,
+        };
+        let at = |h: u64, m: u64| ((h + 24 - 8) % 24) * 3600 + m * 60; // local h:m as UTC seconds
+        let day = config("08:00-22:00");
+        assert!(!day.agents_available(at(7, 59)));
+        assert!(day.agents_available(at(8, 0)));
+        assert!(day.agents_available(at(21, 59)));
+        assert!(!day.agents_available(at(22, 0)));
+        let night = config("20:00-02:00");
+        assert!(night.agents_available(at(23, 0)) && night.agents_available(at(1, 0)));
+        assert!(!night.agents_available(at(12, 0)));
+        assert!(config("").agents_available(at(3, 0)));
+        for bad in ["8-22", "08:00", "25:00-26:00", "08:00-08:00", "08:61-09:00"] {
+            assert!(parse_hours(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -15,7 +15,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         escalation,
         messages: _,
         log: _,
-        desk: _,
+        desk,
         backends,
     } = config;
     let mut problems = Vec::new();
@@ -63,6 +63,12 @@ pub fn validate(config: &Config) -> Vec<String> {
             problems
                 .push(format!("server.cors_origins: {origin:?} is not an origin like https://www.example.com or *"));
         }
+    }
+    if let Err(e) = crate::desk::parse_hours(&desk.hours) {
+        problems.push(e);
+    }
+    if !(-12..=14).contains(&desk.utc_offset_hours) {
+        problems.push(format!("desk.utc_offset_hours = {} must be between -12 and 14", desk.utc_offset_hours));
     }
     if server.bind.parse::<std::net::SocketAddr>().is_err() {
         problems.push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));

@@ -24,6 +24,9 @@ pub struct Policy<'a> {
     pub escalation: &'a EscalationConfig,
     /// An agent desk is connected: a hand-off leaves the conversation with it.
     pub agent_desk: bool,
+    /// Agents are working now (`desk.hours`); outside, a hand-off asks for a
+    /// number to call back instead.
+    pub agents_available: bool,
 }
 
 /// What the bot does with a turn.
@@ -79,6 +82,12 @@ pub enum Decision {
     },
     /// An agent holds the conversation: forward the message, do not answer.
     WithAgent,
+    /// After a hand-off outside agent hours the customer left a number: the desk
+    /// calls back.
+    Callback {
+        /// The mobile number, 11 digits.
+        phone: String,
+    },
     /// Hand off to a person.
     Handoff {
         /// Why.
@@ -106,9 +115,19 @@ pub fn decide(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, poli
     if state.with_agent {
         return Outcome { decision: Decision::WithAgent, next: state.clone() };
     }
+    if state.pending == Pending::Callback
+        && let Some(phone) = crate::text::find_mobile(&signals.text)
+    {
+        let next = DialogueState { pending: Pending::Nothing, unresolved: 0, ..state.clone() };
+        return Outcome { decision: Decision::Callback { phone }, next };
+    }
     let mut outcome = decide_for_bot(state, signals, kb, policy);
     if policy.agent_desk && matches!(outcome.decision, Decision::Handoff { .. }) {
-        outcome.next.with_agent = true;
+        if policy.agents_available {
+            outcome.next.with_agent = true;
+        } else {
+            outcome.next.pending = Pending::Callback;
+        }
     }
     outcome
 }

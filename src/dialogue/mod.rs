@@ -71,6 +71,8 @@ pub struct TurnContext<'a> {
     pub backends: &'a Backends,
     /// An agent desk is connected (`[desk] webhook_url`).
     pub agent_desk: bool,
+    /// Agents are working now (`desk.hours`).
+    pub agents_available: bool,
 }
 
 /// A turn's reply with what it was decided from.
@@ -98,7 +100,12 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
 /// Decide and carry out a turn from signals already gathered (by [`turn`], or
 /// built by hand in tests).
 pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) -> Turn {
-    let policy = Policy { thresholds: ctx.thresholds, escalation: ctx.escalation, agent_desk: ctx.agent_desk };
+    let policy = Policy {
+        thresholds: ctx.thresholds,
+        escalation: ctx.escalation,
+        agent_desk: ctx.agent_desk,
+        agents_available: ctx.agents_available,
+    };
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();
     let mut outcome = decide::decide(&session.state, &signals, kb, policy);

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::UserInfo;
 use super::decide::Decision;
 use super::escalation::HandoffReason;
-use super::session::{Problem, Session, TranscriptLine};
+use super::session::{Pending, Problem, Session, TranscriptLine};
 use super::signals::{FaqCandidate, Signals};
 use super::templates::Templates;
 use crate::knowledge::{Action, FaqEntry, FaqId, KnowledgeBase};
@@ -37,6 +37,10 @@ pub struct MessagesConfig {
     pub login_required: String,
     /// Said while an agent holds the conversation (the message went to the agent).
     pub with_agent: String,
+    /// A hand-off outside agent hours (`desk.hours`): asks for a number to call back.
+    pub handoff_after_hours: String,
+    /// The number was taken; `{phone}` is replaced by the masked number.
+    pub callback_recorded: String,
     /// Greeting of `/v1/welcome`; a minijinja template over the profile.
     pub welcome: String,
     /// Most "您可能想问" suggestions `/v1/welcome` offers.
@@ -59,12 +63,14 @@ pub enum TurnAction {
     Fallback,
     /// Forwarded to the agent who holds the conversation.
     WithAgent,
+    /// A number to call back was taken (after a hand-off outside agent hours).
+    Callback,
 }
 
 impl TurnAction {
     /// Every action, for metrics.
-    pub const ALL: [TurnAction; 6] =
-        [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback, Self::WithAgent];
+    pub const ALL: [TurnAction; 7] =
+        [Self::Answer, Self::Clarify, Self::AskSlot, Self::Handoff, Self::Fallback, Self::WithAgent, Self::Callback];
 
     /// The snake_case name.
     pub fn as_str(self) -> &'static str {
@@ -75,6 +81,7 @@ impl TurnAction {
             Self::Handoff => "handoff",
             Self::Fallback => "fallback",
             Self::WithAgent => "with_agent",
+            Self::Callback => "callback",
         }
     }
 }
@@ -209,6 +216,11 @@ pub(super) fn build(
         }
         Decision::Fallback => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
         Decision::WithAgent => Reply::new(turn, TurnAction::WithAgent, ctx.messages.with_agent.clone()),
+        Decision::Callback { phone } => {
+            let masked = crate::text::mask_pii(phone);
+            let text = ctx.messages.callback_recorded.replace("{phone}", &masked);
+            Reply::new(turn, TurnAction::Callback, text)
+        }
         Decision::AskSlot { scenario, slot, confidence } => {
             let s = kb.scenario(scenario);
             let prompt = s.and_then(|s| s.slots.iter().find(|x| x.name == *slot)).map(|x| x.prompt.clone());
@@ -237,7 +249,11 @@ pub(super) fn build(
             }
         }
         Decision::Handoff { reason, problem, shown } => {
-            handoff(ctx, *reason, problem.as_ref(), shown, signals, session)
+            let mut reply = handoff(ctx, *reason, problem.as_ref(), shown, signals, session);
+            if session.state.pending == Pending::Callback {
+                reply.text = ctx.messages.handoff_after_hours.clone();
+            }
+            reply
         }
     }
 }

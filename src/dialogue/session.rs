@@ -71,6 +71,8 @@ pub enum Pending {
     Nothing,
     /// A choice among these entries ("您是不是想问").
     Choice(Vec<FaqId>),
+    /// A hand-off outside agent hours asked for a number to call back.
+    Callback,
     /// A scenario waiting for a slot; the slots filled so far.
     Slot {
         /// The scenario.
@@ -146,7 +148,7 @@ impl Session {
     pub fn estimated_bytes(&self) -> usize {
         let lines: usize = self.transcript.iter().map(|l| l.text.len() + std::mem::size_of::<TranscriptLine>()).sum();
         let pending = match &self.state.pending {
-            Pending::Nothing => 0,
+            Pending::Nothing | Pending::Callback => 0,
             Pending::Choice(ids) => ids.iter().map(|id| id.as_str().len() + 24).sum(),
             Pending::Slot { filled, .. } => filled.iter().map(|(k, v)| k.len() + v.len() + 48).sum(),
         };

@@ -46,6 +46,26 @@ pub fn mask_pii(text: &str) -> String {
     out
 }
 
+/// The first mobile number in `text` as 11 ASCII digits (full-width digits,
+/// separators and a `+86` prefix read as in [`mask_pii`]).
+pub fn find_mobile(text: &str) -> Option<String> {
+    let chars: Vec<char> = text.chars().collect();
+    (0..chars.len()).find_map(|i| {
+        let starts = digit(chars[i]).is_some() || chars[i] == '+' || chars[i] == '＋';
+        let after_digit = i > 0 && digit(chars[i - 1]).is_some();
+        if !starts || after_digit {
+            return None;
+        }
+        let (end, masked) = pii_at(&chars, i)?;
+        // A mobile is masked as 138****5678; ID and card numbers keep only 4 digits.
+        if masked.len() != 11 || !masked[..3].bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        let digits: String = chars[i..end].iter().filter_map(|&c| digit(c)).collect();
+        Some(digits[digits.len() - 11..].to_owned())
+    })
+}
+
 /// An ASCII or full-width digit's value.
 fn digit(c: char) -> Option<char> {
     match c {
@@ -132,6 +152,20 @@ fn mask_digits(digits: &str, prefix: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn mobiles_are_found_as_typed() {
+        for (text, want) in [
+            ("回电 138 1234 5678 谢谢", Some("13812345678")),
+            ("+86-139-0000-1111", Some("13900001111")),
+            ("电话１５９００００１１１１", Some("15900001111")),
+            ("订单 123456789012", None),
+            ("卡号 6222021234567890", None),
+            ("没有号码", None),
+        ] {
+            assert_eq!(find_mobile(text).as_deref(), want, "{text}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -13,7 +13,7 @@ mod synonyms;
 use std::collections::HashSet;
 
 pub use homophone::Homophones;
-pub use mask::mask_pii;
+pub use mask::{find_mobile, mask_pii};
 pub use normalize::{NormalizeConfig, normalize};
 pub use segment::{ChineseSegmenter, UserWord};
 pub use synonyms::Synonyms;

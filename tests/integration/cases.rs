@@ -318,6 +318,7 @@ fn decision_cases() {
                 channel: None,
                 backends: &backends,
                 agent_desk: false,
+                agents_available: true,
             };
             let turn = bizbot::dialogue::turn_with(ctx, &mut session, signals);
             let reply = serde_json::to_value(bizbot::server::dto::ChatResponse::new(file.clone(), turn.reply)).unwrap();

@@ -107,3 +107,27 @@ async fn a_failing_desk_is_counted_and_leaves_a_dead_letter() {
     let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("bizbot_desk_events_total{outcome=\"failed\"} 1"), "{metrics}");
 }
+
+#[tokio::test]
+async fn outside_agent_hours_a_hand_off_takes_a_callback_number() {
+    let (url, received) = start_desk(StatusCode::OK).await;
+    // Agent hours that exclude now: the two hours starting three hours from now (UTC).
+    let now_h = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 3600 % 24;
+    let hours = format!("{:02}:00-{:02}:00", (now_h + 3) % 24, (now_h + 5) % 24);
+    let s = TestServer::start(&format!("[desk]\nwebhook_url = \"{url}\"\nhours = \"{hours}\"\nutc_offset_hours = 0\n"))
+        .await;
+    let r = s.chat("cb", "转人工").await;
+    assert_eq!(r["action"], "handoff", "{r}");
+    assert!(r["text"].as_str().unwrap().contains("非人工服务时间"), "{r}");
+    let r = s.chat("cb", "我的电话 138 1234 5678，下午都在").await;
+    assert_eq!(r["action"], "callback", "{r}");
+    assert!(r["text"].as_str().unwrap().contains("138****5678"), "{r}");
+    let got = events(&received, 2).await;
+    assert_eq!(got[0].1["event"], "handoff");
+    assert_eq!((got[1].1["event"].as_str(), got[1].1["phone"].as_str()), (Some("callback"), Some("13812345678")));
+    // The bot is not silenced: no agent holds the conversation.
+    let r = s.chat("cb", "WIFI免费吗").await;
+    assert_eq!(r["action"], "answer", "{r}");
+    let log = std::fs::read_to_string(s.dir.path().join("turns.jsonl")).unwrap();
+    assert!(!log.contains("1234 5678") && log.contains("\"action\":\"callback\""), "{log}");
+}

@@ -87,7 +87,7 @@ fn signals(text: &str, faqs: Vec<FaqCandidate>) -> Signals {
 /// Run turns from a fresh state; the decisions in order.
 fn run(turns: &[Signals]) -> Vec<Decision> {
     let (kb, t, e) = (kb(), thresholds(), escalation());
-    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false };
+    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false, agents_available: true };
     let mut state = DialogueState::default();
     turns
         .iter()
@@ -248,7 +248,7 @@ fn asking_for_the_same_detail_three_times_hands_off_to_the_scenario() {
 #[test]
 fn a_failed_lookup_follows_on_failure() {
     let (kb, t, e) = (kb(), thresholds(), escalation());
-    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false };
+    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false, agents_available: true };
     let before = DialogueState::default();
     let order = kb.scenario("order-status").unwrap();
     assert!(matches!(lookup_failed(&before, order, 0.9, policy).decision, Decision::LookupFailed { .. }));
