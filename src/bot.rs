@@ -119,7 +119,7 @@ pub struct Welcome {
 }
 
 /// Help for the agent's console (`/v1/assist`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Assist {
     /// Knowledge answers for the text, best first (the session's own problem first).
     pub suggested_answers: Vec<dialogue::SuggestedAnswer>,
@@ -128,7 +128,7 @@ pub struct Assist {
 }
 
 /// A scenario suggested to the agent.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssistScenario {
     /// Scenario id.
     pub id: String,

@@ -46,7 +46,7 @@ pub struct EscalationConfig {
 }
 
 /// Why a turn was handed to a person.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum HandoffReason {
     /// The customer complained.

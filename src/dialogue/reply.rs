@@ -87,7 +87,7 @@ impl TurnAction {
 }
 
 /// The entry or scenario a turn matched.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MatchInfo {
     /// Entry or scenario id.
     pub id: String,
@@ -100,7 +100,7 @@ pub struct MatchInfo {
 }
 
 /// An entry offered as a candidate or related question.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
     /// Entry id.
     pub id: String,
@@ -112,7 +112,7 @@ pub struct Suggestion {
 }
 
 /// A knowledge answer suggested to the agent taking over.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SuggestedAnswer {
     /// Entry id.
     pub id: String,
@@ -125,7 +125,7 @@ pub struct SuggestedAnswer {
 }
 
 /// What a person taking over needs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Handoff {
     /// Why.
     pub reason: HandoffReason,

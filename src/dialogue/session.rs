@@ -34,7 +34,7 @@ pub struct SessionConfig {
 }
 
 /// Who said a transcript line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Speaker {
     /// The customer.
@@ -44,7 +44,7 @@ pub enum Speaker {
 }
 
 /// One line of the transcript.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TranscriptLine {
     /// Turn number.
     pub turn: u64,

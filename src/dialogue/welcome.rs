@@ -11,7 +11,7 @@ use super::session::Problem;
 use crate::knowledge::{Customer, KnowledgeBase};
 
 /// Why a suggestion is offered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum WhySuggested {
     /// The customer's problem from their last session was left unresolved.
@@ -23,7 +23,7 @@ pub enum WhySuggested {
 }
 
 /// One "您可能想问" suggestion.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WelcomeSuggestion {
     /// Entry or scenario id.
     pub id: String,

@@ -30,7 +30,7 @@ pub use scenario::{AnswerTemplate, Lookup, OnFailure, Scenario, Slot};
 use crate::text::Vocabulary;
 
 /// A self-service action attached to an answer: a button or link.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Action {
     /// What the button says (`查看订单列表`).
     pub label: String,

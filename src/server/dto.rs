@@ -7,7 +7,7 @@ use crate::dialogue::{Handoff, MatchInfo, Reply, Suggestion};
 use crate::knowledge::Action;
 
 /// `POST /v1/chat` request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChatRequest {
     /// The conversation; chosen by the widget.
     pub session_id: String,
@@ -22,7 +22,7 @@ pub struct ChatRequest {
 }
 
 /// `POST /v1/welcome` request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct WelcomeRequest {
     /// The conversation to open; chosen by the widget.
     pub session_id: String,
@@ -35,7 +35,7 @@ pub struct WelcomeRequest {
 }
 
 /// `POST /v1/welcome` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct WelcomeResponse {
     /// Echoed.
     pub session_id: String,
@@ -46,7 +46,7 @@ pub struct WelcomeResponse {
 }
 
 /// The customer in a chat request.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserDto {
     /// Customer id in the company's systems.
     #[serde(default)]
@@ -54,19 +54,21 @@ pub struct UserDto {
     /// Tags (vip, new, …).
     #[serde(default)]
     pub tags: Vec<String>,
-    /// Profile fields for answer placeholders (`{{name}}`).
+    /// Profile fields for answer placeholders (`{{name}}`) and audiences.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub profile: serde_json::Map<String, serde_json::Value>,
 }
 
 /// `POST /v1/chat` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ChatResponse {
     /// Echoed.
     pub session_id: String,
     /// Turn number, for feedback.
     pub turn: u64,
-    /// answer | clarify | ask_slot | handoff | fallback
+    /// answer | clarify | ask_slot | handoff | fallback | with_agent | callback
+    #[schema(value_type = String, example = "answer")]
     pub action: &'static str,
     /// What to show.
     pub text: String,
@@ -96,7 +98,7 @@ impl ChatResponse {
 }
 
 /// `POST /v1/feedback` request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct FeedbackRequest {
     /// The conversation.
     pub session_id: String,
@@ -107,7 +109,7 @@ pub struct FeedbackRequest {
 }
 
 /// `POST /v1/rating` request: the customer's score of the conversation.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RatingRequest {
     /// The conversation.
     pub session_id: String,
@@ -119,7 +121,7 @@ pub struct RatingRequest {
 }
 
 /// `POST /v1/assist` request: what the customer or the agent wrote.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AssistRequest {
     /// The conversation the agent is serving, if any.
     #[serde(default)]
@@ -129,7 +131,7 @@ pub struct AssistRequest {
 }
 
 /// `GET /v1/search` query.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct SearchQuery {
     /// The text.
     pub q: String,
@@ -139,7 +141,7 @@ pub struct SearchQuery {
 }
 
 /// One search match.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchHit {
     /// Entry id.
     pub id: String,
@@ -155,4 +157,72 @@ pub struct SearchHit {
     pub lexical: f32,
     /// Cosine, when the model runs.
     pub cosine: Option<f32>,
+}
+
+/// `GET /v1/search` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SearchResponse {
+    /// Best first.
+    pub matches: Vec<SearchHit>,
+}
+
+/// `{ok: true}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Ok {
+    /// Always true.
+    pub ok: bool,
+}
+
+/// `POST /v1/sessions/{id}/release` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReleaseResponse {
+    /// Always true.
+    pub ok: bool,
+    /// Whether an agent held the conversation.
+    pub was_with_agent: bool,
+}
+
+/// `POST /admin/reload` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ReloadResponse {
+    /// Always true.
+    pub ok: bool,
+    /// FAQ entries now served.
+    pub entries: usize,
+    /// Knowledge files read.
+    pub files: usize,
+    /// Texts embedded anew.
+    pub embedded: usize,
+}
+
+/// `GET /healthz` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: String,
+    /// FAQ entries served.
+    pub entries: usize,
+    /// Whether the embedding model runs.
+    pub model: bool,
+}
+
+/// Every error: a stable `code`, a message, and per code a field, the problems of
+/// a refused reload, or seconds to wait.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// invalid_json, unsupported_media_type, payload_too_large, invalid_field,
+    /// unknown_session, unauthorized, admin_disabled, reload_failed, session_busy,
+    /// overloaded, not_found, method_not_allowed, internal.
+    pub code: String,
+    /// For people.
+    pub message: String,
+    /// The field at fault (`invalid_field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// Every problem (`reload_failed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problems: Option<Vec<String>>,
+    /// Seconds to wait (`session_busy`, `overloaded`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u32>,
 }

@@ -7,6 +7,7 @@ mod demo_backend;
 pub mod dto;
 mod error;
 mod metrics;
+pub mod openapi;
 mod routes;
 
 use std::sync::Arc;
@@ -73,6 +74,7 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/admin/reload", post(routes::reload))
         .route("/v1/sessions/{id}/release", post(routes::release))
         .route("/healthz", get(routes::health))
+        .route("/openapi.json", get(routes::openapi))
         .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)

@@ -10,8 +10,8 @@ use axum::response::IntoResponse;
 use serde_json::json;
 
 use super::dto::{
-    AssistRequest, ChatRequest, ChatResponse, FeedbackRequest, RatingRequest, SearchHit, SearchQuery, UserDto,
-    WelcomeRequest, WelcomeResponse,
+    self, AssistRequest, ChatRequest, ChatResponse, ErrorBody, FeedbackRequest, Health, RatingRequest, ReleaseResponse,
+    ReloadResponse, SearchHit, SearchQuery, SearchResponse, UserDto, WelcomeRequest, WelcomeResponse,
 };
 use super::{ApiError, AppState, Metrics};
 use crate::bot::ReloadError;
@@ -101,6 +101,7 @@ fn counted<T>(state: &AppState, r: Result<T, ApiError>) -> Result<T, ApiError> {
     r
 }
 
+#[utoipa::path(post, path = "/v1/chat", tag = "customer", request_body = ChatRequest, responses((status = 200, description = "the reply", body = ChatResponse), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody), (status = 429, description = "an earlier turn of the session is still running", body = ErrorBody), (status = 503, description = "overloaded", body = ErrorBody)))]
 pub(super) async fn chat(
     State(state): State<AppState>,
     body: Result<Json<ChatRequest>, JsonRejection>,
@@ -138,6 +139,7 @@ fn user_info(user: Option<UserDto>) -> crate::dialogue::UserInfo {
     }
 }
 
+#[utoipa::path(post, path = "/v1/welcome", tag = "customer", request_body = WelcomeRequest, responses((status = 200, description = "greeting and suggestions", body = WelcomeResponse), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody)))]
 pub(super) async fn welcome(
     State(state): State<AppState>,
     body: Result<Json<WelcomeRequest>, JsonRejection>,
@@ -152,6 +154,7 @@ pub(super) async fn welcome(
     Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
 }
 
+#[utoipa::path(post, path = "/v1/assist", tag = "agent", request_body = AssistRequest, responses((status = 200, description = "suggestions for the agent", body = crate::bot::Assist), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody)))]
 pub(super) async fn assist(
     State(state): State<AppState>,
     body: Result<Json<AssistRequest>, JsonRejection>,
@@ -173,10 +176,11 @@ pub(super) async fn assist(
 /// Longest rating comment, in characters.
 const MAX_COMMENT: usize = 500;
 
+#[utoipa::path(post, path = "/v1/rating", tag = "customer", request_body = RatingRequest, responses((status = 200, description = "logged", body = dto::Ok), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody), (status = 404, description = "unknown session", body = ErrorBody)))]
 pub(super) async fn rating(
     State(state): State<AppState>,
     body: Result<Json<RatingRequest>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     counted(&state, check_session_id(&req.session_id))?;
     if !(1..=5).contains(&req.score) {
@@ -193,13 +197,14 @@ pub(super) async fn rating(
         return counted(&state, Err(ApiError::UnknownSession));
     }
     state.metrics.rating(req.score);
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(dto::Ok { ok: true }))
 }
 
+#[utoipa::path(post, path = "/v1/feedback", tag = "customer", request_body = FeedbackRequest, responses((status = 200, description = "recorded", body = dto::Ok), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody), (status = 404, description = "unknown session or turn", body = ErrorBody)))]
 pub(super) async fn feedback(
     State(state): State<AppState>,
     body: Result<Json<FeedbackRequest>, JsonRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     counted(&state, check_session_id(&req.session_id))?;
     if state.bot.sessions().get(&req.session_id).is_none() {
@@ -212,13 +217,14 @@ pub(super) async fn feedback(
     if !state.bot.feedback_locked(&mut locked, req.turn, req.helpful) {
         return counted(&state, Err(ApiError::UnknownSession));
     }
-    Ok(Json(json!({"ok": true})))
+    Ok(Json(dto::Ok { ok: true }))
 }
 
+#[utoipa::path(get, path = "/v1/search", tag = "customer", params(("q" = String, Query, description = "the text"), ("k" = Option<usize>, Query, description = "matches, 1 to 50")), responses((status = 200, description = "best matches", body = SearchResponse), (status = 422, description = "bad q or k", body = ErrorBody)))]
 pub(super) async fn search(
     State(state): State<AppState>,
     query: Result<Query<SearchQuery>, QueryRejection>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<SearchResponse>, ApiError> {
     let Query(q) = counted(&state, query.map_err(ApiError::from))?;
     let snapshot = state.bot.snapshot();
     counted(&state, check_text(&q.q, snapshot.config.server.max_text_chars))?;
@@ -248,13 +254,14 @@ pub(super) async fn search(
     .await
     .map_err(|e| ApiError::Internal(e.to_string()))?
     .map_err(|e| ApiError::Internal(e.to_string()))?;
-    Ok(Json(json!({"matches": hits})))
+    Ok(Json(SearchResponse { matches: hits }))
 }
 
+#[utoipa::path(post, path = "/admin/reload", tag = "admin", security(("bearer" = [])), responses((status = 200, description = "swapped in", body = ReloadResponse), (status = 401, description = "wrong token", body = ErrorBody), (status = 403, description = "admin disabled", body = ErrorBody), (status = 422, description = "refused; every problem listed", body = ErrorBody)))]
 pub(super) async fn reload(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ReloadResponse>, ApiError> {
     counted(&state, authorized(&state, &headers))?;
     let bot = state.bot.clone();
     let result =
@@ -262,7 +269,12 @@ pub(super) async fn reload(
     match result {
         Ok(report) => {
             tracing::info!(entries = report.entries, files = report.files, "reloaded");
-            Ok(Json(json!({"ok": true, "entries": report.entries, "files": report.files, "embedded": report.embedded})))
+            Ok(Json(ReloadResponse {
+                ok: true,
+                entries: report.entries,
+                files: report.files,
+                embedded: report.embedded,
+            }))
         }
         Err(e) => {
             tracing::warn!("reload refused: {e}");
@@ -291,11 +303,12 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 
 /// `POST /v1/sessions/{id}/release`: the agent desk gives the conversation back to
 /// the bot (admin token).
+#[utoipa::path(post, path = "/v1/sessions/{id}/release", tag = "agent", security(("bearer" = [])), params(("id" = String, Path, description = "the session")), responses((status = 200, description = "the bot answers again", body = ReleaseResponse), (status = 401, description = "wrong token", body = ErrorBody), (status = 404, description = "unknown session", body = ErrorBody)))]
 pub(super) async fn release(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(session_id): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
+) -> Result<Json<ReleaseResponse>, ApiError> {
     counted(&state, authorized(&state, &headers))?;
     counted(&state, check_session_id(&session_id))?;
     match state.bot.release(&session_id).await {
@@ -304,15 +317,15 @@ pub(super) async fn release(
             state.metrics.busy();
             Err(ApiError::SessionBusy)
         }
-        Some(Ok(was_with_agent)) => Ok(Json(json!({"ok": true, "was_with_agent": was_with_agent}))),
+        Some(Ok(was_with_agent)) => Ok(Json(ReleaseResponse { ok: true, was_with_agent })),
     }
 }
 
-pub(super) async fn health(State(state): State<AppState>) -> Json<serde_json::Value> {
+#[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "serving", body = Health)))]
+pub(super) async fn health(State(state): State<AppState>) -> Json<Health> {
     let snapshot = state.bot.snapshot();
-    Json(
-        json!({"status": "ok", "entries": snapshot.engine.knowledge().faqs.len(), "model": snapshot.engine.has_dense()}),
-    )
+    let entries = snapshot.engine.knowledge().faqs.len();
+    Json(Health { status: "ok".into(), entries, model: snapshot.engine.has_dense() })
 }
 
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
@@ -350,6 +363,12 @@ pub(super) async fn demo_page() -> impl IntoResponse {
         ],
         include_str!("widget/index.html"),
     )
+}
+
+/// The OpenAPI description of this API.
+pub(super) async fn openapi() -> impl IntoResponse {
+    use utoipa::OpenApi;
+    Json(super::openapi::ApiDoc::openapi())
 }
 
 pub(super) async fn not_found() -> impl IntoResponse {

@@ -10,6 +10,7 @@ mod desk;
 mod http;
 mod learn;
 mod model;
+mod openapi;
 mod retrieval;
 mod turns;
 mod widget;
