@@ -34,6 +34,34 @@ struct Args {
     /// Seconds to wait for the server's /healthz before giving up.
     #[arg(long, default_value_t = 60)]
     wait: u64,
+    /// Customer texts, one conversation of one turn each, instead of the demo mix:
+    /// a CSV with a `query` (or `text`) column, or a plain file with one per line.
+    #[arg(long)]
+    texts: Option<std::path::PathBuf>,
+    /// The chat endpoint's path (the peer stack serves `/chat`).
+    #[arg(long, default_value = "/v1/chat")]
+    path: String,
+    /// The readiness path polled before starting; "" polls the chat path itself.
+    #[arg(long, default_value = "/healthz")]
+    health: String,
+}
+
+/// Texts from a CSV (`query` or `text` column) or a plain list.
+fn read_texts(path: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let content = std::fs::read_to_string(path)?;
+    let mut lines = content.lines();
+    let header = lines.next().unwrap_or_default();
+    let column = header.split(',').position(|c| c.trim() == "query" || c.trim() == "text");
+    let texts: Vec<String> = match column {
+        Some(col) => {
+            let mut reader = csv::Reader::from_path(path)?;
+            reader.records().filter_map(Result::ok).filter_map(|r| r.get(col).map(str::to_owned)).collect()
+        }
+        None => content.lines().map(str::to_owned).collect(),
+    };
+    let texts: Vec<String> = texts.into_iter().filter(|t| !t.trim().is_empty()).collect();
+    anyhow::ensure!(!texts.is_empty(), "no texts in {}", path.display());
+    Ok(texts)
 }
 
 /// Conversations: each a list of customer turns in one session.
@@ -59,18 +87,25 @@ struct Tally {
     errors: BTreeMap<String, u64>,
 }
 
-async fn customer(client: reqwest::Client, url: String, worker: usize, warm: Instant, end: Instant) -> Tally {
+async fn customer(
+    client: reqwest::Client,
+    url: String,
+    conversations: std::sync::Arc<Vec<Vec<String>>>,
+    worker: usize,
+    warm: Instant,
+    end: Instant,
+) -> Tally {
     let mut tally = Tally::default();
     let mut conversation = worker;
     while Instant::now() < end {
         let session = format!("load-{worker}-{conversation}");
-        for text in CONVERSATIONS[conversation % CONVERSATIONS.len()] {
+        for text in &conversations[conversation % conversations.len()] {
             let body = json!({"session_id": session, "text": text, "user": {"id": "u1001"}, "channel": "loadtest"});
             let sent = Instant::now();
             let result = client.post(&url).json(&body).send().await;
             let outcome = match result {
                 Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
-                    Ok(v) => Ok(v["action"].as_str().unwrap_or("?").to_owned()),
+                    Ok(v) => Ok(v["action"].as_str().unwrap_or("reply").to_owned()),
                     Err(e) => Err(format!("bad body: {e}")),
                 },
                 Ok(r) => Err(format!("HTTP {}", r.status().as_u16())),
@@ -107,23 +142,35 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let url = format!("{}/v1/chat", args.url.trim_end_matches('/'));
+    let base = args.url.trim_end_matches('/');
+    let url = format!("{base}{}", args.path);
+    let conversations: Vec<Vec<String>> = match &args.texts {
+        Some(path) => read_texts(path)?.into_iter().map(|t| vec![t]).collect(),
+        None => CONVERSATIONS.iter().map(|c| c.iter().map(|t| (*t).to_owned()).collect()).collect(),
+    };
+    let conversations = std::sync::Arc::new(conversations);
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     // Wait for the server to come up (it loads knowledge and the model first).
-    let health_url = format!("{}/healthz", args.url.trim_end_matches('/'));
     let deadline = Instant::now() + Duration::from_secs(args.wait);
     loop {
-        match client.get(&health_url).send().await {
+        let ready = if args.health.is_empty() {
+            client.post(&url).json(&json!({"session_id": "ready", "text": "你好"})).send().await
+        } else {
+            client.get(format!("{base}{}", args.health)).send().await
+        };
+        match ready {
             Ok(r) if r.status().is_success() => break,
             _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
-            _ => anyhow::bail!("{} is not answering /healthz after {}s", args.url, args.wait),
+            _ => anyhow::bail!("{} is not ready after {}s", args.url, args.wait),
         }
     }
     let start = Instant::now();
     let warm = start + Duration::from_secs(args.warmup);
     let end = warm + Duration::from_secs(args.duration);
     let workers: Vec<_> =
-        (0..args.concurrency).map(|w| tokio::spawn(customer(client.clone(), url.clone(), w, warm, end))).collect();
+        (0..args.concurrency)
+            .map(|w| tokio::spawn(customer(client.clone(), url.clone(), conversations.clone(), w, warm, end)))
+            .collect();
     let mut total = Tally::default();
     for w in workers {
         let t = w.await?;
@@ -140,7 +187,7 @@ async fn main() -> anyhow::Result<()> {
     let errors: u64 = total.errors.values().sum();
     let secs = args.duration as f64;
     println!(
-        "bizbot load test: {url}, {} customers, {}s (after {}s warm-up)",
+        "load test: {url}, {} customers, {}s (after {}s warm-up)",
         args.concurrency, args.duration, args.warmup
     );
     println!("turns ok        {n}");
