@@ -146,11 +146,19 @@ impl LexicalIndex {
             clauses.push((Occur::Should, Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs))));
         }
         let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(limit * 8 + 32))?;
+        // Open each segment's `doc` and `slot` columns once, not once per hit.
+        let mut columns = HashMap::new();
         let mut best: HashMap<usize, LexicalMatch> = HashMap::new();
         for (score, address) in top {
-            let fast = searcher.segment_reader(address.segment_ord).fast_fields();
-            let doc = fast.u64("doc")?.first(address.doc_id).unwrap_or(0) as usize;
-            let slot = fast.u64("slot")?.first(address.doc_id).unwrap_or(0) as usize;
+            let (docs, slots) = match columns.entry(address.segment_ord) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let fast = searcher.segment_reader(address.segment_ord).fast_fields();
+                    e.insert((fast.u64("doc")?, fast.u64("slot")?))
+                }
+            };
+            let doc = docs.first(address.doc_id).unwrap_or(0) as usize;
+            let slot = slots.first(address.doc_id).unwrap_or(0) as usize;
             if exclude == Some((doc, slot)) {
                 continue;
             }
