@@ -411,6 +411,11 @@ impl Bot {
         Some(self.lock_session(session_id).await.map(|mut locked| dialogue::release(&mut locked.guard)))
     }
 
+    /// Hits and misses of the query-vector cache, if one is in front of the model.
+    pub fn query_cache_stats(&self) -> Option<(u64, u64)> {
+        self.encoder.as_ref().and_then(|e| e.cache_stats())
+    }
+
     /// Delivery counters of the agent desk (delivered, failed), if one is connected.
     pub fn desk_stats(&self) -> Option<(u64, u64)> {
         self.desk.as_ref().map(|d| {

@@ -101,6 +101,9 @@ pub(crate) fn load_knowledge(path: &Path) -> Result<KnowledgeBase, ExitCode> {
 /// bizbot then runs lexical-only.
 pub(crate) fn encoder(config: &Config) -> Option<Arc<dyn Encoder>> {
     match bizbot::engine::load_encoder(&config.model) {
+        Ok(Some(e)) if config.model.query_cache > 0 => {
+            Some(Arc::new(bizbot::embed::QueryCache::new(e, config.model.query_cache)))
+        }
         Ok(Some(e)) => Some(e),
         Ok(None) => {
             tracing::info!("embedding model disabled (model.enabled = false): lexical-only retrieval");

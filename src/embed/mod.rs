@@ -7,6 +7,7 @@
 mod cache;
 mod fake;
 mod onnx;
+mod query_cache;
 
 use std::path::PathBuf;
 
@@ -15,6 +16,7 @@ use serde::{Deserialize, Serialize};
 pub use cache::EmbeddingCache;
 pub use fake::FakeEncoder;
 pub use onnx::OnnxEncoder;
+pub use query_cache::QueryCache;
 
 /// Turns text into unit-length vectors of a fixed dimension.
 pub trait Encoder: Send + Sync {
@@ -24,6 +26,10 @@ pub trait Encoder: Send + Sync {
     fn model_id(&self) -> &str;
     /// Encode a batch of texts; one vector per text, in order.
     fn encode(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError>;
+    /// Hits and misses of a query-vector cache in front of the model, if any.
+    fn cache_stats(&self) -> Option<(u64, u64)> {
+        None
+    }
     /// Encode one text.
     fn encode_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
         let mut v = self.encode(&[text])?;
@@ -61,6 +67,13 @@ pub struct EmbedConfig {
     /// Folder for the embedding cache; empty disables it.
     #[serde(default = "default_cache_dir")]
     pub cache_dir: PathBuf,
+    /// Query vectors kept in memory (repeated texts skip the model); 0 = off.
+    #[serde(default = "default_query_cache")]
+    pub query_cache: u64,
+}
+
+fn default_query_cache() -> u64 {
+    10_000
 }
 
 fn default_enabled() -> bool {
@@ -99,6 +112,7 @@ impl Default for EmbedConfig {
             max_tokens: default_max_tokens(),
             threads: default_threads(),
             cache_dir: default_cache_dir(),
+            query_cache: default_query_cache(),
         }
     }
 }

@@ -331,6 +331,12 @@ pub(super) async fn health(State(state): State<AppState>) -> Json<Health> {
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let entries = state.bot.snapshot().engine.knowledge().faqs.len();
     let mut body = state.metrics.render(state.bot.sessions().len(), entries);
+    if let Some((hits, misses)) = state.bot.query_cache_stats() {
+        body.push_str("# HELP bizbot_query_cache_total Query-vector cache look-ups (a hit skips the model).\n");
+        body.push_str("# TYPE bizbot_query_cache_total counter\n");
+        body.push_str(&format!("bizbot_query_cache_total{{result=\"hit\"}} {hits}\n"));
+        body.push_str(&format!("bizbot_query_cache_total{{result=\"miss\"}} {misses}\n"));
+    }
     if let Some((delivered, failed)) = state.bot.desk_stats() {
         body.push_str("# HELP bizbot_desk_events_total Agent-desk webhook deliveries by outcome.\n");
         body.push_str("# TYPE bizbot_desk_events_total counter\n");
