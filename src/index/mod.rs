@@ -281,7 +281,7 @@ impl Retriever {
         let n = self.config.candidates.max(k);
         let dense = match (&self.dense, vector, mode) {
             (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
-                Some(vector::top(index.best_per_doc_excluding(v, exclude, self.config.dense_neighbours)?, self.docs))
+                Some(index.best_per_doc_excluding(v, exclude, self.config.dense_neighbours)?)
             }
             _ => None,
         };
@@ -291,15 +291,14 @@ impl Retriever {
             _ => (self.lexical.search_excluding(query, n, exclude)?, 0.0),
         };
         let dense: Vec<DenseMatch> = match dense {
-            // All documents' cosines are known: keep the dense top n plus the
-            // lexical candidates, so every candidate has both parts.
+            // All documents' cosines are known (indexed by document): keep the
+            // dense top n plus the lexical candidates, so every candidate has both
+            // parts, without sorting them all.
             Some(all) => {
-                let lexical_docs: std::collections::HashSet<usize> = lexical.iter().map(|l| l.doc).collect();
-                all.iter()
-                    .enumerate()
-                    .filter(|(rank, d)| *rank < n || lexical_docs.contains(&d.doc))
-                    .map(|(_, d)| *d)
-                    .collect()
+                let mut keep = vector::top(all.clone(), n);
+                let kept: std::collections::HashSet<usize> = keep.iter().map(|d| d.doc).collect();
+                keep.extend(lexical.iter().filter(|l| !kept.contains(&l.doc)).filter_map(|l| all.get(l.doc).copied()));
+                keep
             }
             None => Vec::new(),
         };
