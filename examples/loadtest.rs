@@ -167,10 +167,9 @@ async fn main() -> anyhow::Result<()> {
     let start = Instant::now();
     let warm = start + Duration::from_secs(args.warmup);
     let end = warm + Duration::from_secs(args.duration);
-    let workers: Vec<_> =
-        (0..args.concurrency)
-            .map(|w| tokio::spawn(customer(client.clone(), url.clone(), conversations.clone(), w, warm, end)))
-            .collect();
+    let workers: Vec<_> = (0..args.concurrency)
+        .map(|w| tokio::spawn(customer(client.clone(), url.clone(), conversations.clone(), w, warm, end)))
+        .collect();
     let mut total = Tally::default();
     for w in workers {
         let t = w.await?;
@@ -186,10 +185,7 @@ async fn main() -> anyhow::Result<()> {
     let n = total.latencies.len();
     let errors: u64 = total.errors.values().sum();
     let secs = args.duration as f64;
-    println!(
-        "load test: {url}, {} customers, {}s (after {}s warm-up)",
-        args.concurrency, args.duration, args.warmup
-    );
+    println!("load test: {url}, {} customers, {}s (after {}s warm-up)", args.concurrency, args.duration, args.warmup);
     println!("turns ok        {n}");
     println!("errors          {errors} {:?}", total.errors);
     println!("turns/s         {:.1}", n as f64 / secs);

@@ -33,6 +33,8 @@ fn browser(path: &Path, size: (u32, u32)) -> Browser {
         .path(Some(path.to_owned()))
         .sandbox(false)
         .window_size(Some(size))
+        // Containers often have a tiny /dev/shm; no GPU here.
+        .args(vec![std::ffi::OsStr::new("--disable-dev-shm-usage"), std::ffi::OsStr::new("--disable-gpu")])
         .idle_browser_timeout(Duration::from_secs(120))
         .build()
         .unwrap();
