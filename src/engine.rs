@@ -120,7 +120,13 @@ pub struct Ranking<'a> {
     pub faqs: Vec<FaqMatch<'a>>,
     /// Scenario intents, most confident first.
     pub intents: Vec<IntentPrediction>,
+    /// The highest cosines of single knowledge texts (for the complaint margin's
+    /// knowledge side), from the retrieval's own scan; empty without a model.
+    pub top_text_cosines: Vec<f32>,
 }
+
+/// Knowledge texts on the ordinary side of the complaint margin.
+const COMPLAINT_KNOWN: usize = 3;
 
 /// What an index document is.
 enum Target<'a> {
@@ -401,11 +407,12 @@ impl Engine {
         let repaired = self.repaired(text);
         let masked = self.masked(&repaired);
         let depth = k.max(RERANK_DEPTH);
-        let hits = self.retriever.search_with_vector(&masked, vector, depth, Mode::Hybrid)?;
+        let (hits, top_text_cosines) =
+            self.retriever.search_with_text_cosines(&masked, vector, depth, Mode::Hybrid, COMPLAINT_KNOWN)?;
         let confidence = self.calibrate(&masked, &hits);
         let exact_faqs = self.exact_entries(&self.analyzer().normalize(text));
         let exact_scenarios = self.examples.get(&self.analyzer().normalize(&masked));
-        let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new() };
+        let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new(), top_text_cosines };
         for (h, c) in hits.into_iter().zip(confidence) {
             match self.target(h.doc) {
                 Target::Faq(f) => {
@@ -473,9 +480,21 @@ impl Engine {
                 None => return Ok(None),
             },
         };
-        let mut known = self.retriever.top_text_cosines(v, 3)?;
-        known.iter_mut().for_each(|c| *c -= self.complaint_knowledge_discount);
-        Ok(Some(self.complaints.margin(v, &known)))
+        let known = self.retriever.top_text_cosines(v, COMPLAINT_KNOWN)?;
+        Ok(Some(self.complaint_margin_from(v, &known)))
+    }
+
+    /// The complaint margin of the query vector `v` given the highest cosines of
+    /// single knowledge texts (from [`Ranking::top_text_cosines`]), so a turn scans
+    /// the knowledge's vectors once.
+    pub fn complaint_margin_from(&self, v: &[f32], known_top: &[f32]) -> f32 {
+        let known: Vec<f32> = known_top.iter().map(|c| c - self.complaint_knowledge_discount).collect();
+        self.complaints.margin(v, &known)
+    }
+
+    /// Whether complaint detection runs (examples are configured and the model is there).
+    pub fn complaints_active(&self) -> bool {
+        self.complaints.is_active()
     }
 
     /// Attach the entry and matched text to a hit.

@@ -87,8 +87,17 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
     let mut signals = text_signals(engine, text, options.user_known);
     let vector = engine.embed_query(text)?;
     let v = vector.as_deref();
-    signals.complaint_margin = if options.complaints { engine.complaint_margin_with(text, v)? } else { None };
     let ranking = engine.rank(text, v, options.candidates.max(FAQ_CANDIDATES))?;
+    // The ranking's scan of the knowledge vectors also gives the complaint
+    // detector its knowledge side; only an empty normalised text (no vector for
+    // retrieval) needs the detector's own path.
+    signals.complaint_margin = match (options.complaints, v) {
+        (false, _) => None,
+        (true, Some(v)) if engine.complaints_active() && !engine.analyzer().normalize(text).is_empty() => {
+            Some(engine.complaint_margin_from(v, &ranking.top_text_cosines))
+        }
+        (true, _) => engine.complaint_margin_with(text, v)?,
+    };
     signals.faqs = ranking
         .faqs
         .into_iter()

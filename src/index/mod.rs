@@ -147,6 +147,15 @@ pub enum IndexError {
     },
 }
 
+/// What a search's dense scan does besides ranking documents.
+#[derive(Debug, Clone, Copy)]
+struct ScanExtras {
+    /// A text `(doc, slot)` left out.
+    exclude: Option<(usize, usize)>,
+    /// How many per-document best cosines to return.
+    top_texts: usize,
+}
+
 /// Lexical and (optionally) dense retrieval over one set of documents.
 pub struct Retriever {
     analyzer: Arc<Analyzer>,
@@ -278,12 +287,39 @@ impl Retriever {
         mode: Mode,
         exclude: Option<(usize, usize)>,
     ) -> Result<Vec<Hit>, IndexError> {
+        Ok(self.search_scanning(query, vector, k, mode, ScanExtras { exclude, top_texts: 0 })?.0)
+    }
+
+    /// As [`search_with_vector`](Self::search_with_vector), also returning the
+    /// `top_texts` highest cosines of single indexed texts (what
+    /// [`top_text_cosines`](Self::top_text_cosines) gives) from the same scan.
+    pub fn search_with_text_cosines(
+        &self,
+        query: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+        mode: Mode,
+        top_texts: usize,
+    ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
+        self.search_scanning(query, vector, k, mode, ScanExtras { exclude: None, top_texts })
+    }
+
+    fn search_scanning(
+        &self,
+        query: &str,
+        vector: Option<&[f32]>,
+        k: usize,
+        mode: Mode,
+        extras: ScanExtras,
+    ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
+        let ScanExtras { exclude, top_texts } = extras;
         let n = self.config.candidates.max(k);
-        let dense = match (&self.dense, vector, mode) {
+        let (dense, texts) = match (&self.dense, vector, mode) {
             (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
-                Some(index.best_per_doc_excluding(v, exclude, self.config.dense_neighbours)?)
+                let (per_doc, texts) = index.scan(v, exclude, self.config.dense_neighbours, top_texts)?;
+                (Some(per_doc), texts)
             }
-            _ => None,
+            _ => (None, Vec::new()),
         };
         let (lexical, weight) = match (mode, &dense) {
             (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
@@ -304,6 +340,6 @@ impl Retriever {
         };
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);
-        Ok(hits)
+        Ok((hits, texts))
     }
 }

@@ -83,6 +83,20 @@ impl VectorIndex {
         exclude: Option<(usize, usize)>,
         neighbours: usize,
     ) -> Result<Vec<DenseMatch>, IndexError> {
+        Ok(self.scan(query, exclude, neighbours, 0)?.0)
+    }
+
+    /// As [`best_per_doc_excluding`](Self::best_per_doc_excluding), also returning
+    /// the `top_texts` highest per-document best text cosines, best first (what
+    /// `top(best_per_doc(q), k)` gives) — from the same pass over the vectors, so a
+    /// caller needing both scans once.
+    pub fn scan(
+        &self,
+        query: &[f32],
+        exclude: Option<(usize, usize)>,
+        neighbours: usize,
+        top_texts: usize,
+    ) -> Result<(Vec<DenseMatch>, Vec<f32>), IndexError> {
         let neighbours = neighbours.max(1);
         if query.len() != self.dim() {
             return Err(IndexError::Dimension { expected: self.dim(), got: query.len() });
@@ -95,11 +109,25 @@ impl VectorIndex {
         let mut nearest: Vec<f32> = Vec::with_capacity(neighbours + 1);
         let mut current = usize::MAX;
         let mean = |nearest: &[f32]| nearest.iter().sum::<f32>() / nearest.len() as f32;
+        let mut texts: Vec<f32> = Vec::with_capacity(top_texts + 1);
+        let mut doc_best = f32::NEG_INFINITY;
+        let keep_best = |texts: &mut Vec<f32>, cosine: f32| {
+            if top_texts > 0 && cosine > f32::NEG_INFINITY {
+                let at = texts.partition_point(|&c| c >= cosine);
+                texts.insert(at, cosine);
+                texts.truncate(top_texts);
+            }
+        };
         for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
             let doc = doc as usize;
             if exclude == Some((doc, slot as usize)) {
                 continue;
             }
+            if doc != current {
+                keep_best(&mut texts, doc_best);
+                doc_best = f32::NEG_INFINITY;
+            }
+            doc_best = doc_best.max(cosine);
             if doc != current {
                 if neighbours > 1 && !nearest.is_empty() {
                     best[current].cosine = mean(&nearest);
@@ -122,7 +150,8 @@ impl VectorIndex {
         if neighbours > 1 && !nearest.is_empty() {
             best[current].cosine = mean(&nearest);
         }
-        Ok(best)
+        keep_best(&mut texts, doc_best);
+        Ok((best, texts))
     }
 
     /// The mean of all stored vectors (the centre of the knowledge's texts).
@@ -183,5 +212,17 @@ mod tests {
         assert_eq!(mean[1].slot, 2, "the slot is still the best text");
         let held_out = index().best_per_doc_excluding(&q, Some((1, 2)), 2).unwrap();
         assert!((held_out[1].cosine - 0.9).abs() < 1e-6);
+    }
+
+    #[test]
+    fn one_scan_gives_the_best_documents_cosines_too() {
+        for q in [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]] {
+            for neighbours in [1, 2] {
+                let (per_doc, texts) = index().scan(&q, None, neighbours, 3).unwrap();
+                assert_eq!(per_doc, index().best_per_doc_excluding(&q, None, neighbours).unwrap());
+                let want: Vec<f32> = top(index().best_per_doc(&q).unwrap(), 3).iter().map(|d| d.cosine).collect();
+                assert_eq!(texts, want, "{q:?}");
+            }
+        }
     }
 }
