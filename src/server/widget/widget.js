@@ -114,9 +114,13 @@
   function close() { el.panel.hidden = true; el.launch.hidden = false; el.launch.focus(); }
 
   function user() { return cfg.userId ? { id: cfg.userId } : undefined; }
+  /* POST JSON; a request the server does not answer in 15 s fails like a network error. */
   function post(path, body) {
-    return fetch(cfg.endpoint + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
-      .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); });
+    var abort = window.AbortController ? new AbortController() : null;
+    var timer = abort && setTimeout(function () { abort.abort(); }, 15000);
+    return fetch(cfg.endpoint + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body), signal: abort && abort.signal })
+      .then(function (r) { return r.json().then(function (j) { return { status: r.status, body: j }; }); })
+      .finally(function () { if (timer) clearTimeout(timer); });
   }
 
   function push(item) { state.log.push(item); save(); render(item, false); }
