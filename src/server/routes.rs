@@ -331,6 +331,15 @@ pub(super) async fn health(State(state): State<AppState>) -> Json<Health> {
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let entries = state.bot.snapshot().engine.knowledge().faqs.len();
     let mut body = state.metrics.render(state.bot.sessions().len(), entries);
+    let vectors = state.bot.snapshot().engine.vector_stats().texts;
+    body.push_str("# HELP bizbot_knowledge_vectors Question vectors in the dense index.\n");
+    body.push_str("# TYPE bizbot_knowledge_vectors gauge\n");
+    body.push_str(&format!("bizbot_knowledge_vectors {vectors}\n"));
+    if let Some(rss) = resident_bytes() {
+        body.push_str("# HELP bizbot_process_resident_bytes Resident memory of the process.\n");
+        body.push_str("# TYPE bizbot_process_resident_bytes gauge\n");
+        body.push_str(&format!("bizbot_process_resident_bytes {rss}\n"));
+    }
     if let Some((hits, misses)) = state.bot.query_cache_stats() {
         body.push_str("# HELP bizbot_query_cache_total Query-vector cache look-ups (a hit skips the model).\n");
         body.push_str("# TYPE bizbot_query_cache_total counter\n");
@@ -344,6 +353,13 @@ pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         body.push_str(&format!("bizbot_desk_events_total{{outcome=\"failed\"}} {failed}\n"));
     }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+}
+
+/// Resident memory of this process (Linux `/proc/self/statm`; `None` elsewhere).
+fn resident_bytes() -> Option<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = statm.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
 }
 
 /// The chat widget, added to any page with one `<script src=".../widget.js">`.

@@ -131,6 +131,13 @@ async fn search_health_and_metrics() {
     assert!(metrics.contains("bizbot_turns_total{action=\"handoff\"} 1"), "{metrics}");
     assert!(metrics.contains("bizbot_handoffs_total{reason=\"human_requested\"} 1"));
     assert!(metrics.contains("bizbot_turn_seconds_count 1"));
+    let gauge = |name: &str| -> u64 {
+        let line = metrics.lines().find(|l| l.starts_with(&format!("{name} "))).unwrap_or_else(|| panic!("{name}"));
+        line.split(' ').nth(1).unwrap().parse().unwrap()
+    };
+    let model = crate::common::model_config().model_dir.join("model.onnx").is_file();
+    assert_eq!(gauge("bizbot_knowledge_vectors") > 81, model, "every question has a vector when the model runs");
+    assert!(gauge("bizbot_process_resident_bytes") > 10_000_000);
 }
 
 #[tokio::test]
