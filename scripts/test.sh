@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 ./scripts/setup.sh
-./scripts/setup-browser.sh
+./scripts/setup-system.sh
 cargo fmt --all -- --check
 ./scripts/module-graph.sh
 cargo clippy --all-targets -- -D warnings

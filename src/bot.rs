@@ -22,6 +22,7 @@ use crate::engine::Engine;
 use crate::index::IndexError;
 use crate::knowledge::Customer;
 use crate::knowledge::{KnowledgeBase, KnowledgeError};
+use crate::shared::{RedisSessions, SharedLock, StoreError};
 use crate::turnlog::{TurnLog, TurnRecord};
 
 /// Config and knowledge in force, immutable.
@@ -66,6 +67,21 @@ pub enum ReloadError {
     /// Back-ends are misconfigured, or a scenario names an unknown one.
     #[error("back-ends: {}", .0.join("; "))]
     Backends(Vec<String>),
+    /// The session store cannot be set up.
+    #[error(transparent)]
+    SessionStore(#[from] StoreError),
+}
+
+/// Why a turn could not have its session.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum SessionError {
+    /// An earlier turn of the session is still running (on this or another
+    /// replica) and the wait ran out or the queue is full.
+    #[error(transparent)]
+    Busy(#[from] SessionBusy),
+    /// The shared session store cannot be reached.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// What a successful reload loaded.
@@ -100,13 +116,29 @@ impl Overrides {
     }
 }
 
-/// A session held for one turn (see [`Bot::lock_session`]); dropping it lets the
-/// next turn of the session in.
+/// A session held for one turn (see [`Bot::lock_session`]). [`Bot::finish`]
+/// saves it to a shared store; dropping it lets the next turn of the session in
+/// (without saving, when the store is shared).
 #[derive(Debug)]
 pub struct LockedSession {
     id: String,
     slot: Arc<SessionSlot>,
     guard: tokio::sync::OwnedMutexGuard<Session>,
+    shared: Option<(Arc<RedisSessions>, SharedLock)>,
+}
+
+impl Drop for LockedSession {
+    fn drop(&mut self) {
+        if let Some((store, lock)) = self.shared.take()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(async move {
+                if let Err(e) = store.unlock(&lock).await {
+                    tracing::warn!("session lock left to expire: {e}");
+                }
+            });
+        }
+    }
 }
 
 /// What `/v1/welcome` answers.
@@ -188,6 +220,7 @@ impl Memory {
 pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
     sessions: SessionStore,
+    shared: Option<Arc<RedisSessions>>,
     memory: Memory,
     desk: Option<crate::desk::Desk>,
     log: TurnLog,
@@ -226,11 +259,16 @@ impl Bot {
             .map_err(|source| ReloadError::TurnLog { path: config.log.path.clone(), source })?;
         let snapshot = build_snapshot(config, encoder.clone())?;
         let sessions = SessionStore::new(&snapshot.config.session);
+        let shared = match snapshot.config.session.store {
+            dialogue::StoreKind::Memory => None,
+            dialogue::StoreKind::Redis => Some(Arc::new(RedisSessions::new(&snapshot.config.session)?)),
+        };
         let memory = Memory::new(&snapshot.config.session);
         let desk = crate::desk::Desk::start(&snapshot.config.desk);
         Ok(Self {
             snapshot: ArcSwap::from_pointee(snapshot),
             sessions,
+            shared,
             memory,
             desk,
             log,
@@ -273,19 +311,65 @@ impl Bot {
     ) -> Result<Turn, IndexError> {
         let slot = self.sessions.get_or_create(session_id);
         let guard = slot.lock_blocking();
-        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard };
+        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard, shared: None };
         self.turn_locked(&mut locked, text, user, channel)
     }
 
     /// The session `session_id`, locked for one turn: waits (without holding a
     /// thread) at most `server.session_wait_ms` for a turn in progress, and only
-    /// when fewer than `server.session_queue` turns already wait.
-    pub async fn lock_session(&self, session_id: &str) -> Result<LockedSession, SessionBusy> {
+    /// when fewer than `server.session_queue` turns already wait. With a shared
+    /// store the session is also locked there (against turns on other replicas)
+    /// and read from it; hand it back with [`finish`](Self::finish).
+    pub async fn lock_session(&self, session_id: &str) -> Result<LockedSession, SessionError> {
+        let started = std::time::Instant::now();
         let server = &self.snapshot().config.server;
         let (wait, queue) = (std::time::Duration::from_millis(server.session_wait_ms), server.session_queue);
         let slot = self.sessions.get_or_create(session_id);
         let guard = slot.lock_within(wait, queue).await?;
-        Ok(LockedSession { id: session_id.to_owned(), slot, guard })
+        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard, shared: None };
+        if let Some(store) = &self.shared {
+            let lock = store.lock(session_id, wait.saturating_sub(started.elapsed())).await?.ok_or(SessionBusy)?;
+            locked.shared = Some((Arc::clone(store), lock));
+            *locked.guard = store.load(session_id).await?.unwrap_or_default();
+        }
+        Ok(locked)
+    }
+
+    /// Hand back a session locked by [`lock_session`](Self::lock_session): with a
+    /// shared store, save it there and release its lock. A turn that outlived
+    /// `session.lock_ms` is not saved (another turn may have moved on) and is
+    /// logged.
+    pub async fn finish(&self, mut locked: LockedSession) -> Result<(), SessionError> {
+        let Some((store, lock)) = locked.shared.take() else { return Ok(()) };
+        if !store.save_and_unlock(&lock, &locked.guard).await? {
+            tracing::warn!("a turn outlived its session lock (session.lock_ms); its state was not saved");
+        }
+        Ok(())
+    }
+
+    /// Whether session `session_id` exists (in the shared store, if there is one).
+    pub async fn session_exists(&self, session_id: &str) -> Result<bool, SessionError> {
+        match &self.shared {
+            Some(store) => Ok(store.exists(session_id).await?),
+            None => Ok(self.sessions.get(session_id).is_some()),
+        }
+    }
+
+    /// The problem session `session_id` is working on, if any.
+    pub async fn session_problem(&self, session_id: &str) -> Result<Option<Problem>, SessionError> {
+        match &self.shared {
+            Some(store) => Ok(store.load(session_id).await?.and_then(|s| s.state.problem)),
+            None => Ok(self.sessions.get(session_id).and_then(|slot| slot.peek_problem())),
+        }
+    }
+
+    /// Whether the shared session store answers; `None` when sessions are kept in
+    /// this process.
+    pub async fn store_health(&self) -> Option<Result<(), StoreError>> {
+        match &self.shared {
+            Some(store) => Some(store.ping().await),
+            None => None,
+        }
     }
 
     /// One turn in a session locked by [`lock_session`](Self::lock_session).
@@ -297,7 +381,7 @@ impl Bot {
         channel: Option<&str>,
     ) -> Result<Turn, IndexError> {
         let started = std::time::Instant::now();
-        let LockedSession { id: session_id, slot, guard: session } = locked;
+        let LockedSession { id: session_id, slot, guard: session, .. } = locked;
 
         let snapshot = self.snapshot();
         let config = &snapshot.config;
@@ -366,17 +450,18 @@ impl Bot {
 
     /// Suggestions for an agent serving a customer: knowledge answers and scenarios
     /// for `text` (what the customer or the agent wrote). With a session, the
-    /// problem the bot was working on comes first.
-    pub fn assist(&self, text: &str, session_id: Option<&str>) -> Result<Assist, IndexError> {
+    /// problem the bot was working on (see [`session_problem`](Self::session_problem))
+    /// comes first.
+    pub fn assist(&self, text: &str, problem: Option<Problem>) -> Result<Assist, IndexError> {
         let snapshot = self.snapshot();
         let engine = &snapshot.engine;
         let options =
             dialogue::signals::SignalOptions { complaints: false, candidates: ASSIST_ANSWERS, user_known: true };
         let signals = dialogue::signals::gather(engine, text, options)?;
-        let problem = session_id.and_then(|id| self.sessions.get(id)).and_then(|slot| match slot.peek_problem() {
+        let problem = match problem {
             Some(Problem::Faq(id)) => Some(id),
             _ => None,
-        });
+        };
         let kb = engine.knowledge();
         let nobody = serde_json::Value::Null;
         let who = Customer { channel: None, tags: &[], profile: &nobody };
@@ -406,9 +491,14 @@ impl Bot {
 
     /// The agent desk gives session `session_id` back to the bot: `None` when the
     /// session is unknown, else whether an agent held it.
-    pub async fn release(&self, session_id: &str) -> Option<Result<bool, SessionBusy>> {
-        self.sessions.get(session_id)?;
-        Some(self.lock_session(session_id).await.map(|mut locked| dialogue::release(&mut locked.guard)))
+    pub async fn release(&self, session_id: &str) -> Result<Option<bool>, SessionError> {
+        if !self.session_exists(session_id).await? {
+            return Ok(None);
+        }
+        let mut locked = self.lock_session(session_id).await?;
+        let was_with_agent = dialogue::release(&mut locked.guard);
+        self.finish(locked).await?;
+        Ok(Some(was_with_agent))
     }
 
     /// Hits and misses of the query-vector cache, if one is in front of the model.
@@ -430,6 +520,8 @@ impl Bot {
     /// Open session `session_id` (if new) and greet the customer with what they
     /// are likely to ask: their unresolved problem from an earlier session, the
     /// entries whose `when` audiences match them, the most answered entries.
+    /// With a shared store, open the session there first with
+    /// [`open_session`](Self::open_session).
     pub fn welcome(&self, session_id: &str, user: &UserInfo, channel: Option<&str>) -> Welcome {
         self.sessions.get_or_create(session_id);
         let snapshot = self.snapshot();
@@ -444,6 +536,15 @@ impl Bot {
         let suggestions =
             dialogue::welcome::suggest(snapshot.engine.knowledge(), who, unresolved.as_ref(), &popular, n);
         Welcome { text, suggestions }
+    }
+
+    /// Open session `session_id` empty in the shared store unless it exists there
+    /// (so that feedback and ratings find it on any replica).
+    pub async fn open_session(&self, session_id: &str) -> Result<(), SessionError> {
+        if let Some(store) = &self.shared {
+            store.open(session_id).await?;
+        }
+        Ok(())
     }
 
     /// Feedback on a turn of a locked session; `false` when the turn is unknown.
@@ -462,16 +563,16 @@ impl Bot {
 
     /// The customer's 1–5 score of the conversation in session `session_id`, with
     /// an optional comment, to the turn log; `false` when the session is unknown.
-    pub fn rate(&self, session_id: &str, score: u8, comment: &str) -> bool {
-        if self.sessions.get(session_id).is_none() {
-            return false;
+    pub async fn rate(&self, session_id: &str, score: u8, comment: &str) -> Result<bool, SessionError> {
+        if !self.session_exists(session_id).await? {
+            return Ok(false);
         }
         self.log.write(TurnRecord {
             text: comment.to_owned(),
             score_given: Some(score),
             ..event_record(session_id, "rating")
         });
-        true
+        Ok(true)
     }
 
     /// Feedback on a turn; `false` when the session or turn is unknown. Waits on

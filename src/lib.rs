@@ -45,6 +45,7 @@ pub mod knowledge;
 pub mod learn;
 pub mod rerank;
 pub mod server;
+pub mod shared;
 pub mod text;
 pub mod turnlog;
 

@@ -91,6 +91,16 @@ pub fn validate(config: &Config) -> Vec<String> {
     if session.ttl_secs == 0 || session.capacity == 0 || session.max_memory_mb == 0 {
         problems.push("session.ttl_secs, session.capacity and session.max_memory_mb must be at least 1".to_owned());
     }
+    if session.store == crate::dialogue::StoreKind::Redis {
+        if session.redis_url.trim().is_empty() {
+            problems.push("session.redis_url must be set when session.store = \"redis\"".to_owned());
+        } else if let Err(e) = redis::Client::open(session.redis_url.as_str()) {
+            problems.push(format!("session.redis_url = {:?} is not a Redis URL: {e}", session.redis_url));
+        }
+    }
+    if session.lock_ms < 100 {
+        problems.push(format!("session.lock_ms = {} must be at least 100", session.lock_ms));
+    }
     if escalation.max_unresolved_turns == 0 {
         problems.push("escalation.max_unresolved_turns must be at least 1".to_owned());
     }

@@ -26,7 +26,7 @@ pub use escalation::{EscalationConfig, HandoffReason};
 pub use reply::{Handoff, MatchInfo, MessagesConfig, Reply, SuggestedAnswer, Suggestion, TurnAction};
 pub use session::{
     DialogueState, Pending, Problem, Session, SessionBusy, SessionConfig, SessionSlot, SessionStore, Speaker,
-    TranscriptLimit, TranscriptLine,
+    StoreKind, TranscriptLimit, TranscriptLine,
 };
 pub use signals::Signals;
 pub use templates::Templates;

@@ -31,10 +31,28 @@ pub struct SessionConfig {
     /// Memory budget of all sessions together, in MiB (estimated from their
     /// contents); the least recently used go first when it is exceeded.
     pub max_memory_mb: u64,
+    /// Where sessions live.
+    pub store: StoreKind,
+    /// The Redis server for `store = "redis"`.
+    pub redis_url: String,
+    /// Prefix of every Redis key.
+    pub redis_prefix: String,
+    /// Milliseconds a turn may hold a session's lock in Redis.
+    pub lock_ms: u64,
+}
+
+/// Where sessions live (`session.store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    /// In this process.
+    Memory,
+    /// In Redis, shared by replicas.
+    Redis,
 }
 
 /// Who said a transcript line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Speaker {
     /// The customer.
@@ -44,7 +62,7 @@ pub enum Speaker {
 }
 
 /// One line of the transcript.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TranscriptLine {
     /// Turn number.
     pub turn: u64,
@@ -55,7 +73,8 @@ pub struct TranscriptLine {
 }
 
 /// The problem a conversation is working on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Problem {
     /// A question an FAQ entry answers.
     Faq(FaqId),
@@ -64,7 +83,8 @@ pub enum Problem {
 }
 
 /// What the bot is waiting for.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Pending {
     /// Nothing.
     #[default]
@@ -84,7 +104,8 @@ pub enum Pending {
 
 /// The part of a session that decisions read and write: a pure decision takes
 /// one and returns the next.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DialogueState {
     /// The problem being worked on.
     pub problem: Option<Problem>,
@@ -98,7 +119,8 @@ pub struct DialogueState {
 }
 
 /// The state of one conversation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Session {
     /// Turns so far.
     pub turn: u64,
@@ -262,7 +284,17 @@ mod tests {
     use super::*;
 
     fn config(capacity: u64, max_memory_mb: u64) -> SessionConfig {
-        SessionConfig { ttl_secs: 60, capacity, max_transcript: 10, max_transcript_chars: 100, max_memory_mb }
+        SessionConfig {
+            ttl_secs: 60,
+            capacity,
+            max_transcript: 10,
+            max_transcript_chars: 100,
+            max_memory_mb,
+            store: StoreKind::Memory,
+            redis_url: String::new(),
+            redis_prefix: "bizbot:".into(),
+            lock_ms: 15_000,
+        }
     }
 
     #[test]
@@ -314,6 +346,32 @@ mod tests {
         s.record(Speaker::Bot, &"长".repeat(30), limit);
         assert_eq!(s.transcript.len(), 1);
         assert_eq!(s.transcript[0].text.chars().count(), 9);
+    }
+
+    #[test]
+    fn a_session_survives_a_trip_through_json() {
+        let limit = TranscriptLimit { lines: 10, chars: 100 };
+        let mut s = Session { turn: 3, ..Session::default() };
+        s.state = DialogueState {
+            problem: Some(Problem::Scenario("order-status".into())),
+            unresolved: 2,
+            pending: Pending::Slot {
+                scenario: "order-status".into(),
+                filled: BTreeMap::from([("order_id".to_owned(), "123".to_owned())]),
+            },
+            with_agent: true,
+        };
+        s.record(Speaker::Customer, "我的订单呢", limit);
+        s.record(Speaker::Bot, "请提供订单号", limit);
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), s);
+        s.state.pending = Pending::Choice(vec!["a".into(), "b".into()]);
+        s.state.problem = Some(Problem::Faq("a".into()));
+        let json = serde_json::to_string(&s).unwrap();
+        assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), s);
+        // A session written by an older version with fewer fields still reads.
+        let old: Session = serde_json::from_str(r#"{"turn": 2, "state": {"unresolved": 1}}"#).unwrap();
+        assert_eq!((old.turn, old.state.unresolved, old.state.pending), (2, 1, Pending::Nothing));
     }
 
     #[tokio::test]

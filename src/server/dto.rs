@@ -198,12 +198,14 @@ pub struct ReloadResponse {
 /// `GET /healthz` response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Health {
-    /// `ok`.
+    /// `ok`, or `degraded` (HTTP 503) when the shared session store is down.
     pub status: String,
     /// FAQ entries served.
     pub entries: usize,
     /// Whether the embedding model runs.
     pub model: bool,
+    /// Where sessions live: `memory`, `redis`, or `unavailable` (Redis does not answer).
+    pub session_store: String,
 }
 
 /// Every error: a stable `code`, a message, and per code a field, the problems of

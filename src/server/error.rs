@@ -38,6 +38,8 @@ pub enum ApiError {
     SessionBusy,
     /// The server is handling as many requests as it may; retry shortly.
     Overloaded,
+    /// The shared session store (Redis) cannot be reached; retry shortly.
+    SessionStoreUnavailable(String),
     /// Anything else; details are logged, not sent.
     Internal(String),
 }
@@ -55,6 +57,7 @@ impl ApiError {
             Self::ReloadFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_failed"),
             Self::SessionBusy => (StatusCode::TOO_MANY_REQUESTS, "session_busy"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
+            Self::SessionStoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -92,13 +95,21 @@ impl IntoResponse for ApiError {
                 "message": "the service is busy; send again shortly",
                 "retry_after": RETRY_AFTER_SECS,
             }),
+            Self::SessionStoreUnavailable(detail) => {
+                tracing::error!("{detail}");
+                json!({
+                    "code": code,
+                    "message": "conversations cannot be read or saved right now; send again shortly",
+                    "retry_after": RETRY_AFTER_SECS,
+                })
+            }
             Self::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 json!({"code": code, "message": "internal error"})
             }
         };
         let mut response = (status, Json(body)).into_response();
-        if matches!(self, Self::SessionBusy | Self::Overloaded) {
+        if matches!(self, Self::SessionBusy | Self::Overloaded | Self::SessionStoreUnavailable(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
         }
         response

@@ -18,6 +18,7 @@ pub struct Metrics {
     bad_requests: AtomicU64,
     busy: AtomicU64,
     shed: AtomicU64,
+    store_errors: AtomicU64,
     ratings: [AtomicU64; 5],
 }
 
@@ -56,6 +57,11 @@ impl Metrics {
         }
     }
 
+    /// Count one request refused because the shared session store was down (503).
+    pub fn store_error(&self) {
+        self.store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Count one request shed because the server was saturated (503).
     pub fn shed(&self) {
         self.shed.fetch_add(1, Ordering::Relaxed);
@@ -87,6 +93,8 @@ impl Metrics {
         let _ = writeln!(out, "bizbot_session_busy_total {}", get(&self.busy));
         out.push_str("# HELP bizbot_shed_total Requests refused with 503: too many in flight.\n# TYPE bizbot_shed_total counter\n");
         let _ = writeln!(out, "bizbot_shed_total {}", get(&self.shed));
+        out.push_str("# HELP bizbot_session_store_errors_total Requests refused with 503: the shared session store (Redis) did not answer.\n# TYPE bizbot_session_store_errors_total counter\n");
+        let _ = writeln!(out, "bizbot_session_store_errors_total {}", get(&self.store_errors));
         out.push_str(
             "# HELP bizbot_ratings_total Conversation ratings by score.\n# TYPE bizbot_ratings_total counter\n",
         );

@@ -14,7 +14,7 @@ use super::dto::{
     ReloadResponse, SearchHit, SearchQuery, SearchResponse, UserDto, WelcomeRequest, WelcomeResponse,
 };
 use super::{ApiError, AppState, Metrics};
-use crate::bot::ReloadError;
+use crate::bot::{ReloadError, SessionError};
 use crate::index::Mode;
 
 /// Longest session id and customer id, in characters.
@@ -113,21 +113,34 @@ pub(super) async fn chat(
     let user = user_info(req.user);
     // Wait for an earlier turn of this session without holding a thread; the turn
     // itself (model, back-end look-up) runs on the blocking pool.
-    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|_| {
-        state.metrics.busy();
-        ApiError::SessionBusy
-    })?;
+    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
     let bot = state.bot.clone();
     let (text, channel) = (req.text, req.channel);
-    let reply = tokio::task::spawn_blocking(move || {
-        bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|turn| turn.reply)
+    let (locked, reply) = tokio::task::spawn_blocking(move || {
+        let reply = bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|turn| turn.reply);
+        (locked, reply)
     })
     .await
-    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?
-    .map_err(|e| ApiError::Internal(e.to_string()))?;
+    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
+    let reply = reply.map_err(|e| ApiError::Internal(e.to_string()))?;
+    state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
+}
+
+/// A session that could not be had: busy (429) or its store down (503).
+fn session_error(state: &AppState, e: SessionError) -> ApiError {
+    match e {
+        SessionError::Busy(_) => {
+            state.metrics.busy();
+            ApiError::SessionBusy
+        }
+        SessionError::Store(e) => {
+            state.metrics.store_error();
+            ApiError::SessionStoreUnavailable(e.to_string())
+        }
+    }
 }
 
 fn user_info(user: Option<UserDto>) -> crate::dialogue::UserInfo {
@@ -150,6 +163,7 @@ pub(super) async fn welcome(
         check_session_id(&req.session_id).and_then(|()| check_customer(req.channel.as_deref(), req.user.as_ref())),
     )?;
     let user = user_info(req.user);
+    state.bot.open_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
     let welcome = state.bot.welcome(&req.session_id, &user, req.channel.as_deref());
     Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
 }
@@ -165,8 +179,12 @@ pub(super) async fn assist(
     if let Some(id) = &req.session_id {
         counted(&state, check_session_id(id))?;
     }
+    let problem = match &req.session_id {
+        Some(id) => state.bot.session_problem(id).await.map_err(|e| session_error(&state, e))?,
+        None => None,
+    };
     let bot = state.bot.clone();
-    let assist = tokio::task::spawn_blocking(move || bot.assist(&req.text, req.session_id.as_deref()))
+    let assist = tokio::task::spawn_blocking(move || bot.assist(&req.text, problem))
         .await
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
@@ -193,7 +211,7 @@ pub(super) async fn rating(
             Err(ApiError::InvalidField { field: "comment", message: format!("at most {MAX_COMMENT} characters") }),
         );
     }
-    if !state.bot.rate(&req.session_id, req.score, comment.trim()) {
+    if !state.bot.rate(&req.session_id, req.score, comment.trim()).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));
     }
     state.metrics.rating(req.score);
@@ -207,14 +225,13 @@ pub(super) async fn feedback(
 ) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     counted(&state, check_session_id(&req.session_id))?;
-    if state.bot.sessions().get(&req.session_id).is_none() {
+    if !state.bot.session_exists(&req.session_id).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));
     }
-    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|_| {
-        state.metrics.busy();
-        ApiError::SessionBusy
-    })?;
-    if !state.bot.feedback_locked(&mut locked, req.turn, req.helpful) {
+    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
+    let known = state.bot.feedback_locked(&mut locked, req.turn, req.helpful);
+    state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
+    if !known {
         return counted(&state, Err(ApiError::UnknownSession));
     }
     Ok(Json(dto::Ok { ok: true }))
@@ -311,21 +328,31 @@ pub(super) async fn release(
 ) -> Result<Json<ReleaseResponse>, ApiError> {
     counted(&state, authorized(&state, &headers))?;
     counted(&state, check_session_id(&session_id))?;
-    match state.bot.release(&session_id).await {
+    match state.bot.release(&session_id).await.map_err(|e| session_error(&state, e))? {
         None => counted(&state, Err(ApiError::UnknownSession)),
-        Some(Err(_)) => {
-            state.metrics.busy();
-            Err(ApiError::SessionBusy)
-        }
-        Some(Ok(was_with_agent)) => Ok(Json(ReleaseResponse { ok: true, was_with_agent })),
+        Some(was_with_agent) => Ok(Json(ReleaseResponse { ok: true, was_with_agent })),
     }
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "ops", responses((status = 200, description = "serving", body = Health)))]
-pub(super) async fn health(State(state): State<AppState>) -> Json<Health> {
+pub(super) async fn health(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let snapshot = state.bot.snapshot();
     let entries = snapshot.engine.knowledge().faqs.len();
-    Json(Health { status: "ok".into(), entries, model: snapshot.engine.has_dense() })
+    let (status, code, session_store) = match state.bot.store_health().await {
+        None => ("ok", StatusCode::OK, "memory"),
+        Some(Ok(())) => ("ok", StatusCode::OK, "redis"),
+        Some(Err(e)) => {
+            tracing::warn!("health: {e}");
+            ("degraded", StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+    };
+    let health = Health {
+        status: status.into(),
+        entries,
+        model: snapshot.engine.has_dense(),
+        session_store: session_store.into(),
+    };
+    (code, Json(health))
 }
 
 pub(super) async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -11,6 +11,7 @@ mod http;
 mod learn;
 mod model;
 mod openapi;
+mod replicas;
 mod retrieval;
 mod turns;
 mod widget;

@@ -14,16 +14,13 @@ use serde_json::Value;
 use crate::common::root;
 use crate::common::server::{TOKEN, TestServer};
 
-/// Debian's Chromium, installed by scripts/setup-browser.sh. Required when the
+/// Debian's Chromium, installed by scripts/setup-system.sh. Required when the
 /// README's test command runs (BIZBOT_REQUIRE_MODEL is set there too).
 fn chromium() -> Option<PathBuf> {
     let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file());
     if path.is_none() {
-        assert!(
-            std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
-            "Chromium is missing: run scripts/setup-browser.sh"
-        );
-        eprintln!("no Chromium: skipping the widget test (run scripts/setup-browser.sh)");
+        assert!(std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(), "Chromium is missing: run scripts/setup-system.sh");
+        eprintln!("no Chromium: skipping the widget test (run scripts/setup-system.sh)");
     }
     path
 }

@@ -1,5 +1,6 @@
 //! Shared helpers for the integration tests.
 
+pub(crate) mod redis;
 pub(crate) mod server;
 
 use std::path::{Path, PathBuf};
