@@ -6,6 +6,10 @@
 //! cargo run --release --example loadtest -- --url http://127.0.0.1:8080 --concurrency 8 --duration 30
 //! ```
 //!
+//! `--url` may be given several times (replicas sharing sessions in Redis): turns
+//! then go round-robin over them, turn by turn, so every conversation moves
+//! between replicas as behind a load balancer without sticky sessions.
+//!
 //! Each virtual customer runs conversations of a few turns drawn from a fixed mix
 //! (FAQ questions in other words, a clarification and its choice, both back-end
 //! look-ups, a question the knowledge does not cover, a complaint), with a new
@@ -19,9 +23,9 @@ use serde_json::json;
 
 #[derive(Debug, Parser)]
 struct Args {
-    /// Base URL of the bot.
+    /// Base URL of the bot; repeat for several replicas (turns go round-robin).
     #[arg(long, default_value = "http://127.0.0.1:8080")]
-    url: String,
+    url: Vec<String>,
     /// Concurrent virtual customers (each waits for its reply before the next turn).
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -89,7 +93,7 @@ struct Tally {
 
 async fn customer(
     client: reqwest::Client,
-    url: String,
+    urls: std::sync::Arc<Vec<String>>,
     conversations: std::sync::Arc<Vec<Vec<String>>>,
     worker: usize,
     warm: Instant,
@@ -97,12 +101,15 @@ async fn customer(
 ) -> Tally {
     let mut tally = Tally::default();
     let mut conversation = worker;
+    let mut next_url = worker;
     while Instant::now() < end {
         let session = format!("load-{worker}-{conversation}");
         for text in &conversations[conversation % conversations.len()] {
             let body = json!({"session_id": session, "text": text, "user": {"id": "u1001"}, "channel": "loadtest"});
+            let url = &urls[next_url % urls.len()];
+            next_url += 1;
             let sent = Instant::now();
-            let result = client.post(&url).json(&body).send().await;
+            let result = client.post(url).json(&body).send().await;
             let outcome = match result {
                 Ok(r) if r.status().is_success() => match r.json::<serde_json::Value>().await {
                     Ok(v) => Ok(v["action"].as_str().unwrap_or("reply").to_owned()),
@@ -142,8 +149,8 @@ fn ms(d: Duration) -> f64 {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let base = args.url.trim_end_matches('/');
-    let url = format!("{base}{}", args.path);
+    let bases: Vec<String> = args.url.iter().map(|u| u.trim_end_matches('/').to_owned()).collect();
+    let urls: Vec<String> = bases.iter().map(|b| format!("{b}{}", args.path)).collect();
     let conversations: Vec<Vec<String>> = match &args.texts {
         Some(path) => read_texts(path)?.into_iter().map(|t| vec![t]).collect(),
         None => CONVERSATIONS.iter().map(|c| c.iter().map(|t| (*t).to_owned()).collect()).collect(),
@@ -152,23 +159,26 @@ async fn main() -> anyhow::Result<()> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
     // Wait for the server to come up (it loads knowledge and the model first).
     let deadline = Instant::now() + Duration::from_secs(args.wait);
-    loop {
-        let ready = if args.health.is_empty() {
-            client.post(&url).json(&json!({"session_id": "ready", "text": "你好"})).send().await
-        } else {
-            client.get(format!("{base}{}", args.health)).send().await
-        };
-        match ready {
-            Ok(r) if r.status().is_success() => break,
-            _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
-            _ => anyhow::bail!("{} is not ready after {}s", args.url, args.wait),
+    for (base, url) in bases.iter().zip(&urls) {
+        loop {
+            let ready = if args.health.is_empty() {
+                client.post(url).json(&json!({"session_id": "ready", "text": "你好"})).send().await
+            } else {
+                client.get(format!("{base}{}", args.health)).send().await
+            };
+            match ready {
+                Ok(r) if r.status().is_success() => break,
+                _ if Instant::now() < deadline => tokio::time::sleep(Duration::from_millis(200)).await,
+                _ => anyhow::bail!("{base} is not ready after {}s", args.wait),
+            }
         }
     }
+    let urls = std::sync::Arc::new(urls);
     let start = Instant::now();
     let warm = start + Duration::from_secs(args.warmup);
     let end = warm + Duration::from_secs(args.duration);
     let workers: Vec<_> = (0..args.concurrency)
-        .map(|w| tokio::spawn(customer(client.clone(), url.clone(), conversations.clone(), w, warm, end)))
+        .map(|w| tokio::spawn(customer(client.clone(), urls.clone(), conversations.clone(), w, warm, end)))
         .collect();
     let mut total = Tally::default();
     for w in workers {
@@ -185,7 +195,13 @@ async fn main() -> anyhow::Result<()> {
     let n = total.latencies.len();
     let errors: u64 = total.errors.values().sum();
     let secs = args.duration as f64;
-    println!("load test: {url}, {} customers, {}s (after {}s warm-up)", args.concurrency, args.duration, args.warmup);
+    println!(
+        "load test: {}, {} customers, {}s (after {}s warm-up)",
+        urls.join(" + "),
+        args.concurrency,
+        args.duration,
+        args.warmup
+    );
     println!("turns ok        {n}");
     println!("errors          {errors} {:?}", total.errors);
     println!("turns/s         {:.1}", n as f64 / secs);
