@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hybrid::{dense_confidence, fuse};
 pub use lexical::{LexicalIndex, LexicalMatch};
-pub use vector::{DenseMatch, VectorBuildStats, VectorIndex};
+pub use vector::{AnnConfig, DenseMatch, DenseResult, VectorBuildStats, VectorIndex};
 
 use crate::embed::{EmbedError, EmbeddingCache, Encoder};
 use crate::text::Analyzer;
@@ -89,6 +89,37 @@ pub struct RetrievalConfig {
     /// calibrator learns from them what "nothing is right" looks like.
     #[serde(default)]
     pub out_of_scope_examples: Vec<String>,
+    /// Question vectors from which on an approximate (HNSW) index replaces the
+    /// exact scan; 0 = always exact.
+    #[serde(default = "default_ann_min_vectors")]
+    pub ann_min_vectors: usize,
+    /// Texts the approximate search keeps (HNSW `ef`).
+    #[serde(default = "default_ann_ef_search")]
+    pub ann_ef_search: usize,
+    /// Candidate list size while building the approximate index (HNSW `efConstruction`).
+    #[serde(default = "default_ann_ef_construction")]
+    pub ann_ef_construction: usize,
+}
+
+impl RetrievalConfig {
+    /// The approximate index's settings.
+    pub fn ann(&self) -> AnnConfig {
+        AnnConfig {
+            min_vectors: self.ann_min_vectors,
+            ef_search: self.ann_ef_search,
+            ef_construction: self.ann_ef_construction,
+        }
+    }
+}
+
+fn default_ann_min_vectors() -> usize {
+    AnnConfig::default().min_vectors
+}
+fn default_ann_ef_search() -> usize {
+    AnnConfig::default().ef_search
+}
+fn default_ann_ef_construction() -> usize {
+    AnnConfig::default().ef_construction
 }
 
 fn default_semantic_weight() -> f32 {
@@ -124,6 +155,9 @@ impl Default for RetrievalConfig {
             candidates: default_candidates(),
             top_k: default_top_k(),
             out_of_scope_examples: Vec::new(),
+            ann_min_vectors: default_ann_min_vectors(),
+            ann_ef_search: default_ann_ef_search(),
+            ann_ef_construction: default_ann_ef_construction(),
         }
     }
 }
@@ -190,7 +224,7 @@ impl Retriever {
                     .iter()
                     .map(|d| IndexDoc { texts: d.texts.iter().map(|t| analyzer.normalize(t)).collect(), body: None })
                     .collect();
-                let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs)?;
+                let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs, config.ann())?;
                 stats = s;
                 Some((encoder, index))
             }
@@ -252,7 +286,7 @@ impl Retriever {
     /// (empty without a model).
     pub fn top_text_cosines(&self, v: &[f32], k: usize) -> Result<Vec<f32>, IndexError> {
         match &self.dense {
-            Some((_, index)) => Ok(vector::top(index.best_per_doc(v)?, k).into_iter().map(|d| d.cosine).collect()),
+            Some((_, index)) => Ok(index.nearest(v, None, 1, 0, k, &[])?.top_texts),
             None => Ok(Vec::new()),
         }
     }
@@ -314,29 +348,23 @@ impl Retriever {
     ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
         let ScanExtras { exclude, top_texts } = extras;
         let n = self.config.candidates.max(k);
-        let (dense, texts) = match (&self.dense, vector, mode) {
-            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => {
-                let (per_doc, texts) = index.scan(v, exclude, self.config.dense_neighbours, top_texts)?;
-                (Some(per_doc), texts)
-            }
-            _ => (None, Vec::new()),
+        let dense = match (&self.dense, vector, mode) {
+            (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some((index, v)),
+            _ => None,
         };
         let (lexical, weight) = match (mode, &dense) {
             (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
             (Mode::Hybrid, Some(_)) => (self.lexical.search_excluding(query, n, exclude)?, self.config.semantic_weight),
             _ => (self.lexical.search_excluding(query, n, exclude)?, 0.0),
         };
-        let dense: Vec<DenseMatch> = match dense {
-            // All documents' cosines are known (indexed by document): keep the
-            // dense top n plus the lexical candidates, so every candidate has both
-            // parts, without sorting them all.
-            Some(all) => {
-                let mut keep = vector::top(all.clone(), n);
-                let kept: std::collections::HashSet<usize> = keep.iter().map(|d| d.doc).collect();
-                keep.extend(lexical.iter().filter(|l| !kept.contains(&l.doc)).filter_map(|l| all.get(l.doc).copied()));
-                keep
+        // The dense top n plus the lexical candidates, so every candidate has both parts.
+        let (dense, texts) = match dense {
+            Some((index, v)) => {
+                let also: Vec<usize> = lexical.iter().map(|l| l.doc).collect();
+                let r = index.nearest(v, exclude, self.config.dense_neighbours, n, top_texts, &also)?;
+                (r.matches, r.top_texts)
             }
-            None => Vec::new(),
+            None => (Vec::new(), Vec::new()),
         };
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);

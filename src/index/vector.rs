@@ -1,7 +1,14 @@
-//! Dense retrieval: every text of every document embedded once, searched exactly
-//! with one matrix–vector product (fast enough for 100k+ vectors on a CPU).
+//! Dense retrieval: every text of every document embedded once and stored as int8
+//! codes (a quarter of f32's memory), compared with integer dot products that the
+//! compiler vectorises. Up to `retrieval.ann_min_vectors` vectors every query scans
+//! all of them exactly; above, an HNSW graph (instant-distance) proposes the
+//! nearest texts and only their documents are scored, exactly as the scan would.
 
-use ndarray::{Array1, Array2};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use instant_distance::{Builder, Hnsw, Search};
+use serde::{Deserialize, Serialize};
 
 use super::{IndexDoc, IndexError};
 use crate::embed::{EmbeddingCache, Encoder};
@@ -27,12 +34,99 @@ pub struct DenseMatch {
     pub slot: usize,
 }
 
-/// Unit vectors of all texts, one row each.
+/// When and how the approximate index is used (`[retrieval]` keys).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AnnConfig {
+    /// Vectors from which on an HNSW graph replaces the exact scan (0 = never).
+    pub min_vectors: usize,
+    /// Texts the graph search keeps (HNSW's `ef`): more is slower and misses less.
+    pub ef_search: usize,
+    /// Candidate list size while building the graph (HNSW's `efConstruction`).
+    pub ef_construction: usize,
+}
+
+impl Default for AnnConfig {
+    fn default() -> Self {
+        Self { min_vectors: 50_000, ef_search: 160, ef_construction: 100 }
+    }
+}
+
+/// The best documents for a query, and what else the same pass found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DenseResult {
+    /// The best documents, best first, then the requested extra documents.
+    pub matches: Vec<DenseMatch>,
+    /// The highest per-document best text cosines, best first.
+    pub top_texts: Vec<f32>,
+}
+
+/// Int8 codes of unit vectors, row-major, shared with the graph's points.
 #[derive(Debug)]
+struct Codes {
+    data: Vec<i8>,
+    dim: usize,
+}
+
+impl Codes {
+    fn row(&self, row: usize) -> &[i8] {
+        &self.data[row * self.dim..(row + 1) * self.dim]
+    }
+}
+
+/// A text in the graph: its row in the shared codes, or a query's own codes.
+#[derive(Debug, Clone)]
+struct Point {
+    codes: Arc<Codes>,
+    row: u32,
+}
+
+impl instant_distance::Point for Point {
+    fn distance(&self, other: &Self) -> f32 {
+        // Larger dot products are nearer; the graph wants a distance.
+        -(dot(self.codes.row(self.row as usize), other.codes.row(other.row as usize)) as f32)
+    }
+}
+
+thread_local! {
+    /// The graph search's working memory, reused by every query on this thread.
+    static SEARCH: RefCell<Search> = RefCell::new(Search::default());
+}
+
+/// Unit vectors of all texts, one row each, as int8 codes.
 pub struct VectorIndex {
-    matrix: Array2<f32>,
+    codes: Arc<Codes>,
+    /// `code = round(x * scale)`, so a cosine is `dot(codes) / scale²`.
+    scale: f32,
+    /// Row → (document, slot); rows are stored document by document.
     rows: Vec<(u32, u32)>,
-    docs: usize,
+    /// Document → its first row; one more entry for the end.
+    doc_start: Vec<u32>,
+    mean: Vec<f32>,
+    graph: Option<Hnsw<Point>>,
+}
+
+impl std::fmt::Debug for VectorIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VectorIndex")
+            .field("rows", &self.rows.len())
+            .field("dim", &self.codes.dim)
+            .field("graph", &self.graph.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The integer dot product of two code rows, in lanes the compiler vectorises.
+fn dot(a: &[i8], b: &[i8]) -> i32 {
+    const LANES: usize = 32;
+    let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
+    let tail: i32 = ca.remainder().iter().zip(cb.remainder()).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+    let mut acc = [0i32; LANES];
+    for (x, y) in ca.zip(cb) {
+        for i in 0..LANES {
+            acc[i] += i32::from(x[i]) * i32::from(y[i]);
+        }
+    }
+    acc.iter().sum::<i32>() + tail
 }
 
 impl VectorIndex {
@@ -41,134 +135,215 @@ impl VectorIndex {
         encoder: &dyn Encoder,
         cache: &mut EmbeddingCache,
         docs: &[IndexDoc],
+        ann: AnnConfig,
     ) -> Result<(Self, VectorBuildStats), IndexError> {
-        let mut rows = Vec::new();
-        let mut texts = Vec::new();
-        for (d, doc) in docs.iter().enumerate() {
-            for (s, t) in doc.texts.iter().enumerate() {
-                rows.push((d as u32, s as u32));
-                texts.push(t.as_str());
-            }
-        }
+        let texts: Vec<&str> = docs.iter().flat_map(|d| d.texts.iter().map(String::as_str)).collect();
         let (vectors, encoded) = cache.embed_all(encoder, &texts)?;
-        let dim = encoder.dim();
-        let mut matrix = Array2::<f32>::zeros((vectors.len(), dim));
-        for (i, v) in vectors.iter().enumerate() {
-            if v.len() != dim {
-                return Err(IndexError::Dimension { expected: dim, got: v.len() });
-            }
-            matrix.row_mut(i).assign(&Array1::from(v.clone()));
+        let counts: Vec<usize> = docs.iter().map(|d| d.texts.len()).collect();
+        let index = Self::from_vectors(&vectors, &counts, encoder.dim(), ann)?;
+        Ok((index, VectorBuildStats { texts: texts.len(), encoded }))
+    }
+
+    /// Index unit `vectors` of dimension `dim`, document by document: the first
+    /// `counts[0]` belong to document 0, and so on.
+    pub fn from_vectors(
+        vectors: &[Vec<f32>],
+        counts: &[usize],
+        dim: usize,
+        ann: AnnConfig,
+    ) -> Result<Self, IndexError> {
+        if let Some(v) = vectors.iter().find(|v| v.len() != dim) {
+            return Err(IndexError::Dimension { expected: dim, got: v.len() });
         }
-        let stats = VectorBuildStats { texts: texts.len(), encoded };
-        Ok((Self { matrix, rows, docs: docs.len() }, stats))
+        let mut rows = Vec::with_capacity(vectors.len());
+        let mut doc_start = Vec::with_capacity(counts.len() + 1);
+        for (d, &n) in counts.iter().enumerate() {
+            doc_start.push(rows.len() as u32);
+            rows.extend((0..n).map(|s| (d as u32, s as u32)));
+        }
+        doc_start.push(rows.len() as u32);
+        assert_eq!(rows.len(), vectors.len(), "counts must add up to the vectors");
+        // One scale for all: the largest component maps to 127.
+        let max = vectors.iter().flatten().fold(0.0f32, |m, &x| m.max(x.abs())).max(1e-6);
+        let scale = 127.0 / max;
+        let data: Vec<i8> = vectors.iter().flatten().map(|&x| quantize(x, scale)).collect();
+        let mut mean = vec![0.0f32; dim];
+        for v in vectors {
+            for (m, &x) in mean.iter_mut().zip(v) {
+                *m += x;
+            }
+        }
+        let n = vectors.len().max(1) as f32;
+        mean.iter_mut().for_each(|m| *m /= n);
+        let codes = Arc::new(Codes { data, dim });
+        let graph = (ann.min_vectors > 0 && vectors.len() >= ann.min_vectors).then(|| {
+            let points: Vec<Point> =
+                (0..vectors.len()).map(|row| Point { codes: Arc::clone(&codes), row: row as u32 }).collect();
+            let builder =
+                Builder::default().ef_construction(ann.ef_construction.max(1)).ef_search(ann.ef_search.max(1)).seed(7);
+            builder.build_hnsw(points).0
+        });
+        Ok(Self { codes, scale, rows, doc_start, mean, graph })
     }
 
     /// Vector dimension.
     pub fn dim(&self) -> usize {
-        self.matrix.ncols()
+        self.codes.dim
     }
 
-    /// Each document's best cosine with `query` (a unit vector), indexed by document.
-    pub fn best_per_doc(&self, query: &[f32]) -> Result<Vec<DenseMatch>, IndexError> {
-        self.best_per_doc_excluding(query, None, 1)
+    /// Indexed vectors.
+    pub fn len(&self) -> usize {
+        self.rows.len()
     }
 
-    /// Each document's mean cosine over its `neighbours` texts nearest to `query`
-    /// (fewer when it has fewer texts), ignoring the text `(doc, slot)`. An entry
-    /// whose several similar questions all sit near the query beats one with a
-    /// single lucky near question.
-    pub fn best_per_doc_excluding(
-        &self,
-        query: &[f32],
-        exclude: Option<(usize, usize)>,
-        neighbours: usize,
-    ) -> Result<Vec<DenseMatch>, IndexError> {
-        Ok(self.scan(query, exclude, neighbours, 0)?.0)
+    /// Whether nothing is indexed.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
     }
 
-    /// As [`best_per_doc_excluding`](Self::best_per_doc_excluding), also returning
-    /// the `top_texts` highest per-document best text cosines, best first (what
-    /// `top(best_per_doc(q), k)` gives) — from the same pass over the vectors, so a
-    /// caller needing both scans once.
-    pub fn scan(
-        &self,
-        query: &[f32],
-        exclude: Option<(usize, usize)>,
-        neighbours: usize,
-        top_texts: usize,
-    ) -> Result<(Vec<DenseMatch>, Vec<f32>), IndexError> {
-        let neighbours = neighbours.max(1);
+    /// Whether queries go through the approximate graph.
+    pub fn is_approximate(&self) -> bool {
+        self.graph.is_some()
+    }
+
+    /// Bytes held per indexed vector (codes, row map, and the graph's points and
+    /// links when there is one), for reports.
+    pub fn bytes_per_vector(&self) -> usize {
+        let graph = if self.graph.is_some() { std::mem::size_of::<Point>() + 2 * 32 * 4 } else { 0 };
+        self.dim() + std::mem::size_of::<(u32, u32)>() + graph
+    }
+
+    fn query_codes(&self, query: &[f32]) -> Result<Arc<Codes>, IndexError> {
         if query.len() != self.dim() {
             return Err(IndexError::Dimension { expected: self.dim(), got: query.len() });
         }
-        let sims = self.matrix.dot(&ndarray::ArrayView1::from(query));
-        let mut best: Vec<DenseMatch> =
-            (0..self.docs).map(|doc| DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 }).collect();
-        // Rows are stored document by document: keep the best `neighbours` cosines of
-        // the current document in one reused buffer.
-        let mut nearest: Vec<f32> = Vec::with_capacity(neighbours + 1);
-        let mut current = usize::MAX;
-        let mean = |nearest: &[f32]| nearest.iter().sum::<f32>() / nearest.len() as f32;
-        let mut texts: Vec<f32> = Vec::with_capacity(top_texts + 1);
-        let mut doc_best = f32::NEG_INFINITY;
-        let keep_best = |texts: &mut Vec<f32>, cosine: f32| {
-            if top_texts > 0 && cosine > f32::NEG_INFINITY {
-                let at = texts.partition_point(|&c| c >= cosine);
-                texts.insert(at, cosine);
-                texts.truncate(top_texts);
-            }
-        };
-        for (&(doc, slot), &cosine) in self.rows.iter().zip(sims.iter()) {
-            let doc = doc as usize;
-            if exclude == Some((doc, slot as usize)) {
+        Ok(Arc::new(Codes { data: query.iter().map(|&x| quantize(x, self.scale)).collect(), dim: self.dim() }))
+    }
+
+    /// Document `doc` scored against `query` over all its texts but `exclude`
+    /// (the mean of its `neighbours` nearest, at most 8), and its best text's cosine.
+    fn doc_match(
+        &self,
+        query: &[i8],
+        doc: usize,
+        exclude: Option<(usize, usize)>,
+        neighbours: usize,
+    ) -> (DenseMatch, f32) {
+        let unit = 1.0 / (self.scale * self.scale);
+        let (start, end) = (self.doc_start[doc] as usize, self.doc_start[doc + 1] as usize);
+        let mut best = DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 };
+        let mut nearest: [f32; 8] = [f32::NEG_INFINITY; 8];
+        let keep = neighbours.clamp(1, nearest.len());
+        let mut found = 0;
+        for row in start..end {
+            let slot = row - start;
+            if exclude == Some((doc, slot)) {
                 continue;
             }
-            if doc != current {
-                keep_best(&mut texts, doc_best);
-                doc_best = f32::NEG_INFINITY;
+            let cosine = dot(self.codes.row(row), query) as f32 * unit;
+            if cosine > best.cosine {
+                best = DenseMatch { doc, cosine, slot };
             }
-            doc_best = doc_best.max(cosine);
-            if doc != current {
-                if neighbours > 1 && !nearest.is_empty() {
-                    best[current].cosine = mean(&nearest);
+            // Insertion into the `keep` best so far, best first.
+            let at = nearest[..keep].partition_point(|&c| c >= cosine);
+            if at < keep {
+                nearest.copy_within(at..keep - 1, at + 1);
+                nearest[at] = cosine;
+            }
+            found += 1;
+        }
+        let best_text = best.cosine;
+        if keep > 1 && found > 1 {
+            let n = found.min(keep);
+            best.cosine = nearest[..n].iter().sum::<f32>() / n as f32;
+        }
+        (best, best_text)
+    }
+
+    /// The `limit` documents nearest to `query` (a unit vector), best first, each
+    /// scored by the mean cosine of its `neighbours` texts nearest to the query
+    /// (ignoring the text `exclude`), followed by the documents of `also` not among
+    /// them; and the `top_texts` highest per-document best text cosines. An entry
+    /// whose several similar questions all sit near the query beats one with a
+    /// single lucky near question.
+    pub fn nearest(
+        &self,
+        query: &[f32],
+        exclude: Option<(usize, usize)>,
+        neighbours: usize,
+        limit: usize,
+        top_texts: usize,
+        also: &[usize],
+    ) -> Result<DenseResult, IndexError> {
+        let q = self.query_codes(query)?;
+        let docs = self.doc_start.len() - 1;
+        let candidates: Vec<usize> = match &self.graph {
+            None => (0..docs).collect(),
+            Some(graph) => {
+                let point = Point { codes: Arc::clone(&q), row: 0 };
+                let mut seen = std::collections::HashSet::new();
+                SEARCH.with(|search| {
+                    let mut search = search.borrow_mut();
+                    graph
+                        .search(&point, &mut search)
+                        .map(|item| self.rows[item.point.row as usize].0 as usize)
+                        .filter(|&doc| seen.insert(doc))
+                        .collect()
+                })
+            }
+        };
+        let mut scored = Vec::with_capacity(candidates.len());
+        let mut texts = Vec::with_capacity(top_texts + 1);
+        for &doc in &candidates {
+            let (m, best_text) = self.doc_match(&q.data, doc, exclude, neighbours);
+            if !m.cosine.is_finite() {
+                continue; // its only text is the excluded one
+            }
+            scored.push(m);
+            if top_texts > 0 {
+                let at = texts.partition_point(|&c| c >= best_text);
+                if at < top_texts {
+                    texts.insert(at, best_text);
+                    texts.truncate(top_texts);
                 }
-                nearest.clear();
-                current = doc;
-            }
-            if neighbours > 1 {
-                let at = nearest.partition_point(|&c| c >= cosine);
-                if at < neighbours {
-                    nearest.insert(at, cosine);
-                    nearest.truncate(neighbours);
-                }
-            }
-            let b = &mut best[doc];
-            if cosine > b.cosine {
-                *b = DenseMatch { doc, cosine, slot: slot as usize };
             }
         }
-        if neighbours > 1 && !nearest.is_empty() {
-            best[current].cosine = mean(&nearest);
+        let mut matches = top(scored, limit);
+        for &doc in also.iter().filter(|&&d| d < docs) {
+            if matches.iter().any(|m| m.doc == doc) {
+                continue;
+            }
+            let (m, _) = self.doc_match(&q.data, doc, exclude, neighbours);
+            if m.cosine.is_finite() {
+                matches.push(m);
+            }
         }
-        keep_best(&mut texts, doc_best);
-        Ok((best, texts))
+        Ok(DenseResult { matches, top_texts: texts })
     }
 
     /// The mean of all stored vectors (the centre of the knowledge's texts).
     pub fn mean(&self) -> Vec<f32> {
-        self.matrix.mean_axis(ndarray::Axis(0)).map_or_else(|| vec![0.0; self.dim()], |m| m.to_vec())
+        self.mean.clone()
     }
 
-    /// The stored vector of text `slot` of document `doc`.
+    /// The stored vector of text `slot` of document `doc` (decoded from its codes).
     pub fn vector(&self, doc: usize, slot: usize) -> Option<Vec<f32>> {
-        let row = self.rows.iter().position(|&(d, s)| (d as usize, s as usize) == (doc, slot))?;
-        Some(self.matrix.row(row).to_vec())
+        let start = *self.doc_start.get(doc)? as usize;
+        let row = start + slot;
+        if row >= *self.doc_start.get(doc + 1)? as usize {
+            return None;
+        }
+        Some(self.codes.row(row).iter().map(|&c| f32::from(c) / self.scale).collect())
     }
 
-    /// The `limit` documents most similar to `query`, best first.
+    /// The `limit` documents most similar to `query`, best first (by their best text).
     pub fn search(&self, query: &[f32], limit: usize) -> Result<Vec<DenseMatch>, IndexError> {
-        Ok(top(self.best_per_doc(query)?, limit))
+        Ok(self.nearest(query, None, 1, limit, 0, &[])?.matches)
     }
+}
+
+fn quantize(x: f32, scale: f32) -> i8 {
+    (x * scale).round().clamp(-127.0, 127.0) as i8
 }
 
 /// The best `limit` matches, sorted best first (ties by document), in O(n + k log k).
@@ -194,35 +369,88 @@ mod tests {
     /// texts near it.
     fn index() -> VectorIndex {
         let rows = [[1.0, 0.0], [0.9, 0.436], [0.9, -0.436], [0.95, 0.312]];
-        let mut matrix = Array2::<f32>::zeros((4, 2));
-        for (i, r) in rows.iter().enumerate() {
-            matrix.row_mut(i).assign(&Array1::from(r.to_vec()));
-        }
-        VectorIndex { matrix, rows: vec![(0, 0), (1, 0), (1, 1), (1, 2)], docs: 2 }
+        let vectors: Vec<Vec<f32>> = rows.iter().map(|r| r.to_vec()).collect();
+        VectorIndex::from_vectors(&vectors, &[1, 3], 2, AnnConfig::default()).unwrap()
+    }
+
+    fn close(a: f32, b: f32) -> bool {
+        (a - b).abs() < 0.01
     }
 
     #[test]
     fn neighbours_average_the_nearest_texts() {
         let q = [1.0, 0.0];
-        let best = index().best_per_doc_excluding(&q, None, 1).unwrap();
-        assert!((best[0].cosine - 1.0).abs() < 1e-6 && (best[1].cosine - 0.95).abs() < 1e-6);
-        let mean = index().best_per_doc_excluding(&q, None, 2).unwrap();
-        assert!((mean[0].cosine - 1.0).abs() < 1e-6, "one text: its own cosine");
-        assert!((mean[1].cosine - 0.925).abs() < 1e-6, "{mean:?}");
+        let best = index().nearest(&q, None, 1, 2, 0, &[]).unwrap().matches;
+        assert_eq!(best.iter().map(|m| m.doc).collect::<Vec<_>>(), [0, 1]);
+        assert!(close(best[0].cosine, 1.0) && close(best[1].cosine, 0.95), "{best:?}");
+        let mean = index().nearest(&q, None, 2, 2, 0, &[]).unwrap().matches;
+        assert!(close(mean[0].cosine, 1.0), "one text: its own cosine");
+        assert!(close(mean[1].cosine, 0.925), "{mean:?}");
         assert_eq!(mean[1].slot, 2, "the slot is still the best text");
-        let held_out = index().best_per_doc_excluding(&q, Some((1, 2)), 2).unwrap();
-        assert!((held_out[1].cosine - 0.9).abs() < 1e-6);
+        let held_out = index().nearest(&q, Some((1, 2)), 2, 2, 0, &[]).unwrap().matches;
+        assert!(close(held_out[1].cosine, 0.9), "{held_out:?}");
+        // A document whose only text is held out is not a match.
+        let alone = index().nearest(&q, Some((0, 0)), 1, 2, 0, &[0]).unwrap().matches;
+        assert_eq!(alone.iter().map(|m| m.doc).collect::<Vec<_>>(), [1]);
     }
 
     #[test]
-    fn one_scan_gives_the_best_documents_cosines_too() {
+    fn the_same_pass_gives_the_best_texts_and_the_extra_documents() {
         for q in [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]] {
             for neighbours in [1, 2] {
-                let (per_doc, texts) = index().scan(&q, None, neighbours, 3).unwrap();
-                assert_eq!(per_doc, index().best_per_doc_excluding(&q, None, neighbours).unwrap());
-                let want: Vec<f32> = top(index().best_per_doc(&q).unwrap(), 3).iter().map(|d| d.cosine).collect();
-                assert_eq!(texts, want, "{q:?}");
+                let r = index().nearest(&q, None, neighbours, 1, 3, &[0, 1]).unwrap();
+                let best = index().nearest(&q, None, 1, 2, 0, &[]).unwrap().matches;
+                assert_eq!(r.top_texts, best.iter().map(|m| m.cosine).collect::<Vec<_>>(), "{q:?}");
+                assert_eq!(r.matches.len(), 2, "the best one, then the other one asked for");
             }
         }
+    }
+
+    #[test]
+    fn int8_dot_products_match_f32() {
+        let a: Vec<i8> = (0..77).map(|i| ((i * 37) % 255 - 127) as i8).collect();
+        let b: Vec<i8> = (0..77).map(|i| ((i * 91) % 255 - 127) as i8).collect();
+        let want: i32 = a.iter().zip(&b).map(|(&x, &y)| i32::from(x) * i32::from(y)).sum();
+        assert_eq!(dot(&a, &b), want);
+    }
+
+    /// Deterministic unit vectors in clusters, as sentence embeddings are.
+    fn clustered(n: usize, dim: usize) -> Vec<Vec<f32>> {
+        let mut seed = 12345u64;
+        let mut next = move || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let centres: Vec<Vec<f32>> = (0..40).map(|_| (0..dim).map(|_| next()).collect()).collect();
+        (0..n)
+            .map(|i| {
+                let v: Vec<f32> = centres[i % 40].iter().map(|c| c + 0.6 * next()).collect();
+                let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+                v.iter().map(|x| x / norm).collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_graph_finds_what_the_exact_scan_finds() {
+        let vectors = clustered(3_000, 48);
+        let counts = vec![3; 1_000];
+        let exact = VectorIndex::from_vectors(&vectors, &counts, 48, AnnConfig::default()).unwrap();
+        let ann = AnnConfig { min_vectors: 1, ..AnnConfig::default() };
+        let graph = VectorIndex::from_vectors(&vectors, &counts, 48, ann).unwrap();
+        assert!(!exact.is_approximate() && graph.is_approximate());
+        let (mut found, mut wanted) = (0, 0);
+        for q in clustered(3_050, 48).iter().skip(3_000) {
+            let want: Vec<usize> = exact.search(q, 10).unwrap().iter().map(|m| m.doc).collect();
+            let got: Vec<DenseMatch> = graph.search(q, 10).unwrap();
+            found += got.iter().filter(|m| want.contains(&m.doc)).count();
+            wanted += want.len();
+            // Whatever the graph finds is scored exactly as the scan scores it.
+            let exact_all = exact.nearest(q, None, 3, 1_000, 0, &[]).unwrap().matches;
+            for m in graph.nearest(q, None, 3, 10, 0, &[]).unwrap().matches {
+                assert_eq!(Some(&m), exact_all.iter().find(|e| e.doc == m.doc));
+            }
+        }
+        assert!(found as f64 / wanted as f64 >= 0.95, "recall@10 {found}/{wanted}");
     }
 }
