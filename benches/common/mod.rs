@@ -78,30 +78,37 @@ const ASKS: &[&str] = &[
 const QUALIFIERS: &[&str] =
     &["", "家庭", "学生", "企业", "老人", "国际", "本地", "新用户", "老用户", "线上", "夜间", "周末", "外地"];
 
-/// `n` FAQ entries (n ≤ 10,400), each with two similar questions.
+/// Places that multiply the combinations beyond 10,400 (the first, "", keeps the
+/// smaller sets as they always were).
+const PLACES: &[&str] = &["", "北京", "上海", "广州", "深圳", "成都", "杭州", "武汉", "西安", "南京"];
+
+/// `n` FAQ entries (n ≤ 104,000), each with two similar questions.
 pub fn synthetic_kb(n: usize) -> KnowledgeBase {
     let mut faqs = Vec::with_capacity(n);
-    'outer: for q in QUALIFIERS {
-        for p in PRODUCTS {
-            for a in ASKS {
-                if faqs.len() == n {
-                    break 'outer;
+    'outer: for place in PLACES {
+        for q in QUALIFIERS {
+            for p in PRODUCTS {
+                for a in ASKS {
+                    if faqs.len() == n {
+                        break 'outer;
+                    }
+                    let i = faqs.len();
+                    let q = format!("{place}{q}");
+                    faqs.push(FaqEntry {
+                        id: format!("e{i}").into(),
+                        question: format!("{q}{p}{a}"),
+                        similar: vec![format!("请问{q}{p}应该{a}"), format!("我想知道{p}{q}{a}")],
+                        answer: format!("关于{q}{p}{a}：请在 App 中操作，或拨打 10086。"),
+                        category: (*p).to_owned(),
+                        tags: vec![],
+                        related: vec![],
+                        actions: vec![],
+                        handoff: false,
+                        variants: vec![],
+                        when: vec![],
+                        source: SourceLocation { file: PathBuf::from("synthetic"), line: i + 2 },
+                    });
                 }
-                let i = faqs.len();
-                faqs.push(FaqEntry {
-                    id: format!("e{i}").into(),
-                    question: format!("{q}{p}{a}"),
-                    similar: vec![format!("请问{q}{p}应该{a}"), format!("我想知道{p}{q}{a}")],
-                    answer: format!("关于{q}{p}{a}：请在 App 中操作，或拨打 10086。"),
-                    category: (*p).to_owned(),
-                    tags: vec![],
-                    related: vec![],
-                    actions: vec![],
-                    handoff: false,
-                    variants: vec![],
-                    when: vec![],
-                    source: SourceLocation { file: PathBuf::from("synthetic"), line: i + 2 },
-                });
             }
         }
     }

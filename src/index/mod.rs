@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub use hybrid::{dense_confidence, fuse};
 pub use lexical::{LexicalIndex, LexicalMatch};
-pub use vector::{AnnConfig, DenseMatch, DenseResult, VectorBuildStats, VectorIndex};
+pub use vector::{AnnConfig, DenseMatch, DenseQuery, DenseResult, VectorBuildStats, VectorIndex};
 
 use crate::embed::{EmbedError, EmbeddingCache, Encoder};
 use crate::text::Analyzer;
@@ -286,7 +286,9 @@ impl Retriever {
     /// (empty without a model).
     pub fn top_text_cosines(&self, v: &[f32], k: usize) -> Result<Vec<f32>, IndexError> {
         match &self.dense {
-            Some((_, index)) => Ok(index.nearest(v, None, 1, 0, k, &[])?.top_texts),
+            Some((_, index)) => {
+                Ok(index.nearest(v, DenseQuery { neighbours: 1, top_texts: k, ..DenseQuery::default() })?.top_texts)
+            }
             None => Ok(Vec::new()),
         }
     }
@@ -361,7 +363,10 @@ impl Retriever {
         let (dense, texts) = match dense {
             Some((index, v)) => {
                 let also: Vec<usize> = lexical.iter().map(|l| l.doc).collect();
-                let r = index.nearest(v, exclude, self.config.dense_neighbours, n, top_texts, &also)?;
+                let r = index.nearest(
+                    v,
+                    DenseQuery { exclude, neighbours: self.config.dense_neighbours, limit: n, top_texts, also: &also },
+                )?;
                 (r.matches, r.top_texts)
             }
             None => (Vec::new(), Vec::new()),

@@ -1,8 +1,9 @@
 //! Dense retrieval: every text of every document embedded once and stored as int8
 //! codes (a quarter of f32's memory), compared with integer dot products that the
 //! compiler vectorises. Up to `retrieval.ann_min_vectors` vectors every query scans
-//! all of them exactly; above, an HNSW graph (instant-distance) proposes the
-//! nearest texts and only their documents are scored, exactly as the scan would.
+//! all of them exactly; above, an HNSW graph (instant-distance) over one point
+//! per document (the direction of its texts' mean) proposes the nearest documents,
+//! and only those are scored — over all their texts, exactly as the scan would.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -39,7 +40,7 @@ pub struct DenseMatch {
 pub struct AnnConfig {
     /// Vectors from which on an HNSW graph replaces the exact scan (0 = never).
     pub min_vectors: usize,
-    /// Texts the graph search keeps (HNSW's `ef`): more is slower and misses less.
+    /// Documents the graph search keeps (HNSW's `ef`): more is slower and misses less.
     pub ef_search: usize,
     /// Candidate list size while building the graph (HNSW's `efConstruction`).
     pub ef_construction: usize,
@@ -47,8 +48,23 @@ pub struct AnnConfig {
 
 impl Default for AnnConfig {
     fn default() -> Self {
-        Self { min_vectors: 50_000, ef_search: 160, ef_construction: 100 }
+        Self { min_vectors: 50_000, ef_search: 300, ef_construction: 100 }
     }
+}
+
+/// What a dense search asks for besides the query vector.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DenseQuery<'a> {
+    /// A text `(document, slot)` left out (held-out calibration).
+    pub exclude: Option<(usize, usize)>,
+    /// A document's score is the mean cosine of its this many nearest texts (1..=8).
+    pub neighbours: usize,
+    /// Documents returned.
+    pub limit: usize,
+    /// Per-document best text cosines returned.
+    pub top_texts: usize,
+    /// Documents scored and returned too, when not among the best.
+    pub also: &'a [usize],
 }
 
 /// The best documents for a query, and what else the same pass found.
@@ -73,7 +89,8 @@ impl Codes {
     }
 }
 
-/// A text in the graph: its row in the shared codes, or a query's own codes.
+/// A point in the graph: a document's row in the shared centroid codes, or a
+/// query's own codes.
 #[derive(Debug, Clone)]
 struct Point {
     codes: Arc<Codes>,
@@ -177,8 +194,24 @@ impl VectorIndex {
         mean.iter_mut().for_each(|m| *m /= n);
         let codes = Arc::new(Codes { data, dim });
         let graph = (ann.min_vectors > 0 && vectors.len() >= ann.min_vectors).then(|| {
+            // One point per document: the unit direction of its texts' mean. An
+            // entry's score is the mean cosine of its nearest texts, which for an
+            // entry of up to `neighbours` texts is exactly the query's dot product
+            // with that mean; for larger entries the direction still lies among
+            // their paraphrases.
+            let mut centroids = Vec::with_capacity(counts.len() * dim);
+            for d in 0..counts.len() {
+                let (start, end) = (doc_start[d] as usize, doc_start[d + 1] as usize);
+                let mut c = vec![0.0f32; dim];
+                for v in &vectors[start..end] {
+                    c.iter_mut().zip(v).for_each(|(c, &x)| *c += x);
+                }
+                let norm = c.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-6);
+                centroids.extend(c.iter().map(|&x| quantize(x / norm, scale)));
+            }
+            let centroids = Arc::new(Codes { data: centroids, dim });
             let points: Vec<Point> =
-                (0..vectors.len()).map(|row| Point { codes: Arc::clone(&codes), row: row as u32 }).collect();
+                (0..counts.len()).map(|doc| Point { codes: Arc::clone(&centroids), row: doc as u32 }).collect();
             let builder =
                 Builder::default().ef_construction(ann.ef_construction.max(1)).ef_search(ann.ef_search.max(1)).seed(7);
             builder.build_hnsw(points).0
@@ -206,11 +239,13 @@ impl VectorIndex {
         self.graph.is_some()
     }
 
-    /// Bytes held per indexed vector (codes, row map, and the graph's points and
-    /// links when there is one), for reports.
-    pub fn bytes_per_vector(&self) -> usize {
-        let graph = if self.graph.is_some() { std::mem::size_of::<Point>() + 2 * 32 * 4 } else { 0 };
-        self.dim() + std::mem::size_of::<(u32, u32)>() + graph
+    /// Bytes held per document (its texts' codes and row map; with the graph its
+    /// centroid, point and links too), for reports.
+    pub fn bytes_per_doc(&self) -> usize {
+        let docs = (self.doc_start.len() - 1).max(1);
+        let texts = self.rows.len() * (self.dim() + std::mem::size_of::<(u32, u32)>()) / docs;
+        let graph = if self.graph.is_some() { self.dim() + std::mem::size_of::<Point>() + 2 * 32 * 4 } else { 0 };
+        texts + std::mem::size_of::<u32>() + graph
     }
 
     fn query_codes(&self, query: &[f32]) -> Result<Arc<Codes>, IndexError> {
@@ -260,21 +295,14 @@ impl VectorIndex {
         (best, best_text)
     }
 
-    /// The `limit` documents nearest to `query` (a unit vector), best first, each
-    /// scored by the mean cosine of its `neighbours` texts nearest to the query
-    /// (ignoring the text `exclude`), followed by the documents of `also` not among
-    /// them; and the `top_texts` highest per-document best text cosines. An entry
-    /// whose several similar questions all sit near the query beats one with a
-    /// single lucky near question.
-    pub fn nearest(
-        &self,
-        query: &[f32],
-        exclude: Option<(usize, usize)>,
-        neighbours: usize,
-        limit: usize,
-        top_texts: usize,
-        also: &[usize],
-    ) -> Result<DenseResult, IndexError> {
+    /// The `how.limit` documents nearest to `query` (a unit vector), best first,
+    /// each scored by the mean cosine of its `how.neighbours` texts nearest to the
+    /// query (ignoring the text `how.exclude`), followed by the documents of
+    /// `how.also` not among them; and the `how.top_texts` highest per-document best
+    /// text cosines. An entry whose several similar questions all sit near the
+    /// query beats one with a single lucky near question.
+    pub fn nearest(&self, query: &[f32], how: DenseQuery<'_>) -> Result<DenseResult, IndexError> {
+        let DenseQuery { exclude, neighbours, limit, top_texts, also } = how;
         let q = self.query_codes(query)?;
         let docs = self.doc_start.len() - 1;
         let candidates: Vec<usize> = match &self.graph {
@@ -286,7 +314,7 @@ impl VectorIndex {
                     let mut search = search.borrow_mut();
                     graph
                         .search(&point, &mut search)
-                        .map(|item| self.rows[item.point.row as usize].0 as usize)
+                        .map(|item| item.point.row as usize)
                         .filter(|&doc| seen.insert(doc))
                         .collect()
                 })
@@ -338,7 +366,7 @@ impl VectorIndex {
 
     /// The `limit` documents most similar to `query`, best first (by their best text).
     pub fn search(&self, query: &[f32], limit: usize) -> Result<Vec<DenseMatch>, IndexError> {
-        Ok(self.nearest(query, None, 1, limit, 0, &[])?.matches)
+        Ok(self.nearest(query, DenseQuery { neighbours: 1, limit, ..DenseQuery::default() })?.matches)
     }
 }
 
@@ -380,17 +408,29 @@ mod tests {
     #[test]
     fn neighbours_average_the_nearest_texts() {
         let q = [1.0, 0.0];
-        let best = index().nearest(&q, None, 1, 2, 0, &[]).unwrap().matches;
+        let best = index()
+            .nearest(&q, DenseQuery { exclude: None, neighbours: 1, limit: 2, top_texts: 0, also: &[] })
+            .unwrap()
+            .matches;
         assert_eq!(best.iter().map(|m| m.doc).collect::<Vec<_>>(), [0, 1]);
         assert!(close(best[0].cosine, 1.0) && close(best[1].cosine, 0.95), "{best:?}");
-        let mean = index().nearest(&q, None, 2, 2, 0, &[]).unwrap().matches;
+        let mean = index()
+            .nearest(&q, DenseQuery { exclude: None, neighbours: 2, limit: 2, top_texts: 0, also: &[] })
+            .unwrap()
+            .matches;
         assert!(close(mean[0].cosine, 1.0), "one text: its own cosine");
         assert!(close(mean[1].cosine, 0.925), "{mean:?}");
         assert_eq!(mean[1].slot, 2, "the slot is still the best text");
-        let held_out = index().nearest(&q, Some((1, 2)), 2, 2, 0, &[]).unwrap().matches;
+        let held_out = index()
+            .nearest(&q, DenseQuery { exclude: Some((1, 2)), neighbours: 2, limit: 2, ..DenseQuery::default() })
+            .unwrap()
+            .matches;
         assert!(close(held_out[1].cosine, 0.9), "{held_out:?}");
         // A document whose only text is held out is not a match.
-        let alone = index().nearest(&q, Some((0, 0)), 1, 2, 0, &[0]).unwrap().matches;
+        let alone = index()
+            .nearest(&q, DenseQuery { exclude: Some((0, 0)), neighbours: 1, limit: 2, top_texts: 0, also: &[0] })
+            .unwrap()
+            .matches;
         assert_eq!(alone.iter().map(|m| m.doc).collect::<Vec<_>>(), [1]);
     }
 
@@ -398,8 +438,13 @@ mod tests {
     fn the_same_pass_gives_the_best_texts_and_the_extra_documents() {
         for q in [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]] {
             for neighbours in [1, 2] {
-                let r = index().nearest(&q, None, neighbours, 1, 3, &[0, 1]).unwrap();
-                let best = index().nearest(&q, None, 1, 2, 0, &[]).unwrap().matches;
+                let r = index()
+                    .nearest(&q, DenseQuery { exclude: None, neighbours, limit: 1, top_texts: 3, also: &[0, 1] })
+                    .unwrap();
+                let best = index()
+                    .nearest(&q, DenseQuery { exclude: None, neighbours: 1, limit: 2, top_texts: 0, also: &[] })
+                    .unwrap()
+                    .matches;
                 assert_eq!(r.top_texts, best.iter().map(|m| m.cosine).collect::<Vec<_>>(), "{q:?}");
                 assert_eq!(r.matches.len(), 2, "the best one, then the other one asked for");
             }
@@ -433,21 +478,28 @@ mod tests {
 
     #[test]
     fn the_graph_finds_what_the_exact_scan_finds() {
-        let vectors = clustered(3_000, 48);
-        let counts = vec![3; 1_000];
+        let vectors = clustered(1_500, 48);
+        let counts = vec![3; 500];
         let exact = VectorIndex::from_vectors(&vectors, &counts, 48, AnnConfig::default()).unwrap();
         let ann = AnnConfig { min_vectors: 1, ..AnnConfig::default() };
         let graph = VectorIndex::from_vectors(&vectors, &counts, 48, ann).unwrap();
         assert!(!exact.is_approximate() && graph.is_approximate());
         let (mut found, mut wanted) = (0, 0);
-        for q in clustered(3_050, 48).iter().skip(3_000) {
+        for q in clustered(1_530, 48).iter().skip(1_500) {
             let want: Vec<usize> = exact.search(q, 10).unwrap().iter().map(|m| m.doc).collect();
             let got: Vec<DenseMatch> = graph.search(q, 10).unwrap();
             found += got.iter().filter(|m| want.contains(&m.doc)).count();
             wanted += want.len();
             // Whatever the graph finds is scored exactly as the scan scores it.
-            let exact_all = exact.nearest(q, None, 3, 1_000, 0, &[]).unwrap().matches;
-            for m in graph.nearest(q, None, 3, 10, 0, &[]).unwrap().matches {
+            let exact_all = exact
+                .nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 500, top_texts: 0, also: &[] })
+                .unwrap()
+                .matches;
+            for m in graph
+                .nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 10, top_texts: 0, also: &[] })
+                .unwrap()
+                .matches
+            {
                 assert_eq!(Some(&m), exact_all.iter().find(|e| e.doc == m.doc));
             }
         }
