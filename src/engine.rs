@@ -9,7 +9,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
-use crate::index::{Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever, VectorBuildStats};
+use crate::index::{Excluded, Hit, IndexDoc, IndexError, Mode, RetrievalConfig, Retriever, VectorBuildStats};
 use crate::intent::{ComplaintExamples, IntentPrediction};
 use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
@@ -271,9 +271,9 @@ impl Engine {
                 vector.as_deref(),
                 RERANK_DEPTH,
                 Mode::Hybrid,
-                Some((doc, slot)),
+                Some(Excluded::text(doc, slot)),
             )?;
-            let features = self.features(&text, &hits, Some((doc, slot)));
+            let features = self.features(&text, &hits, Some(Excluded::text(doc, slot)));
             examples.extend(features.into_iter().zip(hits.iter().map(|h| h.doc == doc)));
         }
         let queries = examples.len() / RERANK_DEPTH.max(1);
@@ -292,7 +292,7 @@ impl Engine {
 
     /// Calibrator features of `hits` for `text` (ignoring the held-out text
     /// `exclude` in the bigram overlap).
-    fn features(&self, text: &str, hits: &[Hit], exclude: Option<(usize, usize)>) -> Vec<[f32; rerank::FEATURES]> {
+    fn features(&self, text: &str, hits: &[Hit], exclude: Option<Excluded>) -> Vec<[f32; rerank::FEATURES]> {
         let normalized = self.analyzer().normalize(text);
         let query = rerank::bigrams(&normalized);
         let unknown = (1.0 + self.terms.len() as f32).ln();
@@ -306,7 +306,7 @@ impl Engine {
         let retrieved: Vec<Retrieved> = hits
             .iter()
             .map(|h| {
-                let kept = |slot: &usize| exclude != Some((h.doc, *slot));
+                let kept = |slot: &usize| !exclude.is_some_and(|e| e.covers(h.doc, *slot));
                 let texts = self.terms.get(h.doc).map(Vec::as_slice).unwrap_or_default();
                 let terms = rerank::term_coverage(&query_terms, |t| {
                     texts.iter().enumerate().any(|(slot, set)| kept(&slot) && set.contains(t))
@@ -318,7 +318,7 @@ impl Engine {
                     .into_iter()
                     .flatten()
                     .enumerate()
-                    .filter(|(slot, _)| exclude != Some((h.doc, *slot)))
+                    .filter(|(slot, _)| kept(slot))
                     .map(|(_, b)| rerank::overlap(&query, b))
                     .fold((0.0f32, 0.0f32), |a, b| (a.0.max(b.0), a.1.max(b.1)));
                 Retrieved { fused: h.score, lexical: h.lexical, cosine: h.cosine, overlap, coverage, terms }

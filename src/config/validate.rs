@@ -26,6 +26,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     };
     unit("retrieval.semantic_weight", retrieval.semantic_weight);
     unit("retrieval.answer_weight", retrieval.answer_weight);
+    unit("retrieval.entry_weight", retrieval.entry_weight);
     unit("thresholds.answer", thresholds.answer);
     unit("thresholds.clarify", thresholds.clarify);
     unit("thresholds.clarify_others", thresholds.clarify_others);

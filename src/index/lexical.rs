@@ -14,7 +14,7 @@ use tantivy::schema::{FAST, Field, IndexRecordOption, Schema, TextFieldIndexing,
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{Index, IndexReader, Term, doc};
 
-use super::{BODY_SLOT, IndexDoc, IndexError};
+use super::{BODY_SLOT, Excluded, IndexDoc, IndexError};
 use crate::text::Analyzer;
 
 const TOKENIZER: &str = "bizbot";
@@ -127,7 +127,7 @@ impl LexicalIndex {
         &self,
         query: &str,
         limit: usize,
-        exclude: Option<(usize, usize)>,
+        exclude: Option<Excluded>,
     ) -> Result<Vec<LexicalMatch>, IndexError> {
         let mut terms = self.analyzer.terms(query);
         terms.sort();
@@ -159,7 +159,7 @@ impl LexicalIndex {
             };
             let doc = docs.first(address.doc_id).unwrap_or(0) as usize;
             let slot = slots.first(address.doc_id).unwrap_or(0) as usize;
-            if exclude == Some((doc, slot)) {
+            if exclude.is_some_and(|e| e.covers(doc, slot)) {
                 continue;
             }
             let bm25 = if slot == BODY_SLOT { score * self.body_weight } else { score };

@@ -4,6 +4,7 @@
 //!
 //! This module ranks; deciding what to do with a ranking is `intent`'s job.
 
+mod entry;
 mod hybrid;
 mod lexical;
 mod vector;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use entry::EntryTerms;
 pub use hybrid::{dense_confidence, fuse};
 pub use lexical::{LexicalIndex, LexicalMatch};
 pub use vector::{AnnConfig, DenseMatch, DenseQuery, DenseResult, VectorBuildStats, VectorIndex};
@@ -47,6 +49,41 @@ pub struct Hit {
     pub slot: usize,
 }
 
+/// Texts of one document left out of a search, as if they were not indexed (a
+/// held-out question, to see how its entry ranks without it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Excluded {
+    doc: usize,
+    slots: [usize; 4],
+    len: usize,
+}
+
+impl Excluded {
+    /// The text `slot` of document `doc`.
+    pub fn text(doc: usize, slot: usize) -> Self {
+        Self { doc, slots: [slot; 4], len: 1 }
+    }
+
+    /// Also the text `slot` of the same document (ignored beyond four texts).
+    pub fn and(mut self, slot: usize) -> Self {
+        if self.len < self.slots.len() {
+            self.slots[self.len] = slot;
+            self.len += 1;
+        }
+        self
+    }
+
+    /// The document.
+    pub fn doc(&self) -> usize {
+        self.doc
+    }
+
+    /// Whether text `slot` of document `doc` is left out.
+    pub fn covers(&self, doc: usize, slot: usize) -> bool {
+        doc == self.doc && self.slots[..self.len].contains(&slot)
+    }
+}
+
 /// Which retrievers rank.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +116,11 @@ pub struct RetrievalConfig {
     /// Weight of answer-text matches relative to question matches, 0..=1.
     #[serde(default = "default_answer_weight")]
     pub answer_weight: f32,
+    /// Share of the lexical score that comes from all of an entry's questions
+    /// counted together (entry-level BM25, see [`EntryTerms`]) rather than its
+    /// best single question, 0..=1.
+    #[serde(default)]
+    pub entry_weight: f32,
     /// Candidates taken from each retriever before fusion.
     #[serde(default = "default_candidates")]
     pub candidates: usize,
@@ -152,6 +194,7 @@ impl Default for RetrievalConfig {
             dense_ceiling: default_dense_ceiling(),
             dense_neighbours: default_dense_neighbours(),
             answer_weight: default_answer_weight(),
+            entry_weight: 0.0,
             candidates: default_candidates(),
             top_k: default_top_k(),
             out_of_scope_examples: Vec::new(),
@@ -185,7 +228,7 @@ pub enum IndexError {
 #[derive(Debug, Clone, Copy)]
 struct ScanExtras {
     /// A text `(doc, slot)` left out.
-    exclude: Option<(usize, usize)>,
+    exclude: Option<Excluded>,
     /// How many per-document best cosines to return.
     top_texts: usize,
 }
@@ -194,6 +237,7 @@ struct ScanExtras {
 pub struct Retriever {
     analyzer: Arc<Analyzer>,
     lexical: LexicalIndex,
+    entries: EntryTerms,
     dense: Option<(Arc<dyn Encoder>, VectorIndex)>,
     config: RetrievalConfig,
     docs: usize,
@@ -217,6 +261,8 @@ impl Retriever {
         config: RetrievalConfig,
     ) -> Result<(Self, VectorBuildStats), IndexError> {
         let lexical = LexicalIndex::build(Arc::clone(&analyzer), docs, config.answer_weight)?;
+        let entries =
+            EntryTerms::new(docs.iter().map(|d| d.texts.iter().map(|t| analyzer.terms(t)).collect()).collect());
         let mut stats = VectorBuildStats::default();
         let dense = match encoder {
             Some((encoder, cache)) => {
@@ -230,7 +276,7 @@ impl Retriever {
             }
             None => None,
         };
-        Ok((Self { analyzer, lexical, dense, config, docs: docs.len() }, stats))
+        Ok((Self { analyzer, lexical, entries, dense, config, docs: docs.len() }, stats))
     }
 
     /// Whether dense retrieval is available.
@@ -321,7 +367,7 @@ impl Retriever {
         vector: Option<&[f32]>,
         k: usize,
         mode: Mode,
-        exclude: Option<(usize, usize)>,
+        exclude: Option<Excluded>,
     ) -> Result<Vec<Hit>, IndexError> {
         Ok(self.search_scanning(query, vector, k, mode, ScanExtras { exclude, top_texts: 0 })?.0)
     }
@@ -338,6 +384,37 @@ impl Retriever {
         top_texts: usize,
     ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
         self.search_scanning(query, vector, k, mode, ScanExtras { exclude: None, top_texts })
+    }
+
+    /// Each candidate's lexical score blended with its entry-level score (all its
+    /// texts counted together, see [`EntryTerms`]); candidates only the dense
+    /// search found get their entry-level share.
+    fn with_entry_scores(
+        &self,
+        query: &str,
+        mut lexical: Vec<LexicalMatch>,
+        dense: &[DenseMatch],
+        exclude: Option<Excluded>,
+    ) -> Vec<LexicalMatch> {
+        let w = self.config.entry_weight;
+        if w <= 0.0 || lexical.is_empty() {
+            return lexical;
+        }
+        let mut terms = self.analyzer.terms(query);
+        terms.sort();
+        terms.dedup();
+        for m in &mut lexical {
+            m.score = (1.0 - w) * m.score + w * self.entries.score(&terms, m.doc, exclude);
+        }
+        for d in dense {
+            if !lexical.iter().any(|m| m.doc == d.doc) {
+                let score = w * self.entries.score(&terms, d.doc, exclude);
+                if score > 0.0 {
+                    lexical.push(LexicalMatch { doc: d.doc, score, bm25: 0.0, slot: d.slot });
+                }
+            }
+        }
+        lexical
     }
 
     fn search_scanning(
@@ -371,6 +448,7 @@ impl Retriever {
             }
             None => (Vec::new(), Vec::new()),
         };
+        let lexical = self.with_entry_scores(query, lexical, &dense, exclude);
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);
         Ok((hits, texts))

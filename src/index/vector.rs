@@ -11,7 +11,7 @@ use std::sync::Arc;
 use instant_distance::{Builder, Hnsw, Search};
 use serde::{Deserialize, Serialize};
 
-use super::{IndexDoc, IndexError};
+use super::{Excluded, IndexDoc, IndexError};
 use crate::embed::{EmbeddingCache, Encoder};
 
 /// How a build went, for logs and the reload report.
@@ -56,7 +56,7 @@ impl Default for AnnConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct DenseQuery<'a> {
     /// A text `(document, slot)` left out (held-out calibration).
-    pub exclude: Option<(usize, usize)>,
+    pub exclude: Option<Excluded>,
     /// A document's score is the mean cosine of its this many nearest texts (1..=8).
     pub neighbours: usize,
     /// Documents returned.
@@ -257,13 +257,7 @@ impl VectorIndex {
 
     /// Document `doc` scored against `query` over all its texts but `exclude`
     /// (the mean of its `neighbours` nearest, at most 8), and its best text's cosine.
-    fn doc_match(
-        &self,
-        query: &[i8],
-        doc: usize,
-        exclude: Option<(usize, usize)>,
-        neighbours: usize,
-    ) -> (DenseMatch, f32) {
+    fn doc_match(&self, query: &[i8], doc: usize, exclude: Option<Excluded>, neighbours: usize) -> (DenseMatch, f32) {
         let unit = 1.0 / (self.scale * self.scale);
         let (start, end) = (self.doc_start[doc] as usize, self.doc_start[doc + 1] as usize);
         let mut best = DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 };
@@ -272,7 +266,7 @@ impl VectorIndex {
         let mut found = 0;
         for row in start..end {
             let slot = row - start;
-            if exclude == Some((doc, slot)) {
+            if exclude.is_some_and(|e| e.covers(doc, slot)) {
                 continue;
             }
             let cosine = dot(self.codes.row(row), query) as f32 * unit;
@@ -422,13 +416,19 @@ mod tests {
         assert!(close(mean[1].cosine, 0.925), "{mean:?}");
         assert_eq!(mean[1].slot, 2, "the slot is still the best text");
         let held_out = index()
-            .nearest(&q, DenseQuery { exclude: Some((1, 2)), neighbours: 2, limit: 2, ..DenseQuery::default() })
+            .nearest(
+                &q,
+                DenseQuery { exclude: Some(Excluded::text(1, 2)), neighbours: 2, limit: 2, ..DenseQuery::default() },
+            )
             .unwrap()
             .matches;
         assert!(close(held_out[1].cosine, 0.9), "{held_out:?}");
         // A document whose only text is held out is not a match.
         let alone = index()
-            .nearest(&q, DenseQuery { exclude: Some((0, 0)), neighbours: 1, limit: 2, top_texts: 0, also: &[0] })
+            .nearest(
+                &q,
+                DenseQuery { exclude: Some(Excluded::text(0, 0)), neighbours: 1, limit: 2, top_texts: 0, also: &[0] },
+            )
             .unwrap()
             .matches;
         assert_eq!(alone.iter().map(|m| m.doc).collect::<Vec<_>>(), [1]);
