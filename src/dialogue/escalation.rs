@@ -10,6 +10,12 @@ pub struct EscalationConfig {
     pub complaint: bool,
     /// Phrases that mark a complaint (matched after normalisation, as substrings).
     pub complaint_phrases: Vec<String>,
+    /// Words of worry or asking just before a complaint phrase ("怕乱扣钱", "会不会
+    /// 乱扣") that make it a question, not a complaint.
+    pub complaint_hedges: Vec<String>,
+    /// Question particles that, right after a complaint phrase and ending the
+    /// clause, make it a question ("解约要赔钱不？").
+    pub complaint_question_tails: Vec<String>,
     /// Example complaints for similarity detection (needs the embedding model).
     pub complaint_examples: Vec<String>,
     /// Example ordinary texts (questions, thanks, praise): the other side.
@@ -34,6 +40,12 @@ pub struct EscalationConfig {
     /// … and words rejecting it ("不", "别", "听不懂"): a text with one of each asks
     /// for a person ("我不想跟机器说话", "机器人根本听不懂").
     pub bot_rejections: Vec<String>,
+    /// Verbs of asking for someone ("转", "找", "叫") …
+    pub human_verbs: Vec<String>,
+    /// … and the people asked for ("客服", "主管", "负责人"): a verb followed by a
+    /// person within [`HUMAN_GAP`] characters asks for a person ("给我转个客服",
+    /// "找你们主管", "叫个管事的来").
+    pub human_nouns: Vec<String>,
     /// Words that make a text mentioning a person a question about the service
     /// instead ("人工客服电话是多少", "人工几点上班"): no hand-off for it.
     pub human_question_words: Vec<String>,
@@ -84,8 +96,37 @@ impl HandoffReason {
 pub fn is_complaint(normalized: &str, margin: Option<f32>, config: &EscalationConfig) -> bool {
     let long_enough =
         normalized.chars().filter(|c| !c.is_whitespace()).count() >= config.complaint_similarity_min_chars;
-    contains_any(normalized, &config.complaint_phrases)
-        || (long_enough && margin.is_some_and(|m| m >= config.complaint_threshold))
+    has_unhedged_phrase(normalized, config) || (long_enough && margin.is_some_and(|m| m >= config.complaint_threshold))
+}
+
+/// Most characters before a complaint phrase searched for a hedge ("怕乱扣" has it
+/// right before, "会不会又乱扣" one character earlier).
+const HEDGE_REACH: usize = 3;
+
+/// Whether a complaint phrase occurs in `normalized` other than hedged: after a
+/// word of worry or asking, or followed by a question particle that ends the
+/// clause. Spaces end a clause like punctuation does.
+fn has_unhedged_phrase(normalized: &str, config: &EscalationConfig) -> bool {
+    let text: Vec<char> = normalized.split_whitespace().collect::<Vec<_>>().join("，").chars().collect();
+    let at = |i: usize, word: &[char]| !word.is_empty() && text.get(i..i + word.len()) == Some(word);
+    let words = |list: &[String]| -> Vec<Vec<char>> {
+        list.iter().map(|w| w.chars().filter(|c| !c.is_whitespace()).collect()).collect()
+    };
+    let (hedges, tails) = (words(&config.complaint_hedges), words(&config.complaint_question_tails));
+    let is_digit = |i: Option<usize>| i.and_then(|i| text.get(i)).is_some_and(char::is_ascii_digit);
+    words(&config.complaint_phrases).iter().filter(|p| !p.is_empty()).any(|p| {
+        (0..text.len()).filter(|&i| at(i, p)).any(|i| {
+            let end = i + p.len();
+            let cuts_number = (p[0].is_ascii_digit() && is_digit(i.checked_sub(1)))
+                || (p[p.len() - 1].is_ascii_digit() && is_digit(Some(end)));
+            let hedged_before = hedges
+                .iter()
+                .any(|h| (0..=HEDGE_REACH).any(|gap| i.checked_sub(gap + h.len()).is_some_and(|start| at(start, h))));
+            let asked_after =
+                tails.iter().any(|t| at(end, t) && text.get(end + t.len()).is_none_or(|c| !c.is_alphanumeric()));
+            !cuts_number && !hedged_before && !asked_after
+        })
+    })
 }
 
 fn contains_any(normalized: &str, phrases: &[String]) -> bool {
@@ -110,12 +151,34 @@ fn contains_word(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// Whether the text asks for a person: it rejects the bot, or has a human phrase and
-/// is not a question about the service that only mentions one ("人工几点上班").
+/// Most characters between an asking verb and the person asked for ("找你们主管":
+/// two).
+pub const HUMAN_GAP: usize = 2;
+
+/// Whether an asking verb of `verbs` is followed by a person of `nouns` at most
+/// [`HUMAN_GAP`] characters later, in `text` without spaces.
+fn asks_for_someone(text: &str, verbs: &[String], nouns: &[String]) -> bool {
+    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let starts_with = |at: usize, word: &str| {
+        let w: Vec<char> = word.chars().collect();
+        !w.is_empty() && chars.get(at..at + w.len()).is_some_and(|s| s == w.as_slice())
+    };
+    (0..chars.len()).any(|i| {
+        verbs.iter().filter(|v| starts_with(i, v)).any(|v| {
+            let after = i + v.chars().count();
+            (after..=after + HUMAN_GAP).any(|j| nouns.iter().any(|n| starts_with(j, n)))
+        })
+    })
+}
+
+/// Whether the text asks for a person: it rejects the bot, or asks for someone (a
+/// human phrase, or an asking verb followed by a person) and is not a question
+/// about the service that only mentions one ("人工几点上班").
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
     let rejects_bot = contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections);
-    rejects_bot
-        || (contains_any(normalized, &config.human_phrases) && !contains_any(normalized, &config.human_question_words))
+    let asks = contains_any(normalized, &config.human_phrases)
+        || asks_for_someone(normalized, &config.human_verbs, &config.human_nouns);
+    rejects_bot || (asks && !contains_any(normalized, &config.human_question_words))
 }
 
 /// A request in the text itself: a complaint or a request for a person. The
@@ -163,7 +226,9 @@ mod tests {
     fn config() -> EscalationConfig {
         EscalationConfig {
             complaint: true,
-            complaint_phrases: vec!["投诉".into(), "举报".into(), "12315".into()],
+            complaint_phrases: vec!["投诉".into(), "举报".into(), "12315".into(), "乱扣".into(), "赔钱".into()],
+            complaint_hedges: vec!["怕".into(), "会不会".into()],
+            complaint_question_tails: vec!["不".into(), "吗".into()],
             complaint_examples: vec![],
             ordinary_examples: vec![],
             complaint_threshold: 0.1,
@@ -172,6 +237,8 @@ mod tests {
             human_request: true,
             human_phrases: vec!["转人工".into(), "人工客服".into(), "real person".into()],
             human_question_words: vec!["电话".into()],
+            human_verbs: vec!["转".into(), "找".into(), "叫".into()],
+            human_nouns: vec!["客服".into(), "主管".into()],
             bot_words: vec!["机器".into()],
             bot_rejections: vec!["不".into()],
             unresolved: true,
@@ -190,6 +257,28 @@ mod tests {
         assert_eq!(detect("人工客服电话是多少", None, &config()), None);
         assert_eq!(detect("我不想跟机器说话", None, &config()), Some(HandoffReason::HumanRequested));
         assert_eq!(detect("不跟机器聊 打电话都比这快", None, &config()), Some(HandoffReason::HumanRequested));
+    }
+
+    #[test]
+    fn an_asking_verb_before_a_person_asks_for_one() {
+        assert_eq!(detect("给我转个客服", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("找你们 主管", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("叫客服来", None, &config()), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("找一下你们客服电话", None, &config()), None, "a question about the service");
+        assert_eq!(detect("客服找不到我的订单", None, &config()), None, "the person comes first");
+        assert_eq!(detect("转账到哪个账户 我问过客服", None, &config()), None, "too far apart");
+        assert_eq!(detect("有人让我转账说是客服", None, &config()), None, "three characters apart");
+    }
+
+    #[test]
+    fn a_hedged_or_asked_phrase_is_a_question() {
+        assert_eq!(detect("漫游怎么关 怕乱扣钱", None, &config()), None);
+        assert_eq!(detect("会不会又乱扣费", None, &config()), None);
+        assert_eq!(detect("合约没到期 解约要赔钱不", None, &config()), None);
+        assert_eq!(detect("解约要赔钱吗？", None, &config()), None);
+        assert_eq!(detect("乱扣我钱 必须赔钱", None, &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("赔钱不赔", None, &config()), Some(HandoffReason::Complaint), "不 does not end it");
+        assert_eq!(detect("怕什么 我要投诉", None, &config()), Some(HandoffReason::Complaint), "one plain use");
     }
 
     #[test]

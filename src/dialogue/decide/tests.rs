@@ -56,6 +56,8 @@ fn escalation() -> EscalationConfig {
     EscalationConfig {
         complaint: true,
         complaint_phrases: vec!["投诉".into()],
+        complaint_hedges: vec![],
+        complaint_question_tails: vec![],
         complaint_examples: vec![],
         ordinary_examples: vec![],
         complaint_threshold: 0.1,
@@ -64,6 +66,8 @@ fn escalation() -> EscalationConfig {
         human_request: true,
         human_phrases: vec!["转人工".into()],
         human_question_words: vec![],
+        human_verbs: vec![],
+        human_nouns: vec![],
         bot_words: vec![],
         bot_rejections: vec![],
         unresolved: true,
