@@ -4,7 +4,8 @@
 //!
 //! `--json` prints one object per text, one per line, a stable format:
 //! `{query, normalized, terms, model, decision: {action, id?, candidates?, reason?},
-//! text, matches: [{rank, id, question, matched, category, score, lexical, cosine}]}`
+//! text, matches: [{rank, id, question, matched, category, score, lexical, cosine}],
+//! intents: [{id, score, example}]}`
 //! where `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
 
 use std::path::PathBuf;
@@ -68,6 +69,7 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
                 "decision": decision_json(&turn.reply),
                 "text": turn.reply.text,
                 "matches": matches.iter().enumerate().map(|(r, m)| match_json(engine.knowledge(), r + 1, m)).collect::<Vec<Value>>(),
+                "intents": turn.signals.intents.iter().map(|i| json!({"id": i.id, "score": i.score, "example": i.example})).collect::<Vec<Value>>(),
             });
             println!("{out}");
         } else {

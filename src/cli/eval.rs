@@ -155,6 +155,7 @@ fn print_dialogue(d: &DialogueMetrics) {
         ("human", "handed off", d.human_handed_off),
         ("complaint", "handed off", d.complaint_handed_off),
         ("scenario", "routed to the scenario", d.scenario_routed),
+        ("scenario", "… or offered in a clarification", d.scenario_routed_or_offered),
     ];
     for (kind, what, value) in rows {
         if kind == "all" || d.counts.get(kind).is_some_and(|n| *n > 0) {

@@ -4,7 +4,8 @@
 //! Each rule of a turn is one function here, tried in this order by [`decide`]:
 //! [`escalation_request`], [`continue_pending_slot`], [`pending_choice`],
 //! [`scenario_intent`], then [`faq_outcome`] with [`answer_entry`] (flagged
-//! entries, the same question again). Every path ends in `settle`, the only place
+//! entries, the same question again) and [`offered_scenario`] (a scenario offered
+//! in a clarification). Every path ends in `settle`, the only place
 //! that applies the unresolved streak and hands off when it reaches the limit.
 
 use std::collections::BTreeMap;
@@ -45,6 +46,8 @@ pub enum Decision {
     Clarify {
         /// Entries with their confidence, best first.
         candidates: Vec<(FaqId, f32)>,
+        /// A scenario offered after them, with its intent confidence.
+        scenario: Option<(ScenarioId, f32)>,
     },
     /// Nothing close enough.
     Fallback,
@@ -139,29 +142,42 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     if let Some((scenario, filled)) = continue_pending_slot(state, signals, kb, policy) {
         return scenario_turn(state, scenario, filled, 1.0, signals, policy);
     }
-    if let Some(entry) = pending_choice(state, signals) {
-        let source = kb.faq(&entry).map_or_else(String::new, |e| e.question.clone());
-        // Picking a candidate resolves the clarification: progress, even when the
-        // pick is the candidate the clarification was provisionally about.
-        let picked = DialogueState { problem: None, ..state.clone() };
-        return answer_entry(&picked, kb, entry, 1.0, source, policy);
+    // Picking a candidate resolves the clarification: progress, even when the pick
+    // is the candidate the clarification was provisionally about.
+    match pending_choice(state, signals, kb) {
+        Some(Picked::Faq(entry)) => {
+            let source = kb.faq(&entry).map_or_else(String::new, |e| e.question.clone());
+            let picked = DialogueState { problem: None, ..state.clone() };
+            return answer_entry(&picked, kb, entry, 1.0, source, policy);
+        }
+        Some(Picked::Scenario(scenario)) => {
+            let picked = DialogueState { problem: None, ..state.clone() };
+            return scenario_turn(&picked, scenario, BTreeMap::new(), 1.0, signals, policy);
+        }
+        None => {}
     }
     if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
         return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);
     }
-    match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
-        FaqOutcome::Answer(best) => answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy),
-        FaqOutcome::Clarify(candidates) => {
-            let ids: Vec<FaqId> = candidates.iter().map(|c| c.id.clone()).collect();
-            let decision =
-                Decision::Clarify { candidates: candidates.iter().map(|c| (c.id.clone(), c.score)).collect() };
-            let next = DialogueState { pending: Pending::Choice(ids.clone()), ..state.clone() };
-            settle(next, Some(Problem::Faq(ids[0].clone())), Progress::Stuck, decision, policy)
+    let offered = offered_scenario(signals, kb, policy);
+    let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
+        FaqOutcome::Answer(best) => {
+            return answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy);
         }
+        FaqOutcome::Clarify(candidates) => candidates,
         FaqOutcome::NoMatch => {
-            settle(state.clone(), state.problem.clone(), Progress::Stuck, Decision::Fallback, policy)
+            return settle(state.clone(), state.problem.clone(), Progress::Stuck, Decision::Fallback, policy);
         }
-    }
+    };
+    let faqs: Vec<FaqId> = candidates.iter().map(|c| c.id.clone()).collect();
+    let problem = Problem::Faq(faqs[0].clone());
+    let decision = Decision::Clarify {
+        candidates: candidates.iter().map(|c| (c.id.clone(), c.score)).collect(),
+        scenario: offered.map(|(s, c)| (s.id.clone(), c)),
+    };
+    let pending = Pending::Choice { faqs, scenario: offered.map(|(s, _)| s.id.clone()) };
+    let next = DialogueState { pending, ..state.clone() };
+    settle(next, Some(problem), Progress::Stuck, decision, policy)
 }
 
 /// A scenario's look-up failed: apply its `on_failure` to the state before the turn.
@@ -204,14 +220,33 @@ pub fn continue_pending_slot<'k>(
     (fills || !answered).then(|| (s, filled.clone()))
 }
 
-/// Rule 3: after a clarification, the candidate the customer picked by number
-/// (`2`, `第二个`) or by its question.
-pub fn pending_choice(state: &DialogueState, signals: &Signals) -> Option<FaqId> {
-    let Pending::Choice(ids) = &state.pending else { return None };
+/// What the customer picked from a clarification.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Picked<'k> {
+    /// An entry.
+    Faq(FaqId),
+    /// The scenario offered.
+    Scenario(&'k Scenario),
+}
+
+/// Rule 3: after a clarification, the choice the customer picked by number (`2`,
+/// `第二个`; the scenario offered is the last) or by its text (an entry's question,
+/// the scenario's title).
+pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k KnowledgeBase) -> Option<Picked<'k>> {
+    let Pending::Choice { faqs, scenario } = &state.pending else { return None };
+    let scenario = scenario.as_ref().and_then(|id| kb.scenario(id));
     if let Some(n) = choice_number(&signals.normalized) {
-        return ids.get(n.checked_sub(1)?).cloned();
+        let i = n.checked_sub(1)?;
+        return match faqs.get(i) {
+            Some(id) => Some(Picked::Faq(id.clone())),
+            None => scenario.filter(|_| i == faqs.len()).map(Picked::Scenario),
+        };
     }
-    ids.iter().find(|id| signals.exact.contains(id)).cloned()
+    if let Some(id) = faqs.iter().find(|id| signals.exact.contains(id)) {
+        return Some(Picked::Faq(id.clone()));
+    }
+    let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
+    scenario.filter(|s| squeeze(&s.title) == squeeze(&signals.text)).map(Picked::Scenario)
 }
 
 /// A choice by number: `2`, `第2个`, `二`, `第二条`.
@@ -237,6 +272,19 @@ pub fn scenario_intent<'k>(
     let gives_detail = signals.slots.iter().any(|v| v.scenario == best.id);
     let sure = (best.score >= policy.thresholds.intent && best.score >= best_faq) || gives_detail;
     kb.scenario(&best.id).filter(|_| sure).map(|s| (s, best.score))
+}
+
+/// Rule 4b: a scenario intent not sure enough to route to, but at least
+/// `thresholds.clarify`, is offered after the entries of a clarification (never on
+/// its own: a text that matches no entry and only half a scenario is more often
+/// about something else).
+pub fn offered_scenario<'k>(
+    signals: &Signals,
+    kb: &'k KnowledgeBase,
+    policy: Policy<'_>,
+) -> Option<(&'k Scenario, f32)> {
+    let best = signals.intents.first().filter(|i| i.score >= policy.thresholds.clarify)?;
+    kb.scenario(&best.id).map(|s| (s, best.score))
 }
 
 /// What a ranking of FAQ entries means on its own.

@@ -102,9 +102,9 @@ pub struct MatchInfo {
 /// An entry offered as a candidate or related question.
 #[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Suggestion {
-    /// Entry id.
+    /// Entry id (or the id of a scenario a clarification offers).
     pub id: String,
-    /// Its standard question.
+    /// Its standard question (a scenario's title).
     pub question: String,
     /// Confidence, when it came from a ranking.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -207,9 +207,16 @@ pub(super) fn build(
             Some(entry) => answer(ctx, turn, entry, *confidence, source, &signals.faqs),
             None => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
         },
-        Decision::Clarify { candidates } => {
+        Decision::Clarify { candidates, scenario } => {
+            let offered = scenario.as_ref().and_then(|(id, score)| {
+                kb.scenario(id).map(|s| Suggestion {
+                    id: s.id.to_string(),
+                    question: s.title.clone(),
+                    score: Some(*score),
+                })
+            });
             let candidates: Vec<Suggestion> =
-                candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
+                candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).chain(offered).collect();
             let mut lines = vec![ctx.messages.clarify.clone()];
             lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
             Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, lines.join("\n")) }

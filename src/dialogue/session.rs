@@ -89,8 +89,15 @@ pub enum Pending {
     /// Nothing.
     #[default]
     Nothing,
-    /// A choice among these entries ("您是不是想问").
-    Choice(Vec<FaqId>),
+    /// A choice among these entries ("您是不是想问"), and a scenario offered after
+    /// them.
+    Choice {
+        /// The entries, in the order offered.
+        faqs: Vec<FaqId>,
+        /// A scenario offered as the last choice.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        scenario: Option<ScenarioId>,
+    },
     /// A hand-off outside agent hours asked for a number to call back.
     Callback,
     /// A scenario waiting for a slot; the slots filled so far.
@@ -171,7 +178,10 @@ impl Session {
         let lines: usize = self.transcript.iter().map(|l| l.text.len() + std::mem::size_of::<TranscriptLine>()).sum();
         let pending = match &self.state.pending {
             Pending::Nothing | Pending::Callback => 0,
-            Pending::Choice(ids) => ids.iter().map(|id| id.as_str().len() + 24).sum(),
+            Pending::Choice { faqs, scenario } => {
+                let ids = faqs.iter().map(|id| id.as_str().len()).chain(scenario.iter().map(|id| id.as_str().len()));
+                ids.map(|n| n + 24).sum()
+            }
             Pending::Slot { filled, .. } => filled.iter().map(|(k, v)| k.len() + v.len() + 48).sum(),
         };
         std::mem::size_of::<Session>() + lines + pending + 256
@@ -365,7 +375,7 @@ mod tests {
         s.record(Speaker::Bot, "请提供订单号", limit);
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), s);
-        s.state.pending = Pending::Choice(vec!["a".into(), "b".into()]);
+        s.state.pending = Pending::Choice { faqs: vec!["a".into(), "b".into()], scenario: Some("order-status".into()) };
         s.state.problem = Some(Problem::Faq("a".into()));
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), s);

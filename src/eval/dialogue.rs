@@ -62,6 +62,8 @@ pub struct DialogueMetrics {
     pub complaint_handed_off: f32,
     /// Requests a scenario serves that reached it.
     pub scenario_routed: f32,
+    /// … or were offered it in a clarification.
+    pub scenario_routed_or_offered: f32,
     /// In-scope FAQ messages handed off as complaints (false alarms).
     pub faq_complaint_alarms: f32,
     /// In-scope FAQ messages handed off as requests for a person.
@@ -103,6 +105,10 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         human_handed_off: count(Kind::Human, &handed_off),
         complaint_handed_off: count(Kind::Complaint, &handed_off),
         scenario_routed: count(Kind::Scenario, &|q, o| o.matched == q.expected),
+        scenario_routed_or_offered: count(Kind::Scenario, &|q, o| {
+            o.matched == q.expected
+                || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
+        }),
         faq_complaint_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("complaint")),
         faq_human_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("human_requested")),
         calibration: bands(&faq_answers),
@@ -179,6 +185,7 @@ mod tests {
             q(Kind::Oos, None),
             q(Kind::Human, None),
             q(Kind::Scenario, Some("s")),
+            q(Kind::Scenario, Some("b")),
         ];
         let outcomes = [
             o("answer", Some("a"), 0.95),
@@ -187,16 +194,18 @@ mod tests {
             o("answer", Some("y"), 0.92),
             TurnOutcome { reason: Some("human_requested".into()), ..o("handoff", None, 0.0) },
             o("ask_slot", Some("s"), 0.8),
+            o("clarify", None, 0.3),
         ];
         let m = metrics(&queries, &outcomes);
         assert!((m.faq_answered_right - 1.0 / 3.0).abs() < 1e-6);
         assert!((m.faq_answered_or_clarified - 2.0 / 3.0).abs() < 1e-6);
         assert!((m.answer_precision - 1.0 / 3.0).abs() < 1e-6);
-        assert_eq!((m.oos_declined, m.human_handed_off, m.scenario_routed), (0.0, 1.0, 1.0));
+        assert_eq!((m.oos_declined, m.human_handed_off, m.scenario_routed), (0.0, 1.0, 0.5));
+        assert_eq!(m.scenario_routed_or_offered, 1.0, "offered in a clarification");
         assert_eq!(m.calibration.len(), 1);
         assert_eq!(m.calibration[0].answers, 3);
         let ok: Vec<bool> = queries.iter().zip(&outcomes).map(|(q, o)| succeeded(q, o)).collect();
-        assert_eq!(ok, [true, false, false, false, true, true]);
+        assert_eq!(ok, [true, false, false, false, true, true, false]);
     }
 
     #[test]

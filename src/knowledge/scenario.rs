@@ -5,6 +5,7 @@
 //! [[scenario]]
 //! id = "order-status"
 //! category = "网上商城订单"                  # hand-off queue
+//! title = "查询我的订单状态"                # offered in clarifications (default: first example)
 //! examples = ["我的订单到哪了", "查一下订单物流"]
 //! requires_user = false                    # true: needs the request's user.id
 //! actions = ["查看订单列表=>https://example.com/orders"]
@@ -84,6 +85,8 @@ struct RawScenario {
     id: String,
     #[serde(default)]
     category: String,
+    #[serde(default)]
+    title: String,
     examples: Vec<String>,
     #[serde(default)]
     requires_user: bool,
@@ -110,6 +113,9 @@ pub struct Scenario {
     pub id: super::ScenarioId,
     /// Category, the hand-off queue.
     pub category: String,
+    /// What a clarification offers it as ("查询我的订单状态"); the first example
+    /// when not given.
+    pub title: String,
     /// Example utterances: they train the intent predictor.
     pub examples: Vec<String>,
     /// Needs the request's `user.id`.
@@ -178,6 +184,10 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
             Scenario {
                 category: if raw.category.is_empty() { category.clone() } else { raw.category },
                 id: raw.id.into(),
+                title: match raw.title.trim() {
+                    "" => raw.examples.iter().find(|e| !e.trim().is_empty()).cloned().unwrap_or_default(),
+                    title => title.to_owned(),
+                },
                 examples: raw.examples,
                 requires_user: raw.requires_user,
                 actions,
@@ -233,6 +243,9 @@ message = "查不到"
         assert_eq!(s[0].source.line, 3);
         assert!(s[0].on_failure.handoff);
         assert_eq!(s[0].actions[0].label, "查看订单");
+        assert_eq!(s[0].title, "我的订单到哪了", "the first example when no title is given");
+        let titled = GOOD.replace("examples =", "title = \"查询订单状态\"\nexamples =");
+        assert_eq!(parse(Path::new("s.toml"), &titled, &mut problems)[0].title, "查询订单状态");
     }
 
     #[test]

@@ -34,6 +34,25 @@ async fn clarification_accepts_a_number_or_the_question() {
 }
 
 #[tokio::test]
+async fn a_scenario_offered_in_a_clarification_runs_when_picked() {
+    // Never sure enough to route or answer: every turn clarifies.
+    let s = TestServer::start("[thresholds]\nanswer = 0.99\nclarify = 0.01\nintent = 0.99\n").await;
+    let r = s.chat("o", "我买的耳机寄出来没有啊").await;
+    assert_eq!(r["action"], "clarify", "{r}");
+    let candidates = r["candidates"].as_array().unwrap();
+    let last = candidates.last().unwrap();
+    assert_eq!(last["id"], "order-status", "the scenario comes last: {r}");
+    assert_eq!(last["question"], "查询我的订单状态", "offered by its title");
+    assert!(r["text"].as_str().unwrap().ends_with(&format!("{}. 查询我的订单状态", candidates.len())), "{r}");
+    let r = s.chat("o", "查询我的订单状态").await;
+    assert_eq!(r["action"], "ask_slot", "picked by its title: {r}");
+    assert_eq!(r["match"]["id"], "order-status");
+    s.chat("n", "我买的耳机寄出来没有啊").await;
+    let r = s.chat("n", &candidates.len().to_string()).await;
+    assert_eq!(r["action"], "ask_slot", "picked by its number: {r}");
+}
+
+#[tokio::test]
 async fn a_complaint_hands_off_at_once() {
     let s = TestServer::start("").await;
     let r = s.chat("p", "你们的服务太差了，我要投诉！").await;

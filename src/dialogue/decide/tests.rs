@@ -119,12 +119,12 @@ fn a_clear_best_entry_is_answered() {
 #[test]
 fn near_ties_and_middling_scores_clarify() {
     let d = run(&[signals("退", vec![faq("refund", 0.7), faq("refund-late", 0.69)])]);
-    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 2), "{d:?}");
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
     let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.01)])]);
-    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 1), "{d:?}");
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 1), "{d:?}");
     // The runner-up below `clarify` but at or above `clarify_others` is offered too.
     let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.1)])]);
-    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 2), "{d:?}");
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
 }
 
 #[test]
@@ -228,7 +228,7 @@ fn a_bare_keyword_two_entries_contain_is_a_tie() {
         signals(text, vec![both("refund", best), both("refund-late", 0.3)])
     };
     let d = run(&[keyword("退货", 0.8)]);
-    assert!(matches!(&d[0], Decision::Clarify { candidates } if candidates.len() == 2), "{d:?}");
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
     let d = run(&[keyword("退货", 1.0)]);
     assert!(matches!(&d[0], Decision::Answer { .. }), "one of the entry's questions: {d:?}");
     let d = run(&[keyword("这个退货怎么弄", 0.8)]);
@@ -266,4 +266,34 @@ fn a_scenario_for_the_customer_needs_a_login() {
     assert!(matches!(run(std::slice::from_ref(&s))[0], Decision::LoginRequired { .. }));
     let known = Signals { user_known: true, ..s };
     assert!(matches!(run(&[known])[0], Decision::Lookup { .. }));
+}
+
+#[test]
+fn a_half_sure_scenario_is_offered_after_the_entries_and_can_be_picked() {
+    let clarify = Signals {
+        intents: vec![intent("order-status", 0.25)],
+        ..signals("东西发出来没", vec![faq("refund", 0.5), faq("refund-late", 0.3)])
+    };
+    let d = run(std::slice::from_ref(&clarify));
+    let offered = Some(("order-status".into(), 0.25));
+    assert!(
+        matches!(&d[0], Decision::Clarify { candidates, scenario } if candidates.len() == 2 && *scenario == offered)
+    );
+    // The last number is the scenario: it asks for its detail.
+    let d = run(&[clarify.clone(), signals("3", vec![])]);
+    assert!(matches!(&d[1], Decision::AskSlot { scenario, .. } if scenario == "order-status"), "{d:?}");
+    // So is its title, as the widget's button sends it.
+    let d = run(&[clarify.clone(), signals("我的订单到哪了", vec![])]);
+    assert!(matches!(&d[1], Decision::AskSlot { scenario, .. } if scenario == "order-status"), "{d:?}");
+    // A number past the choices picks nothing.
+    let d = run(&[clarify, signals("4", vec![])]);
+    assert!(!matches!(&d[1], Decision::AskSlot { .. }), "{d:?}");
+}
+
+#[test]
+fn a_scenario_is_never_offered_alone_nor_below_the_clarify_threshold() {
+    let alone = Signals { intents: vec![intent("order-status", 0.25)], ..signals("订一张机票", vec![]) };
+    assert_eq!(run(&[alone]), [Decision::Fallback]);
+    let weak = Signals { intents: vec![intent("order-status", 0.1)], ..signals("退", vec![faq("refund", 0.5)]) };
+    assert!(matches!(&run(&[weak])[0], Decision::Clarify { scenario: None, .. }));
 }
