@@ -46,6 +46,9 @@ pub struct EscalationConfig {
     /// person within [`HUMAN_GAP`] characters asks for a person ("给我转个客服",
     /// "找你们主管", "叫个管事的来").
     pub human_nouns: Vec<String>,
+    /// Words that may stand around a person when the text is nothing else ("客服呢",
+    /// "有客服吗", "在线客服", "客服客服客服"): such a text asks for one.
+    pub human_fillers: Vec<String>,
     /// Words that make a text mentioning a person a question about the service
     /// instead ("人工客服电话是多少", "人工几点上班"): no hand-off for it.
     pub human_question_words: Vec<String>,
@@ -171,13 +174,40 @@ fn asks_for_someone(text: &str, verbs: &[String], nouns: &[String]) -> bool {
     })
 }
 
+/// Whether `text` is nothing but persons of `nouns` (at least one) and words of
+/// `fillers`, punctuation and spaces aside; longest words first.
+fn only_someone(text: &str, nouns: &[String], fillers: &[String]) -> bool {
+    let mut rest: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
+    let mut words: Vec<(Vec<char>, bool)> = nouns
+        .iter()
+        .map(|n| (n.chars().collect(), true))
+        .chain(fillers.iter().map(|f| (f.chars().collect(), false)))
+        .filter(|(w, _): &(Vec<char>, bool)| !w.is_empty())
+        .collect();
+    words.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+    let mut person = false;
+    'strip: while !rest.is_empty() {
+        for (w, is_person) in &words {
+            if rest.starts_with(w) {
+                rest.drain(..w.len());
+                person |= is_person;
+                continue 'strip;
+            }
+        }
+        return false;
+    }
+    person
+}
+
 /// Whether the text asks for a person: it rejects the bot, or asks for someone (a
-/// human phrase, or an asking verb followed by a person) and is not a question
-/// about the service that only mentions one ("人工几点上班").
+/// human phrase, an asking verb followed by a person, or a person and nothing
+/// else) and is not a question about the service that only mentions one
+/// ("人工几点上班").
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
     let rejects_bot = contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections);
     let asks = contains_any(normalized, &config.human_phrases)
-        || asks_for_someone(normalized, &config.human_verbs, &config.human_nouns);
+        || asks_for_someone(normalized, &config.human_verbs, &config.human_nouns)
+        || only_someone(normalized, &config.human_nouns, &config.human_fillers);
     rejects_bot || (asks && !contains_any(normalized, &config.human_question_words))
 }
 
@@ -239,6 +269,7 @@ mod tests {
             human_question_words: vec!["电话".into()],
             human_verbs: vec!["转".into(), "找".into(), "叫".into()],
             human_nouns: vec!["客服".into(), "主管".into()],
+            human_fillers: vec!["在线".into(), "有".into(), "吗".into(), "呢".into()],
             bot_words: vec!["机器".into()],
             bot_rejections: vec!["不".into()],
             unresolved: true,
@@ -268,6 +299,11 @@ mod tests {
         assert_eq!(detect("客服找不到我的订单", None, &config()), None, "the person comes first");
         assert_eq!(detect("转账到哪个账户 我问过客服", None, &config()), None, "too far apart");
         assert_eq!(detect("有人让我转账说是客服", None, &config()), None, "three characters apart");
+        for alone in ["客服", "客服呢？", "有客服吗", "在线客服", "客服客服客服"] {
+            assert_eq!(detect(alone, None, &config()), Some(HandoffReason::HumanRequested), "{alone}");
+        }
+        assert_eq!(detect("联系客服", None, &config()), None, "not only fillers");
+        assert_eq!(detect("在线", None, &config()), None, "no person");
     }
 
     #[test]

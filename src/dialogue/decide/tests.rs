@@ -68,6 +68,7 @@ fn escalation() -> EscalationConfig {
         human_question_words: vec![],
         human_verbs: vec![],
         human_nouns: vec![],
+        human_fillers: vec![],
         bot_words: vec![],
         bot_rejections: vec![],
         unresolved: true,
