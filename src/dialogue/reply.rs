@@ -365,10 +365,5 @@ fn faq_match(entry: &FaqEntry, score: f32, source: &str) -> MatchInfo {
 }
 
 fn scenario_match(s: &crate::knowledge::Scenario, confidence: f32) -> MatchInfo {
-    MatchInfo {
-        id: s.id.to_string(),
-        question: s.examples.first().cloned().unwrap_or_default(),
-        score: confidence,
-        source: "scenario".into(),
-    }
+    MatchInfo { id: s.id.to_string(), question: s.title.clone(), score: confidence, source: "scenario".into() }
 }
