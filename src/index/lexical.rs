@@ -129,9 +129,26 @@ impl LexicalIndex {
         limit: usize,
         exclude: Option<Excluded>,
     ) -> Result<Vec<LexicalMatch>, IndexError> {
+        self.search_terms(&self.query_terms(query), limit, exclude)
+    }
+
+    /// The index terms of `query`, sorted, each once: what
+    /// [`search_terms`](Self::search_terms) takes.
+    pub fn query_terms(&self, query: &str) -> Vec<String> {
         let mut terms = self.analyzer.terms(query);
         terms.sort();
         terms.dedup();
+        terms
+    }
+
+    /// As [`search_excluding`](Self::search_excluding) for a query already turned
+    /// into [`query_terms`](Self::query_terms).
+    pub fn search_terms(
+        &self,
+        terms: &[String],
+        limit: usize,
+        exclude: Option<Excluded>,
+    ) -> Result<Vec<LexicalMatch>, IndexError> {
         if terms.is_empty() || limit == 0 {
             return Ok(Vec::new());
         }
@@ -139,7 +156,7 @@ impl LexicalIndex {
         let n = searcher.num_docs() as f32;
         let mut idf_sum = 0.0;
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for t in &terms {
+        for t in terms {
             let term = Term::from_field_text(self.text, t);
             let df = searcher.doc_freq(&term)? as f32;
             idf_sum += (1.0 + (n - df + 0.5) / (df + 0.5)).ln();

@@ -49,28 +49,18 @@ pub struct Hit {
     pub slot: usize,
 }
 
-/// Texts of one document left out of a search, as if they were not indexed (a
+/// A text of one document left out of a search, as if it were not indexed (a
 /// held-out question, to see how its entry ranks without it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Excluded {
     doc: usize,
-    slots: [usize; 4],
-    len: usize,
+    slot: usize,
 }
 
 impl Excluded {
     /// The text `slot` of document `doc`.
     pub fn text(doc: usize, slot: usize) -> Self {
-        Self { doc, slots: [slot; 4], len: 1 }
-    }
-
-    /// Also the text `slot` of the same document (ignored beyond four texts).
-    pub fn and(mut self, slot: usize) -> Self {
-        if self.len < self.slots.len() {
-            self.slots[self.len] = slot;
-            self.len += 1;
-        }
-        self
+        Self { doc, slot }
     }
 
     /// The document.
@@ -80,7 +70,7 @@ impl Excluded {
 
     /// Whether text `slot` of document `doc` is left out.
     pub fn covers(&self, doc: usize, slot: usize) -> bool {
-        doc == self.doc && self.slots[..self.len].contains(&slot)
+        (doc, slot) == (self.doc, self.slot)
     }
 }
 
@@ -391,7 +381,7 @@ impl Retriever {
     /// search found get their entry-level share.
     fn with_entry_scores(
         &self,
-        query: &str,
+        terms: &[String],
         mut lexical: Vec<LexicalMatch>,
         dense: &[DenseMatch],
         exclude: Option<Excluded>,
@@ -400,15 +390,12 @@ impl Retriever {
         if w <= 0.0 || lexical.is_empty() {
             return lexical;
         }
-        let mut terms = self.analyzer.terms(query);
-        terms.sort();
-        terms.dedup();
         for m in &mut lexical {
-            m.score = (1.0 - w) * m.score + w * self.entries.score(&terms, m.doc, exclude);
+            m.score = (1.0 - w) * m.score + w * self.entries.score(terms, m.doc, exclude);
         }
         for d in dense {
             if !lexical.iter().any(|m| m.doc == d.doc) {
-                let score = w * self.entries.score(&terms, d.doc, exclude);
+                let score = w * self.entries.score(terms, d.doc, exclude);
                 if score > 0.0 {
                     lexical.push(LexicalMatch { doc: d.doc, score, bm25: 0.0, slot: d.slot });
                 }
@@ -431,10 +418,12 @@ impl Retriever {
             (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some((index, v)),
             _ => None,
         };
+        // The query is analysed once, for the per-text and the entry-level scores.
+        let terms = self.lexical.query_terms(query);
         let (lexical, weight) = match (mode, &dense) {
             (Mode::Dense, Some(_)) => (Vec::new(), 1.0),
-            (Mode::Hybrid, Some(_)) => (self.lexical.search_excluding(query, n, exclude)?, self.config.semantic_weight),
-            _ => (self.lexical.search_excluding(query, n, exclude)?, 0.0),
+            (Mode::Hybrid, Some(_)) => (self.lexical.search_terms(&terms, n, exclude)?, self.config.semantic_weight),
+            _ => (self.lexical.search_terms(&terms, n, exclude)?, 0.0),
         };
         // The dense top n plus the lexical candidates, so every candidate has both parts.
         let (dense, texts) = match dense {
@@ -448,7 +437,7 @@ impl Retriever {
             }
             None => (Vec::new(), Vec::new()),
         };
-        let lexical = self.with_entry_scores(query, lexical, &dense, exclude);
+        let lexical = self.with_entry_scores(&terms, lexical, &dense, exclude);
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);
         Ok((hits, texts))
