@@ -125,8 +125,11 @@ fn has_unhedged_phrase(normalized: &str, config: &EscalationConfig) -> bool {
             let hedged_before = hedges
                 .iter()
                 .any(|h| (0..=HEDGE_REACH).any(|gap| i.checked_sub(gap + h.len()).is_some_and(|start| at(start, h))));
-            let asked_after =
-                tails.iter().any(|t| at(end, t) && text.get(end + t.len()).is_none_or(|c| !c.is_alphanumeric()));
+            // "这不是抢钱吗" asks nothing: 不是…吗 is the rhetorical question.
+            let rhetorical =
+                (0..=HEDGE_REACH).any(|gap| i.checked_sub(gap + 2).is_some_and(|start| at(start, &['不', '是'])));
+            let asked_after = !rhetorical
+                && tails.iter().any(|t| at(end, t) && text.get(end + t.len()).is_none_or(|c| !c.is_alphanumeric()));
             !cuts_number && !hedged_before && !asked_after
         })
     })
@@ -312,6 +315,7 @@ mod tests {
         assert_eq!(detect("会不会又乱扣费", None, &config()), None);
         assert_eq!(detect("合约没到期 解约要赔钱不", None, &config()), None);
         assert_eq!(detect("解约要赔钱吗？", None, &config()), None);
+        assert_eq!(detect("你们这不是乱扣吗！！", None, &config()), Some(HandoffReason::Complaint), "rhetorical");
         assert_eq!(detect("乱扣我钱 必须赔钱", None, &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("赔钱不赔", None, &config()), Some(HandoffReason::Complaint), "不 does not end it");
         assert_eq!(detect("怕什么 我要投诉", None, &config()), Some(HandoffReason::Complaint), "one plain use");
