@@ -166,7 +166,9 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         }
         FaqOutcome::Clarify(candidates) => candidates,
         FaqOutcome::NoMatch => {
-            return settle(state.clone(), state.problem.clone(), Progress::Stuck, Decision::Fallback, policy);
+            // A choice offered before is no longer on screen: a later "3" picks nothing.
+            let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
+            return settle(next, state.problem.clone(), Progress::Stuck, Decision::Fallback, policy);
         }
     };
     let faqs: Vec<FaqId> = candidates.iter().map(|c| c.id.clone()).collect();
@@ -245,8 +247,10 @@ pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k Know
     if let Some(id) = faqs.iter().find(|id| signals.exact.contains(id)) {
         return Some(Picked::Faq(id.clone()));
     }
-    let squeeze = |t: &str| t.chars().filter(|c| !c.is_whitespace()).collect::<String>();
-    scenario.filter(|s| squeeze(&s.title) == squeeze(&signals.text)).map(Picked::Scenario)
+    // The title as typed or sent back by a button, punctuation and spaces aside.
+    let squeeze = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
+    let said = [squeeze(&signals.text), squeeze(&signals.normalized)];
+    scenario.filter(|s| said.contains(&squeeze(&s.title))).map(Picked::Scenario)
 }
 
 /// A choice by number: `2`, `第2个`, `二`, `第二条`.

@@ -13,8 +13,10 @@ pub struct EscalationConfig {
     /// Words of worry or asking just before a complaint phrase ("怕乱扣钱", "会不会
     /// 乱扣") that make it a question, not a complaint.
     pub complaint_hedges: Vec<String>,
-    /// Question particles that, right after a complaint phrase and ending the
-    /// clause, make it a question ("解约要赔钱不？").
+    /// Modals before a complaint phrase ("要", "会", "能") that, with a particle of
+    /// `complaint_question_tails` after it, make it a question ("解约要赔钱不？") …
+    pub complaint_question_modals: Vec<String>,
+    /// … those particles, right after the phrase and ending the clause.
     pub complaint_question_tails: Vec<String>,
     /// Example complaints for similarity detection (needs the embedding model).
     pub complaint_examples: Vec<String>,
@@ -43,8 +45,8 @@ pub struct EscalationConfig {
     /// Verbs of asking for someone ("转", "找", "叫") …
     pub human_verbs: Vec<String>,
     /// … and the people asked for ("客服", "主管", "负责人"): a verb followed by a
-    /// person within [`HUMAN_GAP`] characters asks for a person ("给我转个客服",
-    /// "找你们主管", "叫个管事的来").
+    /// person asks for one ("给我转个客服", "找你们主管", "叫个管事的来"); see
+    /// [`is_human_request`] for where a verb counts.
     pub human_nouns: Vec<String>,
     /// Words that may stand around a person when the text is nothing else ("客服呢",
     /// "有客服吗", "在线客服", "客服客服客服"): such a text asks for one.
@@ -102,35 +104,100 @@ pub fn is_complaint(normalized: &str, margin: Option<f32>, config: &EscalationCo
     has_unhedged_phrase(normalized, config) || (long_enough && margin.is_some_and(|m| m >= config.complaint_threshold))
 }
 
-/// Most characters before a complaint phrase searched for a hedge ("怕乱扣" has it
-/// right before, "会不会又乱扣" one character earlier).
+/// Most characters between a hedge or a modal and the complaint phrase after it
+/// ("怕乱扣" has none, "会不会又乱扣" one).
 const HEDGE_REACH: usize = 3;
 
+/// Words that contain a hedge but are not one: "太可怕了 乱扣我话费" complains.
+const NOT_HEDGES: &[&str] = &["可怕", "恐怕", "哪怕", "不怕", "要不要脸"];
+
+/// A text without its spaces, remembering where they were: a space ends a clause
+/// like punctuation does, yet "态度 恶劣" still holds the phrase 态度恶劣.
+struct Clauses {
+    chars: Vec<char>,
+    /// `breaks[i]`: spaces were removed right before `chars[i]`.
+    breaks: Vec<bool>,
+}
+
+impl Clauses {
+    fn new(text: &str) -> Self {
+        let (mut chars, mut breaks, mut space) = (Vec::new(), Vec::new(), false);
+        for c in text.chars() {
+            if c.is_whitespace() {
+                space = true;
+            } else {
+                chars.push(c);
+                breaks.push(space);
+                space = false;
+            }
+        }
+        Self { chars, breaks }
+    }
+
+    /// Whether `word` starts at `i`.
+    fn at(&self, i: usize, word: &[char]) -> bool {
+        !word.is_empty() && self.chars.get(i..i + word.len()) == Some(word)
+    }
+
+    /// Whether a clause starts at `i` (the text's start, a space or punctuation
+    /// before it).
+    fn starts_clause(&self, i: usize) -> bool {
+        i == 0 || self.breaks.get(i).copied().unwrap_or(true) || !self.chars[i - 1].is_alphanumeric()
+    }
+
+    /// Whether a clause ends right before `k` (the text's end, a space or
+    /// punctuation at `k`).
+    fn ends_clause(&self, k: usize) -> bool {
+        k >= self.chars.len() || self.breaks[k] || !self.chars[k].is_alphanumeric()
+    }
+
+    /// Whether `chars[from..=to]` lies within one clause.
+    fn one_clause(&self, from: usize, to: usize) -> bool {
+        (from + 1..=to.min(self.chars.len())).all(|k| !self.starts_clause(k))
+    }
+
+    /// Whether one of `words` ends at most [`HEDGE_REACH`] characters before `i`, in
+    /// the same clause, and is not part of a word of `not`.
+    fn before(&self, i: usize, words: &[Vec<char>], not: &[&str]) -> bool {
+        words.iter().any(|w| {
+            (0..=HEDGE_REACH).any(|gap| {
+                i.checked_sub(gap + w.len()).is_some_and(|s| {
+                    self.at(s, w)
+                        && self.one_clause(s, i)
+                        && !not.iter().any(|n| {
+                            let n: Vec<char> = n.chars().collect();
+                            (s.saturating_sub(n.len())..=s).any(|t| t + n.len() >= s + w.len() && self.at(t, &n))
+                        })
+                })
+            })
+        })
+    }
+}
+
 /// Whether a complaint phrase occurs in `normalized` other than hedged: after a
-/// word of worry or asking, or followed by a question particle that ends the
-/// clause. Spaces end a clause like punctuation does.
+/// word of worry (`complaint_hedges`: "怕乱扣钱"), or as a question — a modal before
+/// it and a particle ending the clause after it ("解约要赔钱不"), unless 不是 makes
+/// it rhetorical ("这不是要抢钱吗"). A hedge or modal counts only in the phrase's
+/// own clause.
 fn has_unhedged_phrase(normalized: &str, config: &EscalationConfig) -> bool {
-    let text: Vec<char> = normalized.split_whitespace().collect::<Vec<_>>().join("，").chars().collect();
-    let at = |i: usize, word: &[char]| !word.is_empty() && text.get(i..i + word.len()) == Some(word);
+    let text = Clauses::new(normalized);
     let words = |list: &[String]| -> Vec<Vec<char>> {
         list.iter().map(|w| w.chars().filter(|c| !c.is_whitespace()).collect()).collect()
     };
-    let (hedges, tails) = (words(&config.complaint_hedges), words(&config.complaint_question_tails));
-    let is_digit = |i: Option<usize>| i.and_then(|i| text.get(i)).is_some_and(char::is_ascii_digit);
+    let hedges = words(&config.complaint_hedges);
+    let (modals, tails) = (words(&config.complaint_question_modals), words(&config.complaint_question_tails));
+    let rhetorical = [vec!['不', '是']];
+    let is_digit = |i: Option<usize>| i.and_then(|i| text.chars.get(i)).is_some_and(char::is_ascii_digit);
     words(&config.complaint_phrases).iter().filter(|p| !p.is_empty()).any(|p| {
-        (0..text.len()).filter(|&i| at(i, p)).any(|i| {
+        (0..text.chars.len()).filter(|&i| text.at(i, p)).any(|i| {
             let end = i + p.len();
             let cuts_number = (p[0].is_ascii_digit() && is_digit(i.checked_sub(1)))
                 || (p[p.len() - 1].is_ascii_digit() && is_digit(Some(end)));
-            let hedged_before = hedges
-                .iter()
-                .any(|h| (0..=HEDGE_REACH).any(|gap| i.checked_sub(gap + h.len()).is_some_and(|start| at(start, h))));
-            // "这不是抢钱吗" asks nothing: 不是…吗 is the rhetorical question.
-            let rhetorical =
-                (0..=HEDGE_REACH).any(|gap| i.checked_sub(gap + 2).is_some_and(|start| at(start, &['不', '是'])));
-            let asked_after = !rhetorical
-                && tails.iter().any(|t| at(end, t) && text.get(end + t.len()).is_none_or(|c| !c.is_alphanumeric()));
-            !cuts_number && !hedged_before && !asked_after
+            let hedged = text.before(i, &hedges, NOT_HEDGES);
+            let asked = text.before(i, &modals, &[])
+                && !text.before(i, &rhetorical, &[])
+                && tails.iter().any(|t| text.at(end, t) && text.ends_clause(end + t.len()));
+            !cuts_number && !hedged && !asked
         })
     })
 }
@@ -157,23 +224,35 @@ fn contains_word(text: &str, phrase: &str) -> bool {
     })
 }
 
-/// Most characters between an asking verb and the person asked for ("找你们主管":
-/// two).
-pub const HUMAN_GAP: usize = 2;
+/// What may come right before an asking verb besides the start of a clause: "给我转",
+/// "请安排", "帮忙转" — never the first half of a word ("需要", "原来", "可以转账").
+const ASKERS: &[char] = &['我', '你', '请', '帮', '忙', '给', '快', '烦', '就', '再', '先', '能', '去'];
 
-/// Whether an asking verb of `verbs` is followed by a person of `nouns` at most
-/// [`HUMAN_GAP`] characters later, in `text` without spaces.
+/// Words that may stand between an asking verb and the person (at most two): "转个客服",
+/// "找你们主管", "我要找客服", "我要跟客服说".
+const GAP_WORDS: &[&str] =
+    &["个", "一个", "一下", "下", "你们", "你们的", "位", "一位", "找", "转", "叫", "接", "跟", "和"];
+
+/// Whether an asking verb of `verbs`, at the start of a clause or after one of
+/// [`ASKERS`], is followed by a person of `nouns`, with at most two [`GAP_WORDS`]
+/// between.
 fn asks_for_someone(text: &str, verbs: &[String], nouns: &[String]) -> bool {
-    let chars: Vec<char> = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let starts_with = |at: usize, word: &str| {
-        let w: Vec<char> = word.chars().collect();
-        !w.is_empty() && chars.get(at..at + w.len()).is_some_and(|s| s == w.as_slice())
+    let text = Clauses::new(text);
+    let chars = |w: &str| -> Vec<char> { w.chars().filter(|c| !c.is_whitespace()).collect() };
+    let (verbs, nouns): (Vec<Vec<char>>, Vec<Vec<char>>) =
+        (verbs.iter().map(|v| chars(v)).collect(), nouns.iter().map(|n| chars(n)).collect());
+    let gaps: Vec<Vec<char>> = GAP_WORDS.iter().map(|g| chars(g)).collect();
+    let person_after = |j: usize| -> bool {
+        let person = |k: usize| nouns.iter().any(|n| text.at(k, n));
+        person(j)
+            || gaps.iter().filter(|g| text.at(j, g)).any(|g| {
+                let k = j + g.len();
+                person(k) || gaps.iter().any(|h| text.at(k, h) && person(k + h.len()))
+            })
     };
-    (0..chars.len()).any(|i| {
-        verbs.iter().filter(|v| starts_with(i, v)).any(|v| {
-            let after = i + v.chars().count();
-            (after..=after + HUMAN_GAP).any(|j| nouns.iter().any(|n| starts_with(j, n)))
-        })
+    (0..text.chars.len()).any(|i| {
+        let placed = text.starts_clause(i) || ASKERS.contains(&text.chars[i - 1]);
+        placed && verbs.iter().any(|v| text.at(i, v) && person_after(i + v.len()))
     })
 }
 
@@ -261,6 +340,7 @@ mod tests {
             complaint: true,
             complaint_phrases: vec!["投诉".into(), "举报".into(), "12315".into(), "乱扣".into(), "赔钱".into()],
             complaint_hedges: vec!["怕".into(), "会不会".into()],
+            complaint_question_modals: vec!["要".into(), "会".into()],
             complaint_question_tails: vec!["不".into(), "吗".into()],
             complaint_examples: vec![],
             ordinary_examples: vec![],
@@ -319,6 +399,42 @@ mod tests {
         assert_eq!(detect("乱扣我钱 必须赔钱", None, &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("赔钱不赔", None, &config()), Some(HandoffReason::Complaint), "不 does not end it");
         assert_eq!(detect("怕什么 我要投诉", None, &config()), Some(HandoffReason::Complaint), "one plain use");
+        assert_eq!(detect("你们会不会做事，乱扣我钱", None, &config()), Some(HandoffReason::Complaint), "other clause");
+        assert_eq!(detect("你们在乱扣吗", None, &config()), Some(HandoffReason::Complaint), "no modal: rhetorical");
+        assert_eq!(detect("必须 赔 钱", None, &config()), Some(HandoffReason::Complaint), "spaces inside");
+    }
+
+    /// The shipped `config/default.toml`: ordinary questions stay questions.
+    #[test]
+    fn shipped_rules_leave_ordinary_questions_alone() {
+        let shipped = crate::config::load_from(None, std::iter::empty()).unwrap().escalation;
+        for ordinary in [
+            "退款需要客服审核吗",
+            "换货要客服确认吗",
+            "原来客服说可以退",
+            "后来客服又说不行",
+            "可以转账给客服吗",
+            "怎么换客户经理",
+            "退款需要多久，客服说三天",
+            "我要退款，客服说不行",
+            "怎么联系客服",
+            "客服电话多少",
+            "人工客服几点下班",
+            "漫游怎么关 怕乱扣钱",
+            "合约没满 解约要赔钱不",
+            "有人打电话说是你们客服 是骗子吗",
+            "someone stole my phone",
+        ] {
+            assert_eq!(detect(ordinary, None, &shipped), None, "{ordinary}");
+        }
+        for person in ["给我转个客服", "帮忙转一下客服", "我要找客服", "找你们主管", "客服呢", "请安排客服给我回电"]
+        {
+            assert_eq!(detect(person, None, &shipped), Some(HandoffReason::HumanRequested), "{person}");
+        }
+        for complaint in ["还有天理吗", "你们在耍我吗", "太可怕了 乱扣我话费", "你们还要不要脸 乱扣我话费", "态度 恶劣"]
+        {
+            assert_eq!(detect(complaint, None, &shipped), Some(HandoffReason::Complaint), "{complaint}");
+        }
     }
 
     #[test]

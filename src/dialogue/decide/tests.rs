@@ -57,6 +57,7 @@ fn escalation() -> EscalationConfig {
         complaint: true,
         complaint_phrases: vec!["投诉".into()],
         complaint_hedges: vec![],
+        complaint_question_modals: vec![],
         complaint_question_tails: vec![],
         complaint_examples: vec![],
         ordinary_examples: vec![],
@@ -283,9 +284,14 @@ fn a_half_sure_scenario_is_offered_after_the_entries_and_can_be_picked() {
     // The last number is the scenario: it asks for its detail.
     let d = run(&[clarify.clone(), signals("3", vec![])]);
     assert!(matches!(&d[1], Decision::AskSlot { scenario, .. } if scenario == "order-status"), "{d:?}");
-    // So is its title, as the widget's button sends it.
-    let d = run(&[clarify.clone(), signals("我的订单到哪了", vec![])]);
-    assert!(matches!(&d[1], Decision::AskSlot { scenario, .. } if scenario == "order-status"), "{d:?}");
+    // So is its title, as the widget's button sends it, or typed with punctuation.
+    for title in ["我的订单到哪了", "我的订单到哪了？"] {
+        let d = run(&[clarify.clone(), signals(title, vec![])]);
+        assert!(matches!(&d[1], Decision::AskSlot { scenario, .. } if scenario == "order-status"), "{d:?}");
+    }
+    // A fallback in between withdraws the choices.
+    let d = run(&[clarify.clone(), signals("今天天气", vec![]), signals("3", vec![])]);
+    assert!(!matches!(&d[2], Decision::AskSlot { .. }), "{d:?}");
     // A number past the choices picks nothing.
     let d = run(&[clarify, signals("4", vec![])]);
     assert!(!matches!(&d[1], Decision::AskSlot { .. }), "{d:?}");
