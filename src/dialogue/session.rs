@@ -379,6 +379,9 @@ mod tests {
         s.state.problem = Some(Problem::Faq("a".into()));
         let json = serde_json::to_string(&s).unwrap();
         assert_eq!(serde_json::from_str::<Session>(&json).unwrap(), s);
+        // A choice pending in the format before scenarios could be offered does not
+        // read: the shared store starts such a session afresh.
+        assert!(serde_json::from_str::<Session>(r#"{"turn": 1, "state": {"pending": {"choice": ["a"]}}}"#).is_err());
         // A session written by an older version with fewer fields still reads.
         let old: Session = serde_json::from_str(r#"{"turn": 2, "state": {"unresolved": 1}}"#).unwrap();
         assert_eq!((old.turn, old.state.unresolved, old.state.pending), (2, 1, Pending::Nothing));
