@@ -139,6 +139,18 @@ impl Clauses {
         !word.is_empty() && self.chars.get(i..i + word.len()) == Some(word)
     }
 
+    /// Where `word` starts without cutting a number in two: "12315" is in
+    /// "打12315投诉" but not in the order number "123156789". (Latin words cannot be
+    /// held to word boundaries: the text has lost its spaces.)
+    fn occurrences<'a>(&'a self, word: &'a [char]) -> impl Iterator<Item = usize> + 'a {
+        let digit = |i: Option<usize>| i.and_then(|i| self.chars.get(i)).is_some_and(char::is_ascii_digit);
+        (0..self.chars.len()).filter(move |&i| {
+            self.at(i, word)
+                && !(word[0].is_ascii_digit() && digit(i.checked_sub(1)))
+                && !(word[word.len() - 1].is_ascii_digit() && digit(Some(i + word.len())))
+        })
+    }
+
     /// Whether a clause starts at `i` (the text's start, a space or punctuation
     /// before it).
     fn starts_clause(&self, i: usize) -> bool {
@@ -158,20 +170,27 @@ impl Clauses {
 
     /// Whether one of `words` ends at most [`HEDGE_REACH`] characters before `i`, in
     /// the same clause, and is not part of a word of `not`.
-    fn before(&self, i: usize, words: &[Vec<char>], not: &[&str]) -> bool {
+    fn before(&self, i: usize, words: &[Vec<char>], not: &[Vec<char>]) -> bool {
         words.iter().any(|w| {
             (0..=HEDGE_REACH).any(|gap| {
                 i.checked_sub(gap + w.len()).is_some_and(|s| {
                     self.at(s, w)
                         && self.one_clause(s, i)
                         && !not.iter().any(|n| {
-                            let n: Vec<char> = n.chars().collect();
-                            (s.saturating_sub(n.len())..=s).any(|t| t + n.len() >= s + w.len() && self.at(t, &n))
+                            (s.saturating_sub(n.len())..=s).any(|t| t + n.len() >= s + w.len() && self.at(t, n))
                         })
                 })
             })
         })
     }
+}
+
+/// `list` as words of characters, spaces removed, empty words dropped.
+fn char_words<S: AsRef<str>>(list: &[S]) -> Vec<Vec<char>> {
+    list.iter()
+        .map(|w| w.as_ref().chars().filter(|c| !c.is_whitespace()).collect::<Vec<char>>())
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 /// Whether a complaint phrase occurs in `normalized` other than hedged: after a
@@ -181,47 +200,26 @@ impl Clauses {
 /// own clause.
 fn has_unhedged_phrase(normalized: &str, config: &EscalationConfig) -> bool {
     let text = Clauses::new(normalized);
-    let words = |list: &[String]| -> Vec<Vec<char>> {
-        list.iter().map(|w| w.chars().filter(|c| !c.is_whitespace()).collect()).collect()
-    };
-    let hedges = words(&config.complaint_hedges);
-    let (modals, tails) = (words(&config.complaint_question_modals), words(&config.complaint_question_tails));
+    let (hedges, not_hedges) = (char_words(&config.complaint_hedges), char_words(NOT_HEDGES));
+    let (modals, tails) = (char_words(&config.complaint_question_modals), char_words(&config.complaint_question_tails));
     let rhetorical = [vec!['不', '是']];
-    let is_digit = |i: Option<usize>| i.and_then(|i| text.chars.get(i)).is_some_and(char::is_ascii_digit);
-    words(&config.complaint_phrases).iter().filter(|p| !p.is_empty()).any(|p| {
-        (0..text.chars.len()).filter(|&i| text.at(i, p)).any(|i| {
+    char_words(&config.complaint_phrases).iter().any(|p| {
+        text.occurrences(p).any(|i| {
             let end = i + p.len();
-            let cuts_number = (p[0].is_ascii_digit() && is_digit(i.checked_sub(1)))
-                || (p[p.len() - 1].is_ascii_digit() && is_digit(Some(end)));
-            let hedged = text.before(i, &hedges, NOT_HEDGES);
+            let hedged = text.before(i, &hedges, &not_hedges);
             let asked = text.before(i, &modals, &[])
                 && !text.before(i, &rhetorical, &[])
                 && tails.iter().any(|t| text.at(end, t) && text.ends_clause(end + t.len()));
-            !cuts_number && !hedged && !asked
+            !hedged && !asked
         })
     })
 }
 
+/// Whether one of `phrases` occurs in `normalized`, spaces aside, without cutting a
+/// number in two.
 fn contains_any(normalized: &str, phrases: &[String]) -> bool {
-    let text: String = normalized.chars().filter(|c| !c.is_whitespace()).collect();
-    phrases.iter().any(|p| {
-        let p: String = p.chars().filter(|c| !c.is_whitespace()).collect();
-        !p.is_empty() && contains_word(&text, &p)
-    })
-}
-
-/// Whether `phrase` occurs in `text` without cutting a number in two: "12315" is in
-/// "打12315投诉" but not in the order number "123156789". (Latin words cannot be
-/// held to word boundaries: the text has lost its spaces.)
-fn contains_word(text: &str, phrase: &str) -> bool {
-    let digit = |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit());
-    let (first, last) = (phrase.chars().next(), phrase.chars().next_back());
-    text.match_indices(phrase).any(|(at, _)| {
-        let before = text[..at].chars().next_back();
-        let after = text[at + phrase.len()..].chars().next();
-        let cuts_number = (digit(first) && digit(before)) || (digit(last) && digit(after));
-        !cuts_number
-    })
+    let text = Clauses::new(normalized);
+    char_words(phrases).iter().any(|p| text.occurrences(p).next().is_some())
 }
 
 /// What may come right before an asking verb besides the start of a clause: "给我转",
@@ -238,10 +236,7 @@ const GAP_WORDS: &[&str] =
 /// between.
 fn asks_for_someone(text: &str, verbs: &[String], nouns: &[String]) -> bool {
     let text = Clauses::new(text);
-    let chars = |w: &str| -> Vec<char> { w.chars().filter(|c| !c.is_whitespace()).collect() };
-    let (verbs, nouns): (Vec<Vec<char>>, Vec<Vec<char>>) =
-        (verbs.iter().map(|v| chars(v)).collect(), nouns.iter().map(|n| chars(n)).collect());
-    let gaps: Vec<Vec<char>> = GAP_WORDS.iter().map(|g| chars(g)).collect();
+    let (verbs, nouns, gaps) = (char_words(verbs), char_words(nouns), char_words(GAP_WORDS));
     let person_after = |j: usize| -> bool {
         let person = |k: usize| nouns.iter().any(|n| text.at(k, n));
         person(j)
@@ -260,11 +255,10 @@ fn asks_for_someone(text: &str, verbs: &[String], nouns: &[String]) -> bool {
 /// `fillers`, punctuation and spaces aside; longest words first.
 fn only_someone(text: &str, nouns: &[String], fillers: &[String]) -> bool {
     let mut rest: Vec<char> = text.chars().filter(|c| c.is_alphanumeric()).collect();
-    let mut words: Vec<(Vec<char>, bool)> = nouns
-        .iter()
-        .map(|n| (n.chars().collect(), true))
-        .chain(fillers.iter().map(|f| (f.chars().collect(), false)))
-        .filter(|(w, _): &(Vec<char>, bool)| !w.is_empty())
+    let mut words: Vec<(Vec<char>, bool)> = char_words(nouns)
+        .into_iter()
+        .map(|n| (n, true))
+        .chain(char_words(fillers).into_iter().map(|f| (f, false)))
         .collect();
     words.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
     let mut person = false;

@@ -92,23 +92,21 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         .collect();
     let answers_right = faq_answers.iter().filter(|(q, o)| right(q, o)).count();
     let handed_off = |_: &LabelledQuery, o: &TurnOutcome| o.action == "handoff";
+    let offered = |q: &LabelledQuery, o: &TurnOutcome| {
+        o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e))
+    };
     let declined = |_: &LabelledQuery, o: &TurnOutcome| declines(o);
     DialogueMetrics {
         counts: Kind::ALL.iter().map(|k| (k.as_str(), of(*k).count())).collect(),
         faq_answered_right: count(Kind::Faq, &right),
         faq_answered_wrong: count(Kind::Faq, &|q, o| serves_entry(o) && o.matched != q.expected),
-        faq_answered_or_clarified: count(Kind::Faq, &|q, o| {
-            right(q, o) || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
-        }),
+        faq_answered_or_clarified: count(Kind::Faq, &|q, o| right(q, o) || offered(q, o)),
         answer_precision: share(answers_right, faq_answers.len()),
         oos_declined: count(Kind::Oos, &declined),
         human_handed_off: count(Kind::Human, &handed_off),
         complaint_handed_off: count(Kind::Complaint, &handed_off),
         scenario_routed: count(Kind::Scenario, &|q, o| o.matched == q.expected),
-        scenario_routed_or_offered: count(Kind::Scenario, &|q, o| {
-            o.matched == q.expected
-                || (o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e)))
-        }),
+        scenario_routed_or_offered: count(Kind::Scenario, &|q, o| o.matched == q.expected || offered(q, o)),
         faq_complaint_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("complaint")),
         faq_human_alarms: count(Kind::Faq, &|_, o| o.reason.as_deref() == Some("human_requested")),
         calibration: bands(&faq_answers),
