@@ -194,8 +194,8 @@ impl Desk {
             Ok(()) => {}
             Err(TrySendError::Full(event) | TrySendError::Disconnected(event)) => {
                 tracing::error!("desk: delivery queue full or stopped; event kept as a dead letter");
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
                 dead_letter(&self.dead_letter, &event, "queue full");
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -247,8 +247,9 @@ impl Worker {
                 self.stats.delivered.fetch_add(1, Ordering::Relaxed);
             } else {
                 tracing::error!("desk: delivery failed after {} attempt(s): {last}", self.config.retries + 1);
-                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                // Written before counted: whoever sees the count finds the letter.
                 dead_letter(&self.config.dead_letter, &event, &last);
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
