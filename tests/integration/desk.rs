@@ -93,19 +93,20 @@ async fn a_failing_desk_is_counted_and_leaves_a_dead_letter() {
     let s = TestServer::start(&config).await;
     let r = s.chat("f", "转人工，我的手机13812345678").await;
     assert_eq!(r["action"], "handoff", "{r}");
-    // Two attempts (one retry), then a dead letter with the text masked.
-    let mut text = String::new();
+    // Two attempts (one retry), then a dead letter with the text masked; the
+    // letter is written before the failure is counted.
+    let mut metrics = String::new();
     for _ in 0..200 {
-        text = std::fs::read_to_string(&dead).unwrap_or_default();
-        if !text.is_empty() {
+        metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+        if metrics.contains("bizbot_desk_events_total{outcome=\"failed\"} 1") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-    assert_eq!(received.lock().unwrap().len(), 2);
-    assert!(text.contains("HTTP 500") && text.contains("138****5678") && !text.contains("13812345678"), "{text}");
-    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("bizbot_desk_events_total{outcome=\"failed\"} 1"), "{metrics}");
+    assert_eq!(received.lock().unwrap().len(), 2);
+    let text = std::fs::read_to_string(&dead).unwrap();
+    assert!(text.contains("HTTP 500") && text.contains("138****5678") && !text.contains("13812345678"), "{text}");
 }
 
 #[tokio::test]
