@@ -4,12 +4,15 @@
 //! A logistic model over a few features per candidate — fused score, lexical part,
 //! cosine, each one's margin to the best rival, character-bigram overlap of the text
 //! with the candidate's questions (typos, fragments and homophones keep most
-//! bigrams), query length, rank — learned per knowledge base from the knowledge
-//! itself: every similar question held out in turn as a query (its entry is right,
-//! the rivals are wrong) and generic out-of-scope texts (every candidate is wrong).
-//! Candidates keep retrieval's order; its probability is the confidence the
-//! thresholds compare: `thresholds.answer = 0.9` means about nine answers in ten
-//! are right on held-out questions.
+//! bigrams), the naive Bayes posterior of the candidate given the text's characters
+//! (learned from all of the entry's questions together), the share of the text the
+//! knowledge knows at all, query length, rank — learned per knowledge base from the
+//! knowledge itself: every similar question held out in turn as a query, as written
+//! and as a customer might type it (its entry is right, the rivals are wrong), and
+//! generic out-of-scope texts (every candidate is wrong). Its probability is the
+//! confidence the thresholds compare — `thresholds.answer = 0.9` means about nine
+//! answers in ten are right — and, once learned from enough held-out texts, the
+//! order of the candidates.
 //!
 //! Pure functions over plain data; which texts to hold out and how to retrieve is the
 //! engine's.
@@ -19,7 +22,7 @@ use std::collections::HashSet;
 use serde::Serialize;
 
 /// Features per candidate.
-pub const FEATURES: usize = 15;
+pub const FEATURES: usize = 18;
 
 /// What retrieval says about one candidate.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +40,8 @@ pub struct Retrieved {
     /// Share of the query's information (IDF-weighted terms) found anywhere in the
     /// candidate's texts together.
     pub terms: f32,
+    /// The naive Bayes posterior of the candidate given the query's characters.
+    pub bayes: f32,
 }
 
 /// The character bigrams of a normalised text (single characters for one-character
@@ -68,8 +73,8 @@ pub fn overlap(query: &HashSet<(char, char)>, text: &HashSet<(char, char)>) -> (
 }
 
 /// The feature vectors of `candidates` (best fused first) for a query of
-/// `query_chars` characters.
-pub fn features(candidates: &[Retrieved], query_chars: usize) -> Vec<[f32; FEATURES]> {
+/// `query_chars` characters, `known` of whose character grams the knowledge has.
+pub fn features(candidates: &[Retrieved], query_chars: usize, known: f32) -> Vec<[f32; FEATURES]> {
     let rival = |i: usize, f: &dyn Fn(&Retrieved) -> f32| -> f32 {
         candidates.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, c)| f(c)).fold(0.0, f32::max)
     };
@@ -97,9 +102,29 @@ pub fn features(candidates: &[Retrieved], query_chars: usize) -> Vec<[f32; FEATU
                 (1.0 + candidates.iter().filter(|r| r.lexical >= c.lexical - 0.05).count() as f32).ln(),
                 c.terms,
                 c.terms - rival(i, &|r| r.terms),
+                c.bayes,
+                c.bayes - rival(i, &|r| r.bayes),
+                known,
             ]
         })
         .collect()
+}
+
+/// A customer-like variant `i` of a knowledge text, for calibration: customers
+/// wrap a question in context, drop characters, add words that say nothing about
+/// the entry. `context` holds generic texts of no entry (the out-of-scope
+/// examples).
+pub fn customer_variant(text: &str, i: usize, context: &[String]) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let other = context.get((i * 7 + 3) % context.len().max(1)).map_or("", String::as_str);
+    match i % 3 {
+        0 => format!("{other}，{text}"),
+        1 if chars.len() >= 4 => {
+            let drop = (i * 31) % chars.len();
+            chars.iter().enumerate().filter(|(k, _)| *k != drop).map(|(_, c)| c).collect()
+        }
+        _ => format!("{text} {other}"),
+    }
 }
 
 /// A fitted logistic model over standardised features.
@@ -176,7 +201,15 @@ mod tests {
     use super::*;
 
     fn retrieved(fused: f32, overlap: f32) -> Retrieved {
-        Retrieved { fused, lexical: fused, cosine: Some(fused), overlap, coverage: overlap, terms: overlap }
+        Retrieved {
+            fused,
+            lexical: fused,
+            cosine: Some(fused),
+            overlap,
+            coverage: overlap,
+            terms: overlap,
+            bayes: overlap,
+        }
     }
 
     #[test]
@@ -190,7 +223,7 @@ mod tests {
 
     #[test]
     fn margins_are_to_the_best_rival() {
-        let f = features(&[retrieved(0.9, 0.5), retrieved(0.6, 0.8)], 4);
+        let f = features(&[retrieved(0.9, 0.5), retrieved(0.6, 0.8)], 4, 1.0);
         assert!((f[0][3] - 0.3).abs() < 1e-6);
         assert!((f[1][3] + 0.3).abs() < 1e-6);
         assert!((f[1][7] - 0.3).abs() < 1e-6);
@@ -201,12 +234,12 @@ mod tests {
         let mut examples = Vec::new();
         for i in 0..50 {
             let s = i as f32 / 50.0;
-            let f = features(&[retrieved(0.5 + s / 2.0, 0.9), retrieved(0.4, 0.1)], 5);
+            let f = features(&[retrieved(0.5 + s / 2.0, 0.9), retrieved(0.4, 0.1)], 5, 1.0);
             examples.push((f[0], true));
             examples.push((f[1], false));
         }
         let model = Calibrator::fit(&examples).unwrap();
-        let f = features(&[retrieved(0.8, 0.9), retrieved(0.4, 0.1)], 5);
+        let f = features(&[retrieved(0.8, 0.9), retrieved(0.4, 0.1)], 5, 1.0);
         assert!(model.probability(&f[0]) > 0.8);
         assert!(model.probability(&f[1]) < 0.2);
         assert!(Calibrator::fit(&examples[..1]).is_none());

@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn defaults_parse_and_validate() {
         let config = load_from(None, env(&[])).expect("default config is valid");
-        assert_eq!(config.thresholds.answer, 0.6);
+        assert_eq!(config.thresholds.answer, 0.7);
     }
 
     #[test]

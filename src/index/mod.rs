@@ -4,6 +4,7 @@
 //!
 //! This module ranks; deciding what to do with a ranking is `intent`'s job.
 
+mod bayes;
 mod entry;
 mod hybrid;
 mod lexical;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use bayes::{BayesEvidence, NaiveBayes};
 pub use entry::EntryTerms;
 pub use hybrid::{dense_confidence, fuse};
 pub use lexical::{LexicalIndex, LexicalMatch};

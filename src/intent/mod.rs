@@ -39,7 +39,7 @@ pub struct ThresholdConfig {
 }
 
 fn default_answer() -> f32 {
-    0.6
+    0.7
 }
 fn default_clarify() -> f32 {
     0.2
