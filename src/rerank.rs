@@ -222,6 +222,17 @@ mod tests {
     }
 
     #[test]
+    fn customer_variants_wrap_or_drop_and_keep_the_question() {
+        let context = vec!["今天天气怎么样".to_string(), "哈哈".to_string()];
+        let variants: Vec<String> = (0..6).map(|i| customer_variant("怎么查话费余额", i, &context)).collect();
+        assert!(variants[0].ends_with("，怎么查话费余额") && variants[0].len() > "，怎么查话费余额".len());
+        assert_eq!(variants[1].chars().count(), 6, "{}", variants[1]);
+        assert!(variants[2].starts_with("怎么查话费余额 "));
+        assert_ne!(variants[0], variants[3], "another context");
+        assert_eq!(customer_variant("退货", 1, &[]), "退货 ", "too short to drop from; no context");
+    }
+
+    #[test]
     fn margins_are_to_the_best_rival() {
         let f = features(&[retrieved(0.9, 0.5), retrieved(0.6, 0.8)], 4, 1.0);
         assert!((f[0][3] - 0.3).abs() < 1e-6);

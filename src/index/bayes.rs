@@ -56,7 +56,7 @@ fn grams(text: &str) -> Vec<(Gram, f32)> {
         }
     }
     let mut grams: Vec<(Gram, f32)> = counts.into_iter().collect();
-    grams.sort_by(|a, b| a.0.cmp(&b.0));
+    grams.sort_by_key(|a| a.0);
     grams
 }
 
