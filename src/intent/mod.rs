@@ -42,7 +42,7 @@ fn default_answer() -> f32 {
     0.7
 }
 fn default_clarify() -> f32 {
-    0.2
+    0.15
 }
 fn default_margin() -> f32 {
     0.02
