@@ -121,9 +121,16 @@ mod tests {
 
     #[test]
     fn every_violation_is_listed() {
-        let vars = env(&[("BIZBOT__THRESHOLDS__CLARIFY", "0.9"), ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5")]);
+        let vars = env(&[
+            ("BIZBOT__THRESHOLDS__CLARIFY", "0.9"),
+            ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5"),
+            ("BIZBOT__THRESHOLDS__ANSWER_ALONE", "0.8"),
+        ]);
         match load_from(None, vars).unwrap_err() {
-            ConfigError::Invalid { problems } => assert_eq!(problems.len(), 2, "{problems:?}"),
+            ConfigError::Invalid { problems } => {
+                assert_eq!(problems.len(), 3, "{problems:?}");
+                assert!(problems.iter().any(|p| p.starts_with("thresholds.answer_alone = 0.8")), "{problems:?}");
+            }
             other => panic!("unexpected {other}"),
         }
     }

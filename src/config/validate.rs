@@ -28,6 +28,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     unit("retrieval.answer_weight", retrieval.answer_weight);
     unit("retrieval.entry_weight", retrieval.entry_weight);
     unit("thresholds.answer", thresholds.answer);
+    unit("thresholds.answer_alone", thresholds.answer_alone);
     unit("thresholds.clarify", thresholds.clarify);
     unit("thresholds.clarify_others", thresholds.clarify_others);
     unit("thresholds.ambiguity_margin", thresholds.ambiguity_margin);
@@ -37,6 +38,12 @@ pub fn validate(config: &Config) -> Vec<String> {
         problems.push(format!(
             "thresholds.clarify = {} is above thresholds.answer = {}: clarify must be ≤ answer",
             thresholds.clarify, thresholds.answer
+        ));
+    }
+    if thresholds.answer_alone > thresholds.answer {
+        problems.push(format!(
+            "thresholds.answer_alone = {} is above thresholds.answer = {}: a lone entry needs no more than any",
+            thresholds.answer_alone, thresholds.answer
         ));
     }
     if retrieval.dense_floor >= retrieval.dense_ceiling {

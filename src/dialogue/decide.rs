@@ -310,7 +310,10 @@ pub const REPLY_CHARS: usize = 5;
 const KEYWORD_CHARS: usize = 3;
 
 /// Rule 5: answer when the best entry is at least `thresholds.answer` and clear of
-/// the runner-up by more than `ambiguity_margin`; clarify when it is at least
+/// the runner-up by more than `ambiguity_margin`, or at least
+/// `thresholds.answer_alone` with no rival at `clarify_others` (a clarification
+/// would offer it alone: "did you mean X?" costs the customer a turn for the
+/// answer they would pick anyway); clarify when it is at least
 /// `thresholds.clarify`, offering it and the next candidates at or above
 /// `thresholds.clarify_others`; else no match. A bare keyword that the runner-up
 /// contains as fully as the best entry names a topic, not a question: it is a tie
@@ -322,7 +325,9 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     let shared_keyword = keyword && best.score < 1.0 && ranked.get(1).is_some_and(|r| r.lexical >= best.lexical);
     let clear =
         thresholds.ambiguity_margin <= 0.0 || (best.score - runner_up > thresholds.ambiguity_margin && !shared_keyword);
-    if best.score >= thresholds.answer && clear {
+    let alone = ranked.iter().skip(1).all(|c| c.score < thresholds.clarify_others.min(thresholds.clarify));
+    let sure = best.score >= thresholds.answer || (alone && best.score >= thresholds.answer_alone);
+    if sure && clear {
         return FaqOutcome::Answer(best);
     }
     if best.score >= thresholds.clarify {

@@ -19,6 +19,10 @@ pub struct ThresholdConfig {
     /// Confidence at or above which the best entry is answered.
     #[serde(default = "default_answer")]
     pub answer: f32,
+    /// Confidence at or above which the best entry is answered when no rival
+    /// reaches `clarify_others` (a clarification would offer it alone).
+    #[serde(default = "default_answer_alone")]
+    pub answer_alone: f32,
     /// Confidence at or above which candidates are offered ("您是不是想问").
     #[serde(default = "default_clarify")]
     pub clarify: f32,
@@ -41,6 +45,9 @@ pub struct ThresholdConfig {
 fn default_answer() -> f32 {
     0.7
 }
+fn default_answer_alone() -> f32 {
+    0.6
+}
 fn default_clarify() -> f32 {
     0.15
 }
@@ -61,6 +68,7 @@ impl Default for ThresholdConfig {
     fn default() -> Self {
         Self {
             answer: default_answer(),
+            answer_alone: default_answer_alone(),
             clarify: default_clarify(),
             ambiguity_margin: default_margin(),
             clarify_candidates: default_candidates(),

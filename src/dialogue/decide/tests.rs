@@ -124,6 +124,11 @@ fn near_ties_and_middling_scores_clarify() {
     assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
     let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.01)])]);
     assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 1), "{d:?}");
+    // Alone (no rival at `clarify_others`) and at least `answer_alone`: answered.
+    let d = run(&[signals("退", vec![faq("refund", 0.65), faq("refund-late", 0.01)])]);
+    assert!(matches!(&d[0], Decision::Answer { faq, .. } if faq == "refund"), "{d:?}");
+    let d = run(&[signals("退", vec![faq("refund", 0.65), faq("refund-late", 0.1)])]);
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
     // The runner-up below `clarify` but at or above `clarify_others` is offered too.
     let d = run(&[signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.1)])]);
     assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates.len() == 2), "{d:?}");
