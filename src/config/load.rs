@@ -93,6 +93,8 @@ mod tests {
     fn defaults_parse_and_validate() {
         let config = load_from(None, env(&[])).expect("default config is valid");
         assert_eq!(config.thresholds.answer, 0.7);
+        // A lower `answer` alone is valid: the lone-entry threshold is capped by it.
+        load_from(None, env(&[("BIZBOT__THRESHOLDS__ANSWER", "0.3")])).expect("answer below answer_alone");
     }
 
     #[test]
@@ -124,12 +126,12 @@ mod tests {
         let vars = env(&[
             ("BIZBOT__THRESHOLDS__CLARIFY", "0.9"),
             ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5"),
-            ("BIZBOT__THRESHOLDS__ANSWER_ALONE", "0.8"),
+            ("BIZBOT__THRESHOLDS__ANSWER_ALONE", "1.2"),
         ]);
         match load_from(None, vars).unwrap_err() {
             ConfigError::Invalid { problems } => {
                 assert_eq!(problems.len(), 3, "{problems:?}");
-                assert!(problems.iter().any(|p| p.starts_with("thresholds.answer_alone = 0.8")), "{problems:?}");
+                assert!(problems.iter().any(|p| p.starts_with("thresholds.answer_alone = 1.2")), "{problems:?}");
             }
             other => panic!("unexpected {other}"),
         }

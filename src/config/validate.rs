@@ -40,12 +40,6 @@ pub fn validate(config: &Config) -> Vec<String> {
             thresholds.clarify, thresholds.answer
         ));
     }
-    if thresholds.answer_alone > thresholds.answer {
-        problems.push(format!(
-            "thresholds.answer_alone = {} is above thresholds.answer = {}: a lone entry needs no more than any",
-            thresholds.answer_alone, thresholds.answer
-        ));
-    }
     if retrieval.dense_floor >= retrieval.dense_ceiling {
         problems.push(format!(
             "retrieval.dense_floor = {} must be below retrieval.dense_ceiling = {}",

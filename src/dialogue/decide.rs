@@ -311,7 +311,7 @@ const KEYWORD_CHARS: usize = 3;
 
 /// Rule 5: answer when the best entry is at least `thresholds.answer` and clear of
 /// the runner-up by more than `ambiguity_margin`, or at least
-/// `thresholds.answer_alone` with no rival at `clarify_others` (a clarification
+/// `thresholds.answer_alone` (capped by `answer`) with no rival at `clarify_others` (a clarification
 /// would offer it alone: "did you mean X?" costs the customer a turn for the
 /// answer they would pick anyway); clarify when it is at least
 /// `thresholds.clarify`, offering it and the next candidates at or above
@@ -326,7 +326,8 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     let clear =
         thresholds.ambiguity_margin <= 0.0 || (best.score - runner_up > thresholds.ambiguity_margin && !shared_keyword);
     let alone = ranked.iter().skip(1).all(|c| c.score < thresholds.clarify_others.min(thresholds.clarify));
-    let sure = best.score >= thresholds.answer || (alone && best.score >= thresholds.answer_alone);
+    let sure =
+        best.score >= thresholds.answer || (alone && best.score >= thresholds.answer_alone.min(thresholds.answer));
     if sure && clear {
         return FaqOutcome::Answer(best);
     }

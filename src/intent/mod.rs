@@ -20,7 +20,8 @@ pub struct ThresholdConfig {
     #[serde(default = "default_answer")]
     pub answer: f32,
     /// Confidence at or above which the best entry is answered when no rival
-    /// reaches `clarify_others` (a clarification would offer it alone).
+    /// reaches `clarify_others` (a clarification would offer it alone); `answer`
+    /// when lower.
     #[serde(default = "default_answer_alone")]
     pub answer_alone: f32,
     /// Confidence at or above which candidates are offered ("您是不是想问").
