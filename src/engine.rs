@@ -239,9 +239,10 @@ impl Engine {
             stats,
         };
         let oos_vectors = engine.retriever.embed_texts(settings.out_of_scope_examples, cache.as_mut())?;
+        let held_out = engine.held_out_texts();
         engine.calibrator =
-            engine.fit_calibrator(settings.out_of_scope_examples, oos_vectors.as_deref(), cache.as_mut())?;
-        engine.rerank = engine.calibrator.is_some() && engine.held_out_texts().len() >= MIN_RERANK_TEXTS;
+            engine.fit_calibrator(&held_out, settings.out_of_scope_examples, oos_vectors.as_deref(), cache.as_mut())?;
+        engine.rerank = engine.calibrator.is_some() && held_out.len() >= MIN_RERANK_TEXTS;
         if let Some(Err(e)) = cache.as_mut().map(EmbeddingCache::save) {
             tracing::warn!("cannot write the embedding cache in {}: {e}", settings.cache_dir.display());
         }
@@ -266,23 +267,23 @@ impl Engine {
         }
     }
 
-    /// Learn the calibrator from the knowledge itself: each question of an entry
-    /// with similar questions, and each example of a scenario with several, held
-    /// out in turn as a query (its own entry or scenario is right, every rival
-    /// wrong), once as written and once as a customer might type it (wrapped in
+    /// Learn the calibrator from the knowledge itself: the `held_out` texts (each
+    /// question of an entry with similar questions, each example of a scenario with
+    /// several, [`held_out_texts`](Self::held_out_texts)) held out in turn as a
+    /// query (its own entry or scenario is right, every rival wrong), once as written and once as a customer might type it (wrapped in
     /// unrelated words or missing a character, [`rerank::customer_variant`]),
     /// plus the generic out-of-scope texts (every candidate wrong, weighted to a
     /// third of the queries: they are few and stand for every other business's
     /// questions).
     fn fit_calibrator(
         &self,
+        held_out: &[(usize, usize)],
         oos: &[String],
         oos_vectors: Option<&[Vec<f32>]>,
         cache: Option<&mut EmbeddingCache>,
     ) -> Result<Option<Calibrator>, IndexError> {
-        let held_out = self.held_out_texts();
         let stride = held_out.len().div_ceil(MAX_HELD_OUT).max(1);
-        let held_out: Vec<(usize, usize)> = held_out.into_iter().step_by(stride).collect();
+        let held_out: Vec<(usize, usize)> = held_out.iter().copied().step_by(stride).collect();
         let noisy: Vec<String> = held_out
             .iter()
             .enumerate()
@@ -291,13 +292,14 @@ impl Engine {
         let noisy_vectors = self.retriever.embed_texts(&noisy, cache)?;
         let mut examples = Vec::new();
         for (i, &(doc, slot)) in held_out.iter().enumerate() {
-            let original = (self.doc_texts(doc)[slot].to_owned(), self.retriever.text_vector(doc, slot));
-            let variant = noisy.get(i).map(|t| (t.clone(), noisy_vectors.as_ref().and_then(|v| v.get(i).cloned())));
-            for (text, vector) in std::iter::once(original).chain(variant) {
-                let text = self.masked(&text);
+            let vector = self.retriever.text_vector(doc, slot);
+            let variant_vector = noisy_vectors.as_ref().and_then(|v| v.get(i)).map(Vec::as_slice);
+            for (text, vector) in [(self.doc_texts(doc)[slot], vector.as_deref()), (noisy[i].as_str(), variant_vector)]
+            {
+                let text = self.masked(text);
                 let hits = self.retriever.search_excluding(
                     &text,
-                    vector.as_deref(),
+                    vector,
                     RERANK_DEPTH,
                     Mode::Hybrid,
                     Some(Excluded::text(doc, slot)),

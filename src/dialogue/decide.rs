@@ -325,7 +325,8 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     let shared_keyword = keyword && best.score < 1.0 && ranked.get(1).is_some_and(|r| r.lexical >= best.lexical);
     let clear =
         thresholds.ambiguity_margin <= 0.0 || (best.score - runner_up > thresholds.ambiguity_margin && !shared_keyword);
-    let alone = ranked.iter().skip(1).all(|c| c.score < thresholds.clarify_others.min(thresholds.clarify));
+    let others = thresholds.clarify_others.min(thresholds.clarify);
+    let alone = ranked.iter().skip(1).all(|c| c.score < others);
     let sure =
         best.score >= thresholds.answer || (alone && best.score >= thresholds.answer_alone.min(thresholds.answer));
     if sure && clear {
@@ -333,7 +334,6 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     }
     if best.score >= thresholds.clarify {
         let take = thresholds.clarify_candidates.max(1);
-        let others = thresholds.clarify_others.min(thresholds.clarify);
         return FaqOutcome::Clarify(ranked.iter().filter(|c| c.score >= others).take(take).collect());
     }
     FaqOutcome::NoMatch

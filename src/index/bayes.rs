@@ -39,6 +39,8 @@ pub struct NaiveBayes {
     totals: Vec<f32>,
     /// Texts per document.
     texts: Vec<f32>,
+    /// Texts of all documents.
+    all_texts: f32,
     /// Each document's texts as gram counts (to hold one out).
     samples: Vec<Vec<Vec<(Gram, f32)>>>,
 }
@@ -67,6 +69,7 @@ impl NaiveBayes {
             counts: HashMap::new(),
             totals: vec![0.0; documents.len()],
             texts: documents.iter().map(|d| d.len() as f32).collect(),
+            all_texts: documents.iter().map(|d| d.len() as f32).sum(),
             samples: Vec::with_capacity(documents.len()),
         };
         for (doc, texts) in documents.iter().enumerate() {
@@ -85,31 +88,26 @@ impl NaiveBayes {
     }
 
     /// The probability of each document given `text` (normalised), as if the
-    /// held-out text `exclude` had never been seen; all zeros for a text with no
-    /// known gram or a classifier without documents.
-    pub fn posterior(&self, text: &str, exclude: Option<Excluded>) -> Vec<f32> {
-        self.evidence(text, exclude).posterior
-    }
-
-    /// The posterior of [`posterior`](Self::posterior) and the share of known grams.
+    /// held-out text `exclude` had never been seen (all zeros for a text with no
+    /// known gram or a classifier without documents), and the share of the text's
+    /// grams the knowledge knows.
     pub fn evidence(&self, text: &str, exclude: Option<Excluded>) -> BayesEvidence {
         let n = self.totals.len();
         let held: &[(Gram, f32)] =
             exclude.and_then(|e| self.samples.get(e.doc)?.get(e.slot)).map(Vec::as_slice).unwrap_or_default();
         let held_doc = exclude.map(|e| e.doc).filter(|_| !held.is_empty());
         let held_count = |g: &Gram| held.binary_search_by(|(h, _)| h.cmp(g)).map_or(0.0, |i| held[i].1);
-        let mut totals = self.totals.clone();
-        let mut texts = self.texts.clone();
-        let mut vocabulary = self.counts.len() as f32;
-        if let Some(d) = held_doc {
-            totals[d] -= held.iter().map(|(_, c)| c).sum::<f32>();
-            texts[d] -= 1.0;
-            // Grams only the held-out text had leave the vocabulary.
-            let only_held =
-                |(g, c): &&(Gram, f32)| self.counts.get(g).is_some_and(|d| d.iter().map(|x| x.1).sum::<f32>() <= *c);
-            vocabulary -= held.iter().filter(only_held).count() as f32;
-        }
-        let all_texts: f32 = texts.iter().sum();
+        let held_total: f32 = held.iter().map(|(_, c)| c).sum();
+        // Grams only the held-out text had leave the vocabulary.
+        let only_held =
+            |(g, c): &&(Gram, f32)| self.counts.get(g).is_some_and(|d| d.iter().map(|x| x.1).sum::<f32>() <= *c);
+        let vocabulary = self.counts.len() as f32 - held.iter().filter(only_held).count() as f32;
+        // A document's texts and grams, the held-out text taken away.
+        let sizes = |doc: usize| match Some(doc) == held_doc {
+            true => (self.texts[doc] - 1.0, self.totals[doc] - held_total),
+            false => (self.texts[doc], self.totals[doc]),
+        };
+        let all_texts = self.all_texts - if held_doc.is_some() { 1.0 } else { 0.0 };
         let mut score = vec![0.0f32; n];
         let mut length = 0.0;
         let grams = grams(text);
@@ -133,7 +131,8 @@ impl NaiveBayes {
             return BayesEvidence { posterior: vec![0.0; n], known };
         }
         for (doc, s) in score.iter_mut().enumerate() {
-            *s += (texts[doc] / all_texts).ln() + length * (ALPHA.ln() - (totals[doc] + ALPHA * vocabulary).ln());
+            let (texts, total) = sizes(doc);
+            *s += (texts / all_texts).ln() + length * (ALPHA.ln() - (total + ALPHA * vocabulary).ln());
         }
         let best = score.iter().copied().fold(f32::NEG_INFINITY, f32::max);
         if !best.is_finite() {
@@ -152,6 +151,10 @@ impl NaiveBayes {
 mod tests {
     use super::*;
 
+    fn posterior(nb: &NaiveBayes, text: &str, exclude: Option<Excluded>) -> Vec<f32> {
+        nb.evidence(text, exclude).posterior
+    }
+
     fn docs() -> Vec<Vec<String>> {
         let d = |t: &[&str]| t.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         vec![
@@ -164,10 +167,10 @@ mod tests {
     #[test]
     fn the_entry_whose_questions_share_the_characters_wins() {
         let nb = NaiveBayes::fit(&docs());
-        let p = nb.posterior("详单咋查", None);
+        let p = posterior(&nb, "详单咋查", None);
         assert!(p[1] > 0.8, "{p:?}");
         assert!((p.iter().sum::<f32>() - 1.0).abs() < 1e-4);
-        let p = nb.posterior("我话费还剩几块", None);
+        let p = posterior(&nb, "我话费还剩几块", None);
         assert!(p[0] > p[1] && p[0] > p[2], "{p:?}");
     }
 
@@ -175,8 +178,8 @@ mod tests {
     fn a_held_out_text_is_forgotten_exactly() {
         let nb = NaiveBayes::fit(&docs());
         // 退货 is only in document 2's one text: held out, nothing knows it.
-        assert_eq!(nb.posterior("退货", Some(Excluded::text(2, 0))), vec![0.0; 3]);
-        assert!(nb.posterior("退货", None)[2] > 0.9);
+        assert_eq!(posterior(&nb, "退货", Some(Excluded::text(2, 0))), vec![0.0; 3]);
+        assert!(posterior(&nb, "退货", None)[2] > 0.9);
         assert_eq!(nb.evidence("退货", None).known, 1.0);
         assert_eq!(nb.evidence("退货", Some(Excluded::text(2, 0))).known, 0.0);
         let half = nb.evidence("余额☃", None).known;
@@ -184,8 +187,8 @@ mod tests {
         // Holding out a text equals fitting without it.
         let mut without = docs();
         without[1].remove(2);
-        let refit = NaiveBayes::fit(&without).posterior("详单在哪看", None);
-        let held = nb.posterior("详单在哪看", Some(Excluded::text(1, 2)));
+        let refit = posterior(&NaiveBayes::fit(&without), "详单在哪看", None);
+        let held = posterior(&nb, "详单在哪看", Some(Excluded::text(1, 2)));
         for (a, b) in refit.iter().zip(&held) {
             assert!((a - b).abs() < 1e-4, "{refit:?} {held:?}");
         }
@@ -194,8 +197,8 @@ mod tests {
     #[test]
     fn unknown_or_empty_texts_give_no_evidence() {
         let nb = NaiveBayes::fit(&docs());
-        assert_eq!(nb.posterior("", None), vec![0.0; 3]);
-        assert_eq!(nb.posterior("☃☃", None), vec![0.0; 3]);
-        assert!(NaiveBayes::fit(&[]).posterior("余额", None).is_empty());
+        assert_eq!(posterior(&nb, "", None), vec![0.0; 3]);
+        assert_eq!(posterior(&nb, "☃☃", None), vec![0.0; 3]);
+        assert!(NaiveBayes::fit(&[]).evidence("余额", None).posterior.is_empty());
     }
 }
