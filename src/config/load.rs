@@ -92,7 +92,8 @@ mod tests {
     #[test]
     fn defaults_parse_and_validate() {
         let config = load_from(None, env(&[])).expect("default config is valid");
-        assert_eq!(config.thresholds.answer, 0.7);
+        assert_eq!(config.thresholds.answer, 0.72);
+        assert_eq!(config.model.model_dir, std::path::PathBuf::from("models/e5-small"));
         // A lower `answer` alone is valid: the lone-entry threshold is capped by it.
         load_from(None, env(&[("BIZBOT__THRESHOLDS__ANSWER", "0.3")])).expect("answer below answer_alone");
     }

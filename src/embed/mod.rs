@@ -80,7 +80,7 @@ fn default_enabled() -> bool {
     true
 }
 fn default_model_dir() -> PathBuf {
-    PathBuf::from("models/use-multilingual")
+    PathBuf::from("models/e5-small")
 }
 fn default_runtime() -> PathBuf {
     PathBuf::from("models/onnxruntime/libonnxruntime.so")

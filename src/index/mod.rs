@@ -157,13 +157,13 @@ fn default_ann_ef_construction() -> usize {
 }
 
 fn default_semantic_weight() -> f32 {
-    0.6
+    0.8
 }
 fn default_dense_floor() -> f32 {
-    0.3
+    0.85
 }
 fn default_dense_ceiling() -> f32 {
-    0.9
+    1.0
 }
 fn default_dense_neighbours() -> usize {
     3

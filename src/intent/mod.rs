@@ -44,10 +44,10 @@ pub struct ThresholdConfig {
 }
 
 fn default_answer() -> f32 {
-    0.7
+    0.72
 }
 fn default_answer_alone() -> f32 {
-    0.6
+    0.72
 }
 fn default_clarify() -> f32 {
     0.15

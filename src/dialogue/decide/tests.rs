@@ -48,8 +48,10 @@ fn kb() -> KnowledgeBase {
     KnowledgeBase::load(dir.path()).unwrap()
 }
 
+/// The defaults with the lone-entry rule below `answer` (the default sets both
+/// equal), so the tests see both rules apart.
 fn thresholds() -> ThresholdConfig {
-    ThresholdConfig::default()
+    ThresholdConfig { answer: 0.7, answer_alone: 0.6, ..ThresholdConfig::default() }
 }
 
 fn escalation() -> EscalationConfig {

@@ -14,7 +14,24 @@ pub(crate) fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The model configuration pointing at the prepared model in `models/`.
+/// The integration tests run on models/use-multilingual, the smaller of the two
+/// prepared models (about 1 ms a text against about 15 ms for the default
+/// multilingual-e5-small, and every test builds its engines from scratch without
+/// an embedding cache); these are its settings that differ from the defaults.
+/// `tests/integration/model.rs` checks the default model itself.
+pub(crate) const TEST_MODEL_ENV: [(&str, &str); 5] = [
+    ("BIZBOT__MODEL__MODEL_DIR", "models/use-multilingual"),
+    ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "0.6"),
+    ("BIZBOT__RETRIEVAL__DENSE_FLOOR", "0.3"),
+    ("BIZBOT__RETRIEVAL__DENSE_CEILING", "0.9"),
+    ("BIZBOT__ESCALATION__COMPLAINT_THRESHOLD", "0.0"),
+];
+
+/// The same settings as config lines, for test servers.
+pub(crate) const TEST_MODEL_TOML: &str = "[retrieval]\nsemantic_weight = 0.6\ndense_floor = 0.3\ndense_ceiling = 0.9\n\
+                                          [escalation]\ncomplaint_threshold = 0.0\n";
+
+/// The model configuration pointing at the prepared test model in `models/`.
 pub(crate) fn model_config() -> EmbedConfig {
     EmbedConfig {
         model_dir: root().join("models/use-multilingual"),
@@ -50,6 +67,7 @@ pub(crate) fn bizbot_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .args(args)
         .current_dir(root())
         .env("BIZBOT__MODEL__CACHE_DIR", "")
+        .envs(TEST_MODEL_ENV)
         .envs(env.iter().copied())
         .output()
         .expect("run bizbot")

@@ -83,6 +83,7 @@ impl TestServer {
         );
         // `extra` may name the same tables ([server], …): merge key by key.
         let mut table: toml::Table = base.parse().unwrap();
+        bizbot::config::merge(&mut table, crate::common::TEST_MODEL_TOML.parse().unwrap());
         bizbot::config::merge(&mut table, extra.parse().unwrap_or_else(|e| panic!("test config {extra:?}: {e}")));
         std::fs::write(&config_path, toml::to_string(&table).unwrap()).unwrap();
         let config = bizbot::config::load_from(Some(&config_path), []).expect("test config");
