@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::embed::{EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
+use crate::embed::{BlendEncoder, EmbedConfig, EmbedError, EmbeddingCache, Encoder, OnnxEncoder};
 use crate::index::{
     Excluded, Hit, IndexDoc, IndexError, Mode, NaiveBayes, RetrievalConfig, Retriever, VectorBuildStats,
 };
@@ -52,7 +52,14 @@ pub fn load_encoder(config: &EmbedConfig) -> Result<Option<Arc<dyn Encoder>>, Em
     if !config.enabled {
         return Ok(None);
     }
-    Ok(Some(Arc::new(OnnxEncoder::load(config)?)))
+    let first: Arc<dyn Encoder> = Arc::new(OnnxEncoder::load(config)?);
+    if config.second_model_dir.as_os_str().is_empty() {
+        return Ok(Some(first));
+    }
+    let second: Arc<dyn Encoder> =
+        Arc::new(OnnxEncoder::load(&EmbedConfig { model_dir: config.second_model_dir.clone(), ..config.clone() })?);
+    let w = config.second_weight;
+    Ok(Some(Arc::new(BlendEncoder::new(vec![(first, 1.0 - w), (second, w)]))))
 }
 
 /// A ranked FAQ match with the text that matched.

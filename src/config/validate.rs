@@ -40,6 +40,12 @@ pub fn validate(config: &Config) -> Vec<String> {
             thresholds.clarify, thresholds.answer
         ));
     }
+    if !model.second_model_dir.as_os_str().is_empty() && !(model.second_weight > 0.0 && model.second_weight < 1.0) {
+        problems.push(format!(
+            "model.second_weight = {} must be above 0 and below 1 (or set model.second_model_dir = \"\" for one model)",
+            model.second_weight
+        ));
+    }
     if retrieval.dense_floor >= retrieval.dense_ceiling {
         problems.push(format!(
             "retrieval.dense_floor = {} must be below retrieval.dense_ceiling = {}",

@@ -4,6 +4,7 @@
 //! Encoders turn text into unit-length vectors; they know nothing of knowledge or
 //! indexes.
 
+mod blend;
 mod cache;
 mod fake;
 mod onnx;
@@ -13,6 +14,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+pub use blend::BlendEncoder;
 pub use cache::EmbeddingCache;
 pub use fake::FakeEncoder;
 pub use onnx::OnnxEncoder;
@@ -47,6 +49,13 @@ pub struct EmbedConfig {
     /// Folder with `model.onnx` and `tokenizer.json`.
     #[serde(default = "default_model_dir")]
     pub model_dir: PathBuf,
+    /// A second model whose vectors are joined to the first's (see
+    /// [`BlendEncoder`]); empty = none.
+    #[serde(default = "default_second_model_dir")]
+    pub second_model_dir: PathBuf,
+    /// The second model's share of every cosine, in (0, 1).
+    #[serde(default = "default_second_weight")]
+    pub second_weight: f32,
     /// The ONNX Runtime shared library.
     #[serde(default = "default_runtime")]
     pub runtime_library: PathBuf,
@@ -82,6 +91,12 @@ fn default_enabled() -> bool {
 fn default_model_dir() -> PathBuf {
     PathBuf::from("models/e5-small")
 }
+fn default_second_model_dir() -> PathBuf {
+    PathBuf::new()
+}
+fn default_second_weight() -> f32 {
+    0.2
+}
 fn default_runtime() -> PathBuf {
     PathBuf::from("models/onnxruntime/libonnxruntime.so")
 }
@@ -106,6 +121,8 @@ impl Default for EmbedConfig {
         Self {
             enabled: default_enabled(),
             model_dir: default_model_dir(),
+            second_model_dir: default_second_model_dir(),
+            second_weight: default_second_weight(),
             runtime_library: default_runtime(),
             output: default_output(),
             batch_size: default_batch_size(),
