@@ -40,7 +40,9 @@ pub fn validate(config: &Config) -> Vec<String> {
             thresholds.clarify, thresholds.answer
         ));
     }
-    if !model.second_model_dir.as_os_str().is_empty() && !(model.second_weight > 0.0 && model.second_weight < 1.0) {
+    let blended = !model.second_model_dir.as_os_str().is_empty();
+    let weight_ok = model.second_weight > 0.0 && model.second_weight < 1.0;
+    if blended && !weight_ok {
         problems.push(format!(
             "model.second_weight = {} must be above 0 and below 1 (or set model.second_model_dir = \"\" for one model)",
             model.second_weight
