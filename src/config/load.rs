@@ -128,11 +128,14 @@ mod tests {
             ("BIZBOT__THRESHOLDS__CLARIFY", "0.9"),
             ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "1.5"),
             ("BIZBOT__THRESHOLDS__ANSWER_ALONE", "1.2"),
+            ("BIZBOT__MODEL__SECOND_MODEL_DIR", "models/use-multilingual"),
+            ("BIZBOT__MODEL__SECOND_WEIGHT", "1"),
         ]);
         match load_from(None, vars).unwrap_err() {
             ConfigError::Invalid { problems } => {
-                assert_eq!(problems.len(), 3, "{problems:?}");
+                assert_eq!(problems.len(), 4, "{problems:?}");
                 assert!(problems.iter().any(|p| p.starts_with("thresholds.answer_alone = 1.2")), "{problems:?}");
+                assert!(problems.iter().any(|p| p.starts_with("model.second_weight = 1 ")), "{problems:?}");
             }
             other => panic!("unexpected {other}"),
         }
