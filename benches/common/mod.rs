@@ -116,11 +116,19 @@ pub fn synthetic_kb(n: usize) -> KnowledgeBase {
     KnowledgeBase { faqs, ..KnowledgeBase::default() }
 }
 
-/// The real encoder, or `None` when models/ is not prepared.
+/// The real encoder the retrieval benches use (the faster prepared model; the
+/// retrieval's own cost does not depend on the model), or `None` when models/ is
+/// not prepared.
+#[allow(dead_code, reason = "each bench binary uses a part of this module")]
 pub fn encoder() -> Option<Arc<dyn Encoder>> {
+    encoder_in("use-multilingual")
+}
+
+/// The prepared model in `models/<folder>`, or `None` when it is not prepared.
+pub fn encoder_in(folder: &str) -> Option<Arc<dyn Encoder>> {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let config = EmbedConfig {
-        model_dir: root.join("models/use-multilingual"),
+        model_dir: root.join("models").join(folder),
         runtime_library: root.join("models/onnxruntime/libonnxruntime.so"),
         ..EmbedConfig::default()
     };
