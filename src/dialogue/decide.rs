@@ -11,6 +11,7 @@
 use std::collections::BTreeMap;
 
 use super::escalation::{self, EscalationConfig, HandoffReason, Progress};
+use super::pleasantry::{self, Pleasantry};
 use super::session::{DialogueState, Pending, Problem};
 use super::signals::{FaqCandidate, Signals};
 use crate::intent::ThresholdConfig;
@@ -28,6 +29,10 @@ pub struct Policy<'a> {
     /// Agents are working now (`desk.hours`); outside, a hand-off asks for a
     /// number to call back instead.
     pub agents_available: bool,
+    /// Phrases a greeting alone consists of (`messages.greetings`).
+    pub greetings: &'a [String],
+    /// Phrases a thank-you alone consists of (`messages.thanks`).
+    pub thanks: &'a [String],
 }
 
 /// What the bot does with a turn.
@@ -51,6 +56,9 @@ pub enum Decision {
     },
     /// Nothing close enough.
     Fallback,
+    /// Only a greeting or a thank-you: a short reply, the streak and any pending
+    /// choice left as they are.
+    Pleasantry(Pleasantry),
     /// A scenario needs a detail: ask for it.
     AskSlot {
         /// The scenario.
@@ -155,6 +163,9 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
             return scenario_turn(&picked, scenario, BTreeMap::new(), 1.0, signals, policy);
         }
         None => {}
+    }
+    if let Some(kind) = pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks) {
+        return Outcome { decision: Decision::Pleasantry(kind), next: state.clone() };
     }
     if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
         return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);

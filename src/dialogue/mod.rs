@@ -15,6 +15,7 @@
 pub mod decide;
 pub mod escalation;
 mod lookup;
+pub mod pleasantry;
 pub mod reply;
 pub mod session;
 pub mod signals;
@@ -105,6 +106,8 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
         escalation: ctx.escalation,
         agent_desk: ctx.agent_desk,
         agents_available: ctx.agents_available,
+        greetings: &ctx.messages.greetings,
+        thanks: &ctx.messages.thanks,
     };
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();

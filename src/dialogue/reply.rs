@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::UserInfo;
 use super::decide::Decision;
 use super::escalation::HandoffReason;
+use super::pleasantry::Pleasantry;
 use super::session::{Pending, Problem, Session, TranscriptLine};
 use super::signals::{FaqCandidate, Signals};
 use super::templates::Templates;
@@ -45,6 +46,14 @@ pub struct MessagesConfig {
     pub welcome: String,
     /// Most "您可能想问" suggestions `/v1/welcome` offers.
     pub welcome_suggestions: usize,
+    /// Phrases a message that is only a greeting consists of ("你好", "在吗").
+    pub greetings: Vec<String>,
+    /// Phrases a message that is only thanks consists of ("谢谢", "好的").
+    pub thanks: Vec<String>,
+    /// The reply to a greeting alone (action `fallback`: nothing from the knowledge).
+    pub greeting_reply: String,
+    /// The reply to thanks alone (action `fallback`).
+    pub thanks_reply: String,
 }
 
 /// What the bot does with a turn.
@@ -222,6 +231,12 @@ pub(super) fn build(
             Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, lines.join("\n")) }
         }
         Decision::Fallback => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
+        Decision::Pleasantry(Pleasantry::Greeting) => {
+            Reply::new(turn, TurnAction::Fallback, ctx.messages.greeting_reply.clone())
+        }
+        Decision::Pleasantry(Pleasantry::Thanks) => {
+            Reply::new(turn, TurnAction::Fallback, ctx.messages.thanks_reply.clone())
+        }
         Decision::WithAgent => Reply::new(turn, TurnAction::WithAgent, ctx.messages.with_agent.clone()),
         Decision::Callback { phone } => {
             let masked = crate::text::mask_pii(phone);

@@ -83,6 +83,24 @@ async fn three_unresolved_turns_hand_off() {
 }
 
 #[tokio::test]
+async fn greetings_and_thanks_get_their_reply_and_are_not_unresolved_turns() {
+    let s = TestServer::start("").await;
+    let first = s.chat("g", "你好").await;
+    assert_eq!(first["action"], "fallback");
+    assert!(first["text"].as_str().unwrap().starts_with("您好"), "{first}");
+    assert_eq!(s.chat("g", "在吗？？").await["action"], "fallback");
+    assert_eq!(s.chat("g", "量子纠缠的数学原理是什么").await["action"], "fallback");
+    assert_eq!(s.chat("g", "量子纠缠的数学原理是什么").await["action"], "fallback", "two stuck turns, not four");
+    let thanks = s.chat("g", "好的谢谢").await;
+    assert!(thanks["text"].as_str().unwrap().starts_with("不客气"), "{thanks}");
+    assert_eq!(
+        s.chat("g", "你好 宽带坏了怎么报修").await["action"],
+        "answer",
+        "a question after a greeting is a question"
+    );
+}
+
+#[tokio::test]
 async fn not_helpful_feedback_and_repeats_count_as_unresolved() {
     let s = TestServer::start("").await;
     let r = s.chat("f", "怎么退货").await;

@@ -95,7 +95,16 @@ fn signals(text: &str, faqs: Vec<FaqCandidate>) -> Signals {
 /// Run turns from a fresh state; the decisions in order.
 fn run(turns: &[Signals]) -> Vec<Decision> {
     let (kb, t, e) = (kb(), thresholds(), escalation());
-    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false, agents_available: true };
+    let greetings = ["你好".to_owned(), "在吗".to_owned()];
+    let thanks = ["谢谢".to_owned()];
+    let policy = Policy {
+        thresholds: &t,
+        escalation: &e,
+        agent_desk: false,
+        agents_available: true,
+        greetings: &greetings,
+        thanks: &thanks,
+    };
     let mut state = DialogueState::default();
     turns
         .iter()
@@ -166,6 +175,26 @@ fn three_stuck_turns_hand_off_even_when_the_candidate_changes() {
     assert_eq!(d[0], Decision::Fallback);
     assert!(matches!(d[1], Decision::Clarify { .. }));
     assert_eq!(reason(&d[2]), Some(HandoffReason::Unresolved), "{d:?}");
+}
+
+#[test]
+fn greetings_and_thanks_neither_count_as_stuck_nor_drop_a_clarification() {
+    let d = run(&[
+        signals("随便", vec![]),
+        signals("你好", vec![]),
+        signals("在吗", vec![]),
+        signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]),
+    ]);
+    assert_eq!(d[1], Decision::Pleasantry(Pleasantry::Greeting));
+    assert_eq!(d[2], Decision::Pleasantry(Pleasantry::Greeting));
+    assert!(matches!(d[3], Decision::Clarify { .. }), "two stuck turns, not four: {d:?}");
+    let d = run(&[
+        signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]),
+        signals("谢谢", vec![]),
+        signals("2", vec![]),
+    ]);
+    assert_eq!(d[1], Decision::Pleasantry(Pleasantry::Thanks));
+    assert!(matches!(&d[2], Decision::Answer { faq, .. } if faq == "refund-late"), "{d:?}");
 }
 
 #[test]
@@ -261,7 +290,14 @@ fn asking_for_the_same_detail_three_times_hands_off_to_the_scenario() {
 #[test]
 fn a_failed_lookup_follows_on_failure() {
     let (kb, t, e) = (kb(), thresholds(), escalation());
-    let policy = Policy { thresholds: &t, escalation: &e, agent_desk: false, agents_available: true };
+    let policy = Policy {
+        thresholds: &t,
+        escalation: &e,
+        agent_desk: false,
+        agents_available: true,
+        greetings: &[],
+        thanks: &[],
+    };
     let before = DialogueState::default();
     let order = kb.scenario("order-status").unwrap();
     assert!(matches!(lookup_failed(&before, order, 0.9, policy).decision, Decision::LookupFailed { .. }));
