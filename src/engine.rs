@@ -27,6 +27,19 @@ fn learn_homophones(analyzer: &Analyzer, docs: &[IndexDoc]) -> Homophones {
     Homophones::build(words, questions.iter().chain(&answers).map(String::as_str))
 }
 
+/// The `names` (normalised) that no text of `docs`, answers included, contains.
+fn unmentioned_names(analyzer: &Analyzer, docs: &[IndexDoc], names: &[String]) -> Vec<String> {
+    let texts: Vec<String> =
+        docs.iter().flat_map(|d| d.texts.iter().chain(d.body.as_ref())).map(|t| analyzer.normalize(t)).collect();
+    let mut unmentioned: Vec<String> = names
+        .iter()
+        .map(|n| analyzer.normalize(n))
+        .filter(|n| !n.is_empty() && !texts.iter().any(|t| t.contains(n.as_str())))
+        .collect();
+    unmentioned.dedup();
+    unmentioned
+}
+
 /// The settings an engine is built from (sections of the config; the engine does
 /// not know the config as a whole).
 #[derive(Debug, Clone, Copy)]
@@ -98,6 +111,8 @@ pub struct Engine {
     bayes: NaiveBayes,
     /// The knowledge's words by sound, to repair typos and typed pinyin.
     homophones: Homophones,
+    /// `retrieval.other_businesses` the knowledge never mentions, normalised.
+    other_businesses: Vec<String>,
     /// See [`EngineSettings::complaint_knowledge_discount`].
     complaint_knowledge_discount: f32,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
@@ -226,6 +241,7 @@ impl Engine {
             }
         }
         let homophones = learn_homophones(&analyzer, &docs);
+        let other_businesses = unmentioned_names(&analyzer, &docs, &settings.retrieval.other_businesses);
         let n = terms.len() as f32;
         let idf = df.into_iter().map(|(t, d)| (t, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())).collect();
         let mut engine = Self {
@@ -234,6 +250,7 @@ impl Engine {
             idf,
             bayes,
             homophones,
+            other_businesses,
             complaint_knowledge_discount: settings.complaint_knowledge_discount,
             knowledge,
             retriever,
@@ -440,6 +457,12 @@ impl Engine {
     /// and passes it to the ranking, so the model runs once per turn.
     pub fn embed_query(&self, text: &str) -> Result<Option<Vec<f32>>, IndexError> {
         self.retriever.embed_query(&self.repaired(text))
+    }
+
+    /// The first of `retrieval.other_businesses` that the normalised `text` names
+    /// and the knowledge never mentions.
+    pub fn other_business_in(&self, normalized: &str) -> Option<&str> {
+        self.other_businesses.iter().find(|n| normalized.contains(n.as_str())).map(String::as_str)
     }
 
     /// `text` normalised, with homophone typos and typed pinyin repaired to the

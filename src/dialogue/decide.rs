@@ -167,14 +167,18 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     if let Some(kind) = pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks) {
         return Outcome { decision: Decision::Pleasantry(kind), next: state.clone() };
     }
-    if let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
+    // A text naming another business is most likely a question for it: never
+    // answered or routed, at most clarified.
+    let foreign = signals.other_business.is_some();
+    if !foreign && let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
         return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);
     }
     let offered = offered_scenario(signals, kb, policy);
     let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
-        FaqOutcome::Answer(best) => {
+        FaqOutcome::Answer(best) if !foreign => {
             return answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy);
         }
+        FaqOutcome::Answer(_) => clarify_candidates(&signals.faqs, policy.thresholds),
         FaqOutcome::Clarify(candidates) => candidates,
         FaqOutcome::NoMatch => {
             // A choice offered before is no longer on screen: a later "3" picks nothing.
@@ -344,10 +348,17 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
         return FaqOutcome::Answer(best);
     }
     if best.score >= thresholds.clarify {
-        let take = thresholds.clarify_candidates.max(1);
-        return FaqOutcome::Clarify(ranked.iter().filter(|c| c.score >= others).take(take).collect());
+        return FaqOutcome::Clarify(clarify_candidates(ranked, thresholds));
     }
     FaqOutcome::NoMatch
+}
+
+/// The candidates a clarification offers: the best, then the others at or above
+/// `clarify_others` (capped by `clarify`), at most `clarify_candidates`.
+fn clarify_candidates<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> Vec<&'a FaqCandidate> {
+    let others = thresholds.clarify_others.min(thresholds.clarify);
+    let take = thresholds.clarify_candidates.max(1);
+    ranked.iter().enumerate().filter(|(i, c)| *i == 0 || c.score >= others).map(|(_, c)| c).take(take).collect()
 }
 
 /// Rule 6: answering an entry. The same entry again means the last answer did not

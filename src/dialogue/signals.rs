@@ -69,6 +69,9 @@ pub struct Signals {
     pub slots: Vec<SlotValue>,
     /// Entries one of whose questions is exactly the normalised text.
     pub exact: Vec<FaqId>,
+    /// Another business the text names and the knowledge never mentions
+    /// (`retrieval.other_businesses`).
+    pub other_business: Option<String>,
 }
 
 /// What [`gather`] needs to know besides the text.
@@ -127,6 +130,7 @@ pub fn text_signals(engine: &Engine, text: &str, user_known: bool) -> Signals {
     Signals {
         text: text.to_owned(),
         exact: engine.exact_entries(&normalized),
+        other_business: engine.other_business_in(&normalized).map(str::to_owned),
         normalized,
         user_known,
         slots: engine.slot_values(text),

@@ -123,6 +123,11 @@ pub struct RetrievalConfig {
     /// calibrator learns from them what "nothing is right" looks like.
     #[serde(default)]
     pub out_of_scope_examples: Vec<String>,
+    /// Names of other businesses (platforms, banks, public services). A text
+    /// naming one the knowledge never mentions is not answered or routed, at most
+    /// clarified: it is most likely a question for that business.
+    #[serde(default)]
+    pub other_businesses: Vec<String>,
     /// Question vectors from which on an approximate (HNSW) index replaces the
     /// exact scan; 0 = always exact.
     #[serde(default = "default_ann_min_vectors")]
@@ -190,6 +195,7 @@ impl Default for RetrievalConfig {
             candidates: default_candidates(),
             top_k: default_top_k(),
             out_of_scope_examples: Vec::new(),
+            other_businesses: Vec::new(),
             ann_min_vectors: default_ann_min_vectors(),
             ann_ef_search: default_ann_ef_search(),
             ann_ef_construction: default_ann_ef_construction(),

@@ -94,3 +94,15 @@ fn confidence_is_in_unit_range() {
         }
     }
 }
+
+/// `retrieval.other_businesses` counts only names the knowledge never mentions:
+/// the demo's answers name 支付宝 as a way to pay, so it is no other business here.
+#[test]
+fn other_businesses_are_the_names_the_knowledge_never_mentions() {
+    let engine = engine(None);
+    let named = |text: &str| engine.other_business_in(&engine.repaired(text)).map(str::to_owned);
+    assert_eq!(named("淘宝买的衣服怎么申请退款").as_deref(), Some("淘宝"));
+    assert_eq!(named("招商銀行信用卡賬單怎麼查").as_deref(), Some("招商银行"));
+    assert_eq!(named("能用支付宝交话费吗"), None);
+    assert_eq!(named("宽带坏了去哪儿报修"), None);
+}

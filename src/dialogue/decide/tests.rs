@@ -198,6 +198,17 @@ fn greetings_and_thanks_neither_count_as_stuck_nor_drop_a_clarification() {
 }
 
 #[test]
+fn a_text_naming_another_business_is_clarified_not_answered_or_routed() {
+    let mut s = signals("淘宝买的怎么退", vec![faq("refund", 0.95), faq("refund-late", 0.1)]);
+    s.other_business = Some("淘宝".into());
+    let d = run(&[s.clone()]);
+    assert!(matches!(&d[0], Decision::Clarify { candidates, .. } if candidates[0].0 == "refund"), "{d:?}");
+    s.faqs = vec![faq("refund", 0.01)];
+    s.intents = vec![intent("order-status", 0.9)];
+    assert_eq!(run(&[s])[0], Decision::Fallback);
+}
+
+#[test]
 fn an_answer_resets_the_streak_and_the_same_answer_again_does_not() {
     let answer = signals("怎么退", vec![faq("refund", 0.9)]);
     let d = run(&[signals("x", vec![]), signals("x", vec![]), answer.clone(), signals("x", vec![])]);
