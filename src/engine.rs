@@ -470,7 +470,7 @@ impl Engine {
     pub fn repaired(&self, text: &str) -> String {
         let normalized = self.analyzer().normalize(text);
         let segmenter = self.analyzer().segmenter();
-        let tokens = segmenter.tokens(&normalized);
+        let tokens = segmenter.dictionary_tokens(&normalized);
         self.homophones.repair(&normalized, &tokens, |w| segmenter.is_word(w)).into_owned()
     }
 

@@ -64,7 +64,7 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
             let out = json!({
                 "query": text,
                 "normalized": turn.signals.normalized,
-                "terms": analyzer.terms(text),
+                "terms": analyzer.terms(&turn.signals.normalized),
                 "model": engine.has_dense(),
                 "decision": decision_json(&turn.reply),
                 "text": turn.reply.text,
@@ -73,7 +73,13 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
             });
             println!("{out}");
         } else {
-            print_text(&turn, &matches, engine.knowledge(), &engine.analyzer().render(text), engine.has_dense());
+            print_text(
+                &turn,
+                &matches,
+                engine.knowledge(),
+                &engine.analyzer().render(&turn.signals.normalized),
+                engine.has_dense(),
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

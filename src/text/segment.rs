@@ -52,6 +52,15 @@ impl ChineseSegmenter {
         self.jieba.cut(text, true).into_iter().map(|t| t.word).collect()
     }
 
+    /// The words of normalised text by the dictionary alone (no model for unknown
+    /// words: a run of unknown characters stays single characters), spaces
+    /// included. Every boundary of [`tokens`](Self::tokens) is one of these too, so
+    /// a mistyped word that jieba's model glued to its neighbour (宽代坏了 →
+    /// 宽代坏 / 了) is still whole words here (宽 / 代 / 坏 / 了).
+    pub fn dictionary_tokens<'a>(&self, text: &'a str) -> Vec<&'a str> {
+        self.jieba.cut(text, false).into_iter().map(|t| t.word).collect()
+    }
+
     /// Whether `word` is in the dictionary.
     pub fn is_word(&self, word: &str) -> bool {
         self.jieba.has_word(word)
@@ -100,6 +109,14 @@ impl ChineseSegmenter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dictionary_tokens_leave_unknown_runs_as_characters() {
+        let s = ChineseSegmenter::new(&[], []);
+        assert_eq!(s.dictionary_tokens("宽代坏了").concat(), "宽代坏了");
+        assert!(s.dictionary_tokens("宽代坏了").contains(&"代"), "{:?}", s.dictionary_tokens("宽代坏了"));
+        assert!(s.dictionary_tokens("微信余额").contains(&"余额"));
+    }
 
     #[test]
     fn knowledge_terms_stay_whole() {
