@@ -15,7 +15,7 @@ use crate::index::{
 use crate::intent::{ComplaintExamples, IntentPrediction};
 use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
-use crate::text::{Analyzer, Homophones, NormalizeConfig};
+use crate::text::{Analyzer, BusinessNames, Homophones, NormalizeConfig};
 
 /// The knowledge's nouns by sound (from its questions and examples) and every span
 /// of its texts, answers included.
@@ -27,17 +27,12 @@ fn learn_homophones(analyzer: &Analyzer, docs: &[IndexDoc]) -> Homophones {
     Homophones::build(words, questions.iter().chain(&answers).map(String::as_str))
 }
 
-/// The `names` (normalised) that no text of `docs`, answers included, contains.
-fn unmentioned_names(analyzer: &Analyzer, docs: &[IndexDoc], names: &[String]) -> Vec<String> {
-    let texts: Vec<String> =
-        docs.iter().flat_map(|d| d.texts.iter().chain(d.body.as_ref())).map(|t| analyzer.normalize(t)).collect();
-    let mut unmentioned: Vec<String> = names
-        .iter()
-        .map(|n| analyzer.normalize(n))
-        .filter(|n| !n.is_empty() && !texts.iter().any(|t| t.contains(n.as_str())))
-        .collect();
-    unmentioned.dedup();
-    unmentioned
+/// The `names` of other businesses (normalised) and which of `docs` mention each
+/// (their texts and answers).
+fn business_names(analyzer: &Analyzer, docs: &[IndexDoc], names: &[String]) -> BusinessNames {
+    let texts: Vec<Vec<String>> =
+        docs.iter().map(|d| d.texts.iter().chain(d.body.as_ref()).map(|t| analyzer.normalize(t)).collect()).collect();
+    BusinessNames::new(names.iter().map(|n| analyzer.normalize(n)), &texts)
 }
 
 /// The settings an engine is built from (sections of the config; the engine does
@@ -111,8 +106,8 @@ pub struct Engine {
     bayes: NaiveBayes,
     /// The knowledge's words by sound, to repair typos and typed pinyin.
     homophones: Homophones,
-    /// `retrieval.other_businesses` the knowledge never mentions, normalised.
-    other_businesses: Vec<String>,
+    /// `retrieval.other_businesses` and the documents that mention each.
+    other_businesses: BusinessNames,
     /// See [`EngineSettings::complaint_knowledge_discount`].
     complaint_knowledge_discount: f32,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
@@ -241,7 +236,7 @@ impl Engine {
             }
         }
         let homophones = learn_homophones(&analyzer, &docs);
-        let other_businesses = unmentioned_names(&analyzer, &docs, &settings.retrieval.other_businesses);
+        let other_businesses = business_names(&analyzer, &docs, &settings.retrieval.other_businesses);
         let n = terms.len() as f32;
         let idf = df.into_iter().map(|(t, d)| (t, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())).collect();
         let mut engine = Self {
@@ -460,9 +455,17 @@ impl Engine {
     }
 
     /// The first of `retrieval.other_businesses` that the normalised `text` names
-    /// and the knowledge never mentions.
+    /// and the knowledge never mentions (questions, answers, examples).
     pub fn other_business_in(&self, normalized: &str) -> Option<&str> {
-        self.other_businesses.iter().find(|n| normalized.contains(n.as_str())).map(String::as_str)
+        self.other_businesses.unmentioned_in(normalized, None)
+    }
+
+    /// The first of `retrieval.other_businesses` that the normalised `text` names
+    /// and FAQ entry `id` never mentions (its questions and answer): a text naming a
+    /// business is that entry's question only when the entry names it too.
+    pub fn other_business_for(&self, normalized: &str, id: &FaqId) -> Option<&str> {
+        let doc = self.knowledge.faqs.iter().position(|e| &e.id == id);
+        self.other_businesses.unmentioned_in(normalized, doc.or(Some(usize::MAX)))
     }
 
     /// `text` normalised, with homophone typos and typed pinyin repaired to the

@@ -69,8 +69,9 @@ pub struct Signals {
     pub slots: Vec<SlotValue>,
     /// Entries one of whose questions is exactly the normalised text.
     pub exact: Vec<FaqId>,
-    /// Another business the text names and the knowledge never mentions
-    /// (`retrieval.other_businesses`).
+    /// Another business the text names (`retrieval.other_businesses`) that the best
+    /// FAQ candidate never mentions (without candidates: that the knowledge never
+    /// mentions).
     pub other_business: Option<String>,
 }
 
@@ -113,6 +114,9 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
             matched: m.matched.to_owned(),
         })
         .collect();
+    if let Some(best) = signals.faqs.first() {
+        signals.other_business = engine.other_business_for(&signals.normalized, &best.id).map(str::to_owned);
+    }
     signals.intents = ranking
         .intents
         .into_iter()

@@ -6,6 +6,7 @@
 
 mod homophone;
 mod mask;
+mod names;
 mod normalize;
 mod segment;
 mod synonyms;
@@ -14,6 +15,7 @@ use std::collections::HashSet;
 
 pub use homophone::Homophones;
 pub use mask::{find_mobile, mask_pii};
+pub use names::BusinessNames;
 pub use normalize::{NormalizeConfig, normalize};
 pub use segment::{ChineseSegmenter, UserWord};
 pub use synonyms::Synonyms;

@@ -109,4 +109,11 @@ fn other_businesses_are_the_names_the_knowledge_never_mentions() {
     assert_eq!(named("招商銀行信用卡賬單怎麼查").as_deref(), Some("招商银行"));
     assert_eq!(named("能用支付宝交话费吗"), None);
     assert_eq!(named("宽带坏了去哪儿报修"), None);
+    // A name the knowledge mentions counts against the entries that never do.
+    let for_entry = |text: &str, id: &str| {
+        let entry = engine.knowledge().faqs.iter().find(|e| e.id.as_str() == id).expect(id);
+        engine.other_business_for(&engine.repaired(text), &entry.id).map(str::to_owned)
+    };
+    assert_eq!(for_entry("能用支付宝交话费吗", "bill-recharge"), None);
+    assert_eq!(for_entry("支付宝额度怎么提升", "bill-credit").as_deref(), Some("支付宝"));
 }
