@@ -275,16 +275,36 @@ fn only_someone(text: &str, nouns: &[String], fillers: &[String]) -> bool {
     person
 }
 
-/// Whether the text asks for a person: it rejects the bot, or asks for someone (a
-/// human phrase, an asking verb followed by a person, or a person and nothing
-/// else) and is not a question about the service that only mentions one
-/// ("人工几点上班").
+/// Whether `text` asks for someone: a human phrase, an asking verb followed by a
+/// person, or a person and nothing else.
+fn asks_for_person(text: &str, config: &EscalationConfig) -> bool {
+    contains_any(text, &config.human_phrases)
+        || asks_for_someone(text, &config.human_verbs, &config.human_nouns)
+        || only_someone(text, &config.human_nouns, &config.human_fillers)
+}
+
+/// The clauses of a normalised text: split at spaces and punctuation.
+fn clauses(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| c.is_whitespace() || (!c.is_alphanumeric() && c != '_')).filter(|c| !c.is_empty())
+}
+
+/// Whether the text asks for a person: it rejects the bot, or one of its clauses
+/// asks for someone and is not a question about the service that only mentions
+/// one ("人工几点上班", "人工客服电话是多少"). A question in another clause does not
+/// take a request back: "打了好几次电话都没人接 给我转人工" asks for a person. A
+/// request that only the whole text makes (a phrase split by spaces, "zhuan ren
+/// gong") is read on the whole text.
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
-    let rejects_bot = contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections);
-    let asks = contains_any(normalized, &config.human_phrases)
-        || asks_for_someone(normalized, &config.human_verbs, &config.human_nouns)
-        || only_someone(normalized, &config.human_nouns, &config.human_fillers);
-    rejects_bot || (asks && !contains_any(normalized, &config.human_question_words))
+    if contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections) {
+        return true;
+    }
+    let asking: Vec<&str> = clauses(normalized).filter(|c| asks_for_person(c, config)).collect();
+    let question = |text: &str| contains_any(text, &config.human_question_words);
+    if asking.is_empty() {
+        asks_for_person(normalized, config) && !question(normalized)
+    } else {
+        asking.iter().any(|c| !question(c))
+    }
 }
 
 /// A request in the text itself: a complaint or a request for a person. The
@@ -353,6 +373,19 @@ mod tests {
             max_unresolved_turns: 3,
             flagged_entries: true,
         }
+    }
+
+    #[test]
+    fn a_question_in_another_clause_does_not_take_a_request_back() {
+        let c = config();
+        assert!(is_human_request("打了好几次电话都没人接 给我转人工", &c));
+        assert!(is_human_request("电话打不通，转人工客服", &c));
+        assert!(!is_human_request("人工客服电话是多少", &c));
+        assert!(!is_human_request("人工客服电话是多少 我记不住", &c));
+        assert!(is_human_request(
+            "zhuan ren gong",
+            &EscalationConfig { human_phrases: vec!["zhuanrengong".into()], ..c }
+        ));
     }
 
     #[test]
