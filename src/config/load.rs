@@ -130,10 +130,14 @@ mod tests {
             ("BIZBOT__THRESHOLDS__ANSWER_ALONE", "1.2"),
             ("BIZBOT__MODEL__SECOND_MODEL_DIR", "models/use-multilingual"),
             ("BIZBOT__MODEL__SECOND_WEIGHT", "1"),
+            ("BIZBOT__RETRIEVAL__HUB_PENALTY", "-0.1"),
+            ("BIZBOT__RETRIEVAL__HUB_NEIGHBOURS", "0"),
         ]);
         match load_from(None, vars).unwrap_err() {
             ConfigError::Invalid { problems } => {
-                assert_eq!(problems.len(), 4, "{problems:?}");
+                assert_eq!(problems.len(), 6, "{problems:?}");
+                assert!(problems.iter().any(|p| p.starts_with("retrieval.hub_penalty = -0.1")), "{problems:?}");
+                assert!(problems.iter().any(|p| p.starts_with("retrieval.hub_neighbours must")), "{problems:?}");
                 assert!(problems.iter().any(|p| p.starts_with("thresholds.answer_alone = 1.2")), "{problems:?}");
                 assert!(problems.iter().any(|p| p.starts_with("model.second_weight = 1 ")), "{problems:?}");
             }

@@ -27,6 +27,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     unit("retrieval.semantic_weight", retrieval.semantic_weight);
     unit("retrieval.answer_weight", retrieval.answer_weight);
     unit("retrieval.entry_weight", retrieval.entry_weight);
+    unit("retrieval.hub_penalty", retrieval.hub_penalty);
     unit("thresholds.answer", thresholds.answer);
     unit("thresholds.answer_alone", thresholds.answer_alone);
     unit("thresholds.clarify", thresholds.clarify);
@@ -58,6 +59,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         ("retrieval.top_k", retrieval.top_k),
         ("retrieval.candidates", retrieval.candidates),
         ("retrieval.dense_neighbours", retrieval.dense_neighbours),
+        ("retrieval.hub_neighbours", retrieval.hub_neighbours),
         ("thresholds.clarify_candidates", thresholds.clarify_candidates),
         ("model.batch_size", model.batch_size),
         ("model.threads", model.threads),

@@ -6,6 +6,7 @@
 
 mod bayes;
 mod entry;
+mod hub;
 mod hybrid;
 mod lexical;
 mod vector;
@@ -16,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 pub use bayes::{BayesEvidence, NaiveBayes};
 pub use entry::EntryTerms;
+pub use hub::{HubConfig, hub_offsets};
 pub use hybrid::{dense_confidence, fuse};
 pub use lexical::{LexicalIndex, LexicalMatch};
 pub use vector::{AnnConfig, DenseMatch, DenseQuery, DenseResult, VectorBuildStats, VectorIndex};
@@ -105,6 +107,14 @@ pub struct RetrievalConfig {
     /// nearest to the query (1 = the best one alone).
     #[serde(default = "default_dense_neighbours")]
     pub dense_neighbours: usize,
+    /// How much of a text's hubness (its mean cosine to its nearest texts of other
+    /// entries) above the knowledge's average is taken off its cosines, 0..=1;
+    /// 0 = off (see [`hub_offsets`]).
+    #[serde(default = "default_hub_penalty")]
+    pub hub_penalty: f32,
+    /// Nearest texts of other entries a text's hubness is the mean cosine of.
+    #[serde(default = "default_hub_neighbours")]
+    pub hub_neighbours: usize,
     /// Weight of answer-text matches relative to question matches, 0..=1.
     #[serde(default = "default_answer_weight")]
     pub answer_weight: f32,
@@ -141,6 +151,11 @@ pub struct RetrievalConfig {
 }
 
 impl RetrievalConfig {
+    /// The hubness reduction's settings.
+    pub fn hub(&self) -> HubConfig {
+        HubConfig { penalty: self.hub_penalty, neighbours: self.hub_neighbours }
+    }
+
     /// The approximate index's settings.
     pub fn ann(&self) -> AnnConfig {
         AnnConfig {
@@ -162,7 +177,13 @@ fn default_ann_ef_construction() -> usize {
 }
 
 fn default_semantic_weight() -> f32 {
-    0.8
+    0.9
+}
+fn default_hub_penalty() -> f32 {
+    HubConfig::default().penalty
+}
+fn default_hub_neighbours() -> usize {
+    HubConfig::default().neighbours
 }
 fn default_dense_floor() -> f32 {
     0.85
@@ -190,6 +211,8 @@ impl Default for RetrievalConfig {
             dense_floor: default_dense_floor(),
             dense_ceiling: default_dense_ceiling(),
             dense_neighbours: default_dense_neighbours(),
+            hub_penalty: default_hub_penalty(),
+            hub_neighbours: default_hub_neighbours(),
             answer_weight: default_answer_weight(),
             entry_weight: 0.0,
             candidates: default_candidates(),
@@ -268,7 +291,7 @@ impl Retriever {
                     .iter()
                     .map(|d| IndexDoc { texts: d.texts.iter().map(|t| analyzer.normalize(t)).collect(), body: None })
                     .collect();
-                let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs, config.ann())?;
+                let (index, s) = VectorIndex::build(encoder.as_ref(), cache, &embed_docs, config.ann(), config.hub())?;
                 stats = s;
                 Some((encoder, index))
             }

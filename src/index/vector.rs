@@ -11,7 +11,7 @@ use std::sync::Arc;
 use instant_distance::{Builder, Hnsw, Search};
 use serde::{Deserialize, Serialize};
 
-use super::{Excluded, IndexDoc, IndexError};
+use super::{Excluded, HubConfig, IndexDoc, IndexError, hub_offsets};
 use crate::embed::{EmbeddingCache, Encoder};
 
 /// How a build went, for logs and the reload report.
@@ -120,6 +120,8 @@ pub struct VectorIndex {
     doc_start: Vec<u32>,
     mean: Vec<f32>,
     graph: Option<Hnsw<Point>>,
+    /// Per row, what is taken off its cosines ([`hub_offsets`]).
+    hub: Vec<f32>,
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -153,11 +155,12 @@ impl VectorIndex {
         cache: &mut EmbeddingCache,
         docs: &[IndexDoc],
         ann: AnnConfig,
+        hub: HubConfig,
     ) -> Result<(Self, VectorBuildStats), IndexError> {
         let texts: Vec<&str> = docs.iter().flat_map(|d| d.texts.iter().map(String::as_str)).collect();
         let (vectors, encoded) = cache.embed_all(encoder, &texts)?;
         let counts: Vec<usize> = docs.iter().map(|d| d.texts.len()).collect();
-        let index = Self::from_vectors(&vectors, &counts, encoder.dim(), ann)?;
+        let index = Self::from_vectors(&vectors, &counts, encoder.dim(), ann)?.with_hub_penalty(&vectors, hub);
         Ok((index, VectorBuildStats { texts: texts.len(), encoded }))
     }
 
@@ -216,7 +219,18 @@ impl VectorIndex {
                 Builder::default().ef_construction(ann.ef_construction.max(1)).ef_search(ann.ef_search.max(1)).seed(7);
             builder.build_hnsw(points).0
         });
-        Ok(Self { codes, scale, rows, doc_start, mean, graph })
+        Ok(Self { codes, scale, rows, doc_start, mean, graph, hub: vec![0.0; vectors.len()] })
+    }
+
+    /// The index with the hubness reduction of `hub` on the same `vectors` it was
+    /// built from: a text near many texts of other documents has its cosines
+    /// lowered ([`hub_offsets`]).
+    pub fn with_hub_penalty(mut self, vectors: &[Vec<f32>], hub: HubConfig) -> Self {
+        let owners: Vec<usize> = self.rows.iter().map(|&(d, _)| d as usize).collect();
+        if vectors.len() == owners.len() {
+            self.hub = hub_offsets(vectors, &owners, hub);
+        }
+        self
     }
 
     /// Vector dimension.
@@ -264,12 +278,15 @@ impl VectorIndex {
         let mut nearest: [f32; 8] = [f32::NEG_INFINITY; 8];
         let keep = neighbours.clamp(1, nearest.len());
         let mut found = 0;
+        let mut best_raw = f32::NEG_INFINITY;
         for row in start..end {
             let slot = row - start;
             if exclude.is_some_and(|e| e.covers(doc, slot)) {
                 continue;
             }
-            let cosine = dot(self.codes.row(row), query) as f32 * unit;
+            let raw = dot(self.codes.row(row), query) as f32 * unit;
+            best_raw = best_raw.max(raw);
+            let cosine = raw - self.hub[row];
             if cosine > best.cosine {
                 best = DenseMatch { doc, cosine, slot };
             }
@@ -281,7 +298,9 @@ impl VectorIndex {
             }
             found += 1;
         }
-        let best_text = best.cosine;
+        // The best text's own cosine, without the hubness reduction (the complaint
+        // detector compares it with its examples').
+        let best_text = best_raw;
         if keep > 1 && found > 1 {
             let n = found.min(keep);
             best.cosine = nearest[..n].iter().sum::<f32>() / n as f32;
