@@ -5,8 +5,9 @@
 //! `--json` prints one object per text, one per line, a stable format:
 //! `{query, normalized, terms, model, decision: {action, id?, candidates?, reason?},
 //! text, matches: [{rank, id, question, matched, category, score, lexical, cosine}],
-//! intents: [{id, score, example}]}`
-//! where `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
+//! intents: [{id, score, example}], other_business}`
+//! where `other_business` is the other business the text names that its best entry
+//! never mentions (or null), and `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -70,6 +71,7 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
                 "text": turn.reply.text,
                 "matches": matches.iter().enumerate().map(|(r, m)| match_json(engine.knowledge(), r + 1, m)).collect::<Vec<Value>>(),
                 "intents": turn.signals.intents.iter().map(|i| json!({"id": i.id, "score": i.score, "example": i.example})).collect::<Vec<Value>>(),
+                "other_business": turn.signals.other_business,
             });
             println!("{out}");
         } else {
@@ -111,6 +113,9 @@ fn print_text(turn: &Turn, matches: &[&FaqCandidate], kb: &KnowledgeBase, terms:
     }
     if let Some(i) = turn.signals.intents.first() {
         println!("意图 intent: {} ({:.3}, like {:?})", i.id, i.score, i.example);
+    }
+    if let Some(b) = &turn.signals.other_business {
+        println!("他家 other business: {b} (the best entry never names it: clarified at most)");
     }
     let what = match (&reply.matched, &reply.handoff) {
         (_, Some(h)) => format!("{} ({}, queue {})", reply.action.as_str(), h.reason.as_str(), h.queue),
