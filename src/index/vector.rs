@@ -160,7 +160,7 @@ impl VectorIndex {
         let texts: Vec<&str> = docs.iter().flat_map(|d| d.texts.iter().map(String::as_str)).collect();
         let (vectors, encoded) = cache.embed_all(encoder, &texts)?;
         let counts: Vec<usize> = docs.iter().map(|d| d.texts.len()).collect();
-        let index = Self::from_vectors(&vectors, &counts, encoder.dim(), ann)?.with_hub_penalty(&vectors, hub);
+        let index = Self::from_vectors(&vectors, &counts, encoder.dim(), ann)?.with_hub_penalty(hub);
         Ok((index, VectorBuildStats { texts: texts.len(), encoded }))
     }
 
@@ -222,14 +222,13 @@ impl VectorIndex {
         Ok(Self { codes, scale, rows, doc_start, mean, graph, hub: vec![0.0; vectors.len()] })
     }
 
-    /// The index with the hubness reduction of `hub` on the same `vectors` it was
-    /// built from: a text near many texts of other documents has its cosines
-    /// lowered ([`hub_offsets`]).
-    pub fn with_hub_penalty(mut self, vectors: &[Vec<f32>], hub: HubConfig) -> Self {
+    /// The index with the hubness reduction of `hub`: a text near many texts of
+    /// other documents has its cosines lowered ([`hub_offsets`]).
+    pub fn with_hub_penalty(mut self, hub: HubConfig) -> Self {
         let owners: Vec<usize> = self.rows.iter().map(|&(d, _)| d as usize).collect();
-        if vectors.len() == owners.len() {
-            self.hub = hub_offsets(vectors, &owners, hub);
-        }
+        let unit = 1.0 / (self.scale * self.scale);
+        let codes = &self.codes;
+        self.hub = hub_offsets(&owners, hub, |i, j| dot(codes.row(i), codes.row(j)) as f32 * unit);
         self
     }
 
