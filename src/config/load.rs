@@ -166,19 +166,38 @@ mod tests {
             "合约没满 解约要赔钱不",
             "有人打电话说是你们客服 是骗子吗",
             "someone stole my phone",
+            "想反映营业厅工作人员的问题 走什么渠道",
+            "晚上11点还有人工客服在线吗",
+            "物流显示到了 然后再也不动了",
         ] {
             assert_eq!(crate::dialogue::escalation::detect(ordinary, None, &shipped), None, "{ordinary}");
         }
-        for person in ["给我转个客服", "帮忙转一下客服", "我要找客服", "找你们主管", "客服呢", "请安排客服给我回电"]
-        {
+        for person in [
+            "给我转个客服",
+            "帮忙转一下客服",
+            "我要找客服",
+            "找你们主管",
+            "客服呢",
+            "请安排客服给我回电",
+            "打了好几次电话都没人接 给我转人工",
+            "有没有工作人员",
+            "我不想跟你说了",
+        ] {
             assert_eq!(
                 crate::dialogue::escalation::detect(person, None, &shipped),
                 Some(crate::dialogue::HandoffReason::HumanRequested),
                 "{person}"
             );
         }
-        for complaint in ["还有天理吗", "你们在耍我吗", "太可怕了 乱扣我话费", "你们还要不要脸 乱扣我话费", "态度 恶劣"]
-        {
+        for complaint in [
+            "还有天理吗",
+            "你们在耍我吗",
+            "太可怕了 乱扣我话费",
+            "你们还要不要脸 乱扣我话费",
+            "态度 恶劣",
+            "停机也不通知 这个损失谁赔",
+            "再也不会用你们的了",
+        ] {
             assert_eq!(
                 crate::dialogue::escalation::detect(complaint, None, &shipped),
                 Some(crate::dialogue::HandoffReason::Complaint),
