@@ -275,12 +275,24 @@ fn only_someone(text: &str, nouns: &[String], fillers: &[String]) -> bool {
     person
 }
 
-/// Whether `text` asks for someone: a human phrase, an asking verb followed by a
-/// person, or a person and nothing else.
-fn asks_for_person(text: &str, config: &EscalationConfig) -> bool {
-    contains_any(text, &config.human_phrases)
-        || asks_for_someone(text, &config.human_verbs, &config.human_nouns)
-        || only_someone(text, &config.human_nouns, &config.human_fillers)
+/// How a clause asks for someone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Asking {
+    /// A human phrase or an asking verb followed by a person: "转人工", "给我找客服".
+    Explicitly,
+    /// Nothing but a person and fillers: "客服呢", "人工".
+    Barely,
+}
+
+/// Whether and how `text` asks for someone.
+fn asks_for_person(text: &str, config: &EscalationConfig) -> Option<Asking> {
+    if contains_any(text, &config.human_phrases) || asks_for_someone(text, &config.human_verbs, &config.human_nouns) {
+        Some(Asking::Explicitly)
+    } else if only_someone(text, &config.human_nouns, &config.human_fillers) {
+        Some(Asking::Barely)
+    } else {
+        None
+    }
 }
 
 /// The clauses of a normalised text: split at spaces and punctuation.
@@ -291,20 +303,24 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// Whether the text asks for a person: it rejects the bot, or one of its clauses
 /// asks for someone and is not a question about the service that only mentions
 /// one ("人工几点上班", "人工客服电话是多少"). A question in another clause does not
-/// take a request back: "打了好几次电话都没人接 给我转人工" asks for a person. A
-/// request that only the whole text makes (a phrase split by spaces, "zhuan ren
-/// gong") is read on the whole text.
+/// take an explicit request back: "打了好几次电话都没人接 给我转人工" asks for a
+/// person; but a bare person next to a question is the question's subject ("人工
+/// 电话多少"). A request that only the whole text makes (a phrase split by spaces,
+/// "zhuan ren gong") is read on the whole text.
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
     if contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections) {
         return true;
     }
-    let asking: Vec<&str> = clauses(normalized).filter(|c| asks_for_person(c, config)).collect();
     let question = |text: &str| contains_any(text, &config.human_question_words);
+    let asking: Vec<(&str, Asking)> =
+        clauses(normalized).filter_map(|c| asks_for_person(c, config).map(|how| (c, how))).collect();
     if asking.is_empty() {
-        asks_for_person(normalized, config) && !question(normalized)
-    } else {
-        asking.iter().any(|c| !question(c))
+        return asks_for_person(normalized, config).is_some() && !question(normalized);
     }
+    asking.iter().any(|&(clause, how)| match how {
+        Asking::Explicitly => !question(clause),
+        Asking::Barely => !question(normalized),
+    })
 }
 
 /// A request in the text itself: a complaint or a request for a person. The
@@ -382,6 +398,11 @@ mod tests {
         assert!(is_human_request("电话打不通，转人工客服", &c));
         assert!(!is_human_request("人工客服电话是多少", &c));
         assert!(!is_human_request("人工客服电话是多少 我记不住", &c));
+        assert!(!is_human_request("客服 电话多少", &c));
+        assert!(is_human_request(
+            "客服呢 打电话没人接",
+            &EscalationConfig { human_question_words: vec![], ..c.clone() }
+        ));
         assert!(is_human_request(
             "zhuan ren gong",
             &EscalationConfig { human_phrases: vec!["zhuanrengong".into()], ..c }
