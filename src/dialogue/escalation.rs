@@ -304,7 +304,7 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// asks for someone and is not a question about the service that only mentions
 /// one ("人工几点上班", "人工客服电话是多少"). A question in another clause does not
 /// take an explicit request back: "打了好几次电话都没人接 给我转人工" asks for a
-/// person; but a bare person next to a question is the question's subject ("人工
+/// person; but a bare person next to a question is the question's subject ("客服
 /// 电话多少"). A request that only the whole text makes (a phrase split by spaces,
 /// "zhuan ren gong") is read on the whole text.
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {

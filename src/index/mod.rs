@@ -134,8 +134,8 @@ pub struct RetrievalConfig {
     #[serde(default)]
     pub out_of_scope_examples: Vec<String>,
     /// Names of other businesses (platforms, banks, public services). A text
-    /// naming one the knowledge never mentions is not answered or routed, at most
-    /// clarified: it is most likely a question for that business.
+    /// naming one that its best entry never mentions is not answered or routed, at
+    /// most clarified: it is most likely a question for that business.
     #[serde(default)]
     pub other_businesses: Vec<String>,
     /// Question vectors from which on an approximate (HNSW) index replaces the
