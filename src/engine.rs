@@ -17,22 +17,13 @@ use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
 use crate::text::{Analyzer, BusinessNames, Homophones, NormalizeConfig};
 
-/// The knowledge's nouns by sound (from its questions and examples) and every span
-/// of its texts, answers included.
-fn learn_homophones(analyzer: &Analyzer, docs: &[IndexDoc]) -> Homophones {
+/// The knowledge's nouns by sound (from its normalised `questions` and examples)
+/// and every span of its texts, `answers` included.
+fn learn_homophones(analyzer: &Analyzer, questions: &[Vec<String>], answers: &[Option<String>]) -> Homophones {
     let segmenter = analyzer.segmenter();
-    let questions: Vec<String> = docs.iter().flat_map(|d| &d.texts).map(|t| analyzer.normalize(t)).collect();
-    let answers: Vec<String> = docs.iter().filter_map(|d| d.body.as_ref()).map(|t| analyzer.normalize(t)).collect();
+    let questions: Vec<&str> = questions.iter().flatten().map(String::as_str).collect();
     let words = questions.iter().flat_map(|q| segmenter.tokens(q)).filter(|w| segmenter.is_noun(w));
-    Homophones::build(words, questions.iter().chain(&answers).map(String::as_str))
-}
-
-/// The `names` of other businesses (normalised) and which of `docs` mention each
-/// (their texts and answers).
-fn business_names(analyzer: &Analyzer, docs: &[IndexDoc], names: &[String]) -> BusinessNames {
-    let texts: Vec<Vec<String>> =
-        docs.iter().map(|d| d.texts.iter().chain(d.body.as_ref()).map(|t| analyzer.normalize(t)).collect()).collect();
-    BusinessNames::new(names.iter().map(|n| analyzer.normalize(n)), &texts)
+    Homophones::build(words, questions.iter().copied().chain(answers.iter().flatten().map(String::as_str)))
 }
 
 /// The settings an engine is built from (sections of the config; the engine does
@@ -235,8 +226,13 @@ impl Engine {
                 *df.entry(t.clone()).or_default() += 1.0;
             }
         }
-        let homophones = learn_homophones(&analyzer, &docs);
-        let other_businesses = business_names(&analyzer, &docs, &settings.retrieval.other_businesses);
+        let answers: Vec<Option<String>> =
+            docs.iter().map(|d| d.body.as_ref().map(|b| analyzer.normalize(b))).collect();
+        let homophones = learn_homophones(&analyzer, &normalized, &answers);
+        let other_businesses = BusinessNames::new(
+            settings.retrieval.other_businesses.iter().map(|n| analyzer.normalize(n)),
+            normalized.iter().zip(&answers).map(|(texts, answer)| texts.iter().chain(answer)),
+        );
         let n = terms.len() as f32;
         let idf = df.into_iter().map(|(t, d)| (t, (1.0 + (n - d + 0.5) / (d + 0.5)).ln())).collect();
         let mut engine = Self {
@@ -461,11 +457,10 @@ impl Engine {
     }
 
     /// The first of `retrieval.other_businesses` that the normalised `text` names
-    /// and FAQ entry `id` never mentions (its questions and answer): a text naming a
-    /// business is that entry's question only when the entry names it too.
-    pub fn other_business_for(&self, normalized: &str, id: &FaqId) -> Option<&str> {
-        let doc = self.knowledge.faqs.iter().position(|e| &e.id == id);
-        self.other_businesses.unmentioned_in(normalized, doc.or(Some(usize::MAX)))
+    /// and the matched entry never mentions (its questions and answer): a text
+    /// naming a business is that entry's question only when the entry names it too.
+    pub fn other_business_for(&self, normalized: &str, best: &FaqMatch<'_>) -> Option<&str> {
+        self.other_businesses.unmentioned_in(normalized, Some(best.hit.doc))
     }
 
     /// `text` normalised, with homophone typos and typed pinyin repaired to the

@@ -102,6 +102,10 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
         }
         (true, _) => engine.complaint_margin_with(text, v)?,
     };
+    signals.other_business = match ranking.faqs.first() {
+        Some(best) => engine.other_business_for(&signals.normalized, best).map(str::to_owned),
+        None => signals.other_business,
+    };
     signals.faqs = ranking
         .faqs
         .into_iter()
@@ -114,9 +118,6 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
             matched: m.matched.to_owned(),
         })
         .collect();
-    if let Some(best) = signals.faqs.first() {
-        signals.other_business = engine.other_business_for(&signals.normalized, &best.id).map(str::to_owned);
-    }
     signals.intents = ranking
         .intents
         .into_iter()

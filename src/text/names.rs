@@ -20,13 +20,20 @@ pub struct BusinessNames {
 impl BusinessNames {
     /// `names` and `docs` (each document's normalised texts, answers included) are
     /// normalised; empty names are ignored.
-    pub fn new(names: impl IntoIterator<Item = String>, docs: &[Vec<String>]) -> Self {
+    pub fn new<D, T>(names: impl IntoIterator<Item = String>, docs: impl IntoIterator<Item = D>) -> Self
+    where
+        D: IntoIterator<Item = T>,
+        T: AsRef<str>,
+    {
         let mut names: Vec<String> = names.into_iter().filter(|n| !n.is_empty()).collect();
         let mut seen = BTreeSet::new();
         names.retain(|n| seen.insert(n.clone()));
         let mentioned = docs
-            .iter()
-            .map(|texts| (0..names.len()).filter(|&i| texts.iter().any(|t| t.contains(names[i].as_str()))).collect())
+            .into_iter()
+            .map(|texts| {
+                let texts: Vec<T> = texts.into_iter().collect();
+                (0..names.len()).filter(|&i| texts.iter().any(|t| t.as_ref().contains(names[i].as_str()))).collect()
+            })
             .collect();
         Self { names, mentioned }
     }

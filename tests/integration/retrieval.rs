@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use bizbot::index::Mode;
+use bizbot::index::{Hit, Mode};
 use bizbot::{Engine, KnowledgeBase};
 
 use crate::common::{real_encoder, root};
@@ -111,8 +111,9 @@ fn other_businesses_are_the_names_the_knowledge_never_mentions() {
     assert_eq!(named("宽带坏了去哪儿报修"), None);
     // A name the knowledge mentions counts against the entries that never do.
     let for_entry = |text: &str, id: &str| {
-        let entry = engine.knowledge().faqs.iter().find(|e| e.id.as_str() == id).expect(id);
-        engine.other_business_for(&engine.repaired(text), &entry.id).map(str::to_owned)
+        let doc = engine.knowledge().faqs.iter().position(|e| e.id.as_str() == id).expect(id);
+        let best = engine.faq_match(Hit { doc, score: 1.0, lexical: 1.0, cosine: None, slot: 0 });
+        engine.other_business_for(&engine.repaired(text), &best).map(str::to_owned)
     };
     assert_eq!(for_entry("能用支付宝交话费吗", "bill-recharge"), None);
     assert_eq!(for_entry("支付宝额度怎么提升", "bill-credit").as_deref(), Some("支付宝"));
