@@ -12,7 +12,7 @@ use crate::embed::{BlendEncoder, EmbedConfig, EmbedError, EmbeddingCache, Encode
 use crate::index::{
     Excluded, Hit, IndexDoc, IndexError, Mode, NaiveBayes, RetrievalConfig, Retriever, VectorBuildStats,
 };
-use crate::intent::{ComplaintExamples, IntentPrediction};
+use crate::intent::{ComplaintExamples, ComplaintModel, IntentPrediction, builtin_examples};
 use crate::knowledge::{FaqEntry, FaqId, KnowledgeBase, Scenario, ScenarioId};
 use crate::rerank::{self, Calibrator, Retrieved};
 use crate::text::{Analyzer, BusinessNames, Homophones, NormalizeConfig};
@@ -36,12 +36,12 @@ pub struct EngineSettings<'a> {
     pub retrieval: &'a RetrievalConfig,
     /// Folder of the embedding cache (empty: no cache).
     pub cache_dir: &'a Path,
-    /// Example complaints for the complaint margin.
+    /// Example complaints for the complaint model (besides the shipped ones).
     pub complaint_examples: &'a [String],
-    /// Example ordinary texts: the other side of the margin.
+    /// Example ordinary texts: the other class (besides the shipped ones).
     pub ordinary_examples: &'a [String],
-    /// Lowers the cosines to the knowledge's questions on the ordinary side.
-    pub complaint_knowledge_discount: f32,
+    /// Whether the shipped examples ([`builtin_examples`]) are learned from too.
+    pub builtin_complaint_examples: bool,
     /// Generic out-of-scope texts the calibrator learns "nothing is right" from.
     pub out_of_scope_examples: &'a [String],
 }
@@ -80,7 +80,7 @@ pub struct FaqMatch<'a> {
 pub struct Engine {
     knowledge: KnowledgeBase,
     retriever: Retriever,
-    complaints: ComplaintExamples,
+    complaints: ComplaintModel,
     slot_patterns: Vec<SlotPattern>,
     /// Normalised question → the entries that have it (standard or similar).
     questions: HashMap<String, Vec<FaqId>>,
@@ -99,8 +99,6 @@ pub struct Engine {
     homophones: Homophones,
     /// `retrieval.other_businesses` and the documents that mention each.
     other_businesses: BusinessNames,
-    /// See [`EngineSettings::complaint_knowledge_discount`].
-    complaint_knowledge_discount: f32,
     /// Reranks and calibrates candidates (`None`: too little knowledge to learn).
     calibrator: Option<Calibrator>,
     /// Whether candidates are ordered by calibrated confidence (the calibrator
@@ -141,13 +139,7 @@ pub struct Ranking<'a> {
     pub faqs: Vec<FaqMatch<'a>>,
     /// Scenario intents, most confident first.
     pub intents: Vec<IntentPrediction>,
-    /// The highest cosines of single knowledge texts (for the complaint margin's
-    /// knowledge side), from the retrieval's own scan; empty without a model.
-    pub top_text_cosines: Vec<f32>,
 }
-
-/// Knowledge texts on the ordinary side of the complaint margin.
-const COMPLAINT_KNOWN: usize = 3;
 
 /// What an index document is.
 enum Target<'a> {
@@ -184,12 +176,23 @@ impl Engine {
         let with_encoder = encoder.clone().zip(cache.as_mut());
         let (retriever, stats) =
             Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, settings.retrieval.clone())?;
-        let complaints = ComplaintExamples::build(
-            &analyzer,
-            settings.complaint_examples,
-            settings.ordinary_examples,
-            encoder.zip(cache.as_mut()),
-        )?;
+        let complaints = {
+            let (builtin_complaints, builtin_ordinary) = builtin_examples();
+            let with_builtin = |own: &[String], builtin: &[String]| -> Vec<String> {
+                let builtin = if settings.builtin_complaint_examples { builtin } else { &[] };
+                own.iter().chain(builtin).cloned().collect()
+            };
+            let knowledge: Vec<String> = docs.iter().flat_map(|d| d.texts.iter().cloned()).collect();
+            ComplaintModel::build(
+                &analyzer,
+                ComplaintExamples {
+                    complaints: &with_builtin(settings.complaint_examples, builtin_complaints),
+                    ordinary: &with_builtin(settings.ordinary_examples, builtin_ordinary),
+                    knowledge: &knowledge,
+                },
+                encoder.zip(cache.as_mut()),
+            )?
+        };
         let slot_patterns = knowledge
             .scenarios
             .iter()
@@ -242,7 +245,6 @@ impl Engine {
             bayes,
             homophones,
             other_businesses,
-            complaint_knowledge_discount: settings.complaint_knowledge_discount,
             knowledge,
             retriever,
             complaints,
@@ -488,12 +490,11 @@ impl Engine {
         let repaired = self.repaired(text);
         let masked = self.masked(&repaired);
         let depth = k.max(RERANK_DEPTH);
-        let (hits, top_text_cosines) =
-            self.retriever.search_with_text_cosines(&masked, vector, depth, Mode::Hybrid, COMPLAINT_KNOWN)?;
+        let hits = self.retriever.search_with_vector(&masked, vector, depth, Mode::Hybrid)?;
         let confidence = self.calibrate(&masked, &hits);
         let exact_faqs = self.exact_entries(&self.analyzer().normalize(text));
         let exact_scenarios = self.examples.get(&self.analyzer().normalize(&masked));
-        let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new(), top_text_cosines };
+        let mut ranking = Ranking { faqs: Vec::new(), intents: Vec::new() };
         for (h, c) in hits.into_iter().zip(confidence) {
             match self.target(h.doc) {
                 Target::Faq(f) => {
@@ -541,39 +542,29 @@ impl Engine {
         self.retriever.analyzer()
     }
 
-    /// How much more `text` reads like the complaint examples than like the
-    /// ordinary ones (`None` without a model).
-    pub fn complaint_margin(&self, text: &str) -> Result<Option<f32>, IndexError> {
-        self.complaint_margin_with(text, None)
+    /// The probability that `text` is a complaint, from the complaint model
+    /// (`None` when it has no examples to learn from).
+    pub fn complaint_score(&self, text: &str) -> Result<Option<f32>, IndexError> {
+        self.complaint_score_with(text, None)
     }
 
-    /// As [`complaint_margin`](Self::complaint_margin) with `text`'s vector when known.
-    pub fn complaint_margin_with(&self, text: &str, vector: Option<&[f32]>) -> Result<Option<f32>, IndexError> {
+    /// As [`complaint_score`](Self::complaint_score) with `text`'s vector when
+    /// known (from [`embed_query`](Self::embed_query)).
+    pub fn complaint_score_with(&self, text: &str, vector: Option<&[f32]>) -> Result<Option<f32>, IndexError> {
         if !self.complaints.is_active() {
             return Ok(None);
         }
         let normalized = self.retriever.analyzer().normalize(text);
-        let embedded;
-        let v = match vector {
-            Some(v) if !normalized.is_empty() => v,
-            _ => match self.complaints.embed(&normalized)? {
-                Some(v) => {
-                    embedded = v;
-                    &embedded
-                }
-                None => return Ok(None),
-            },
+        if normalized.is_empty() {
+            return Ok(None);
+        }
+        let embedded = match vector {
+            Some(_) => None,
+            None if self.complaints.uses_vectors() => self.complaints.embed(&normalized)?,
+            None => None,
         };
-        let known = self.retriever.top_text_cosines(v, COMPLAINT_KNOWN)?;
-        Ok(Some(self.complaint_margin_from(v, &known)))
-    }
-
-    /// The complaint margin of the query vector `v` given the highest cosines of
-    /// single knowledge texts (from [`Ranking::top_text_cosines`]), so a turn scans
-    /// the knowledge's vectors once.
-    pub fn complaint_margin_from(&self, v: &[f32], known_top: &[f32]) -> f32 {
-        let known: Vec<f32> = known_top.iter().map(|c| c - self.complaint_knowledge_discount).collect();
-        self.complaints.margin(v, &known)
+        let v = vector.or(embedded.as_deref()).unwrap_or(&[]);
+        Ok(self.complaints.probability(&normalized, v))
     }
 
     /// Whether complaint detection runs (examples are configured and the model is there).

@@ -108,8 +108,8 @@ fn print_text(turn: &Turn, matches: &[&FaqCandidate], kb: &KnowledgeBase, terms:
     println!("问题 query:  {}", turn.signals.text);
     println!("分词 terms:  {terms}");
     println!("检索 mode:   {}", if dense { "hybrid (BM25 + embeddings)" } else { "lexical only (no model)" });
-    if let Some(m) = turn.signals.complaint_margin {
-        println!("投诉 complaint margin: {m:.3}");
+    if let Some(p) = turn.signals.complaint_score {
+        println!("投诉 complaint probability: {p:.3}");
     }
     if let Some(i) = turn.signals.intents.first() {
         println!("意图 intent: {} ({:.3}, like {:?})", i.id, i.score, i.example);

@@ -70,7 +70,7 @@ impl Config {
             cache_dir: &self.model.cache_dir,
             complaint_examples: &self.escalation.complaint_examples,
             ordinary_examples: &self.escalation.ordinary_examples,
-            complaint_knowledge_discount: self.escalation.complaint_knowledge_discount,
+            builtin_complaint_examples: self.escalation.builtin_complaint_examples,
             out_of_scope_examples: &self.retrieval.out_of_scope_examples,
         }
     }

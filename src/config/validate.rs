@@ -34,7 +34,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     unit("thresholds.clarify_others", thresholds.clarify_others);
     unit("thresholds.ambiguity_margin", thresholds.ambiguity_margin);
     unit("thresholds.intent", thresholds.intent);
-    unit("escalation.complaint_knowledge_discount", escalation.complaint_knowledge_discount);
+    unit("escalation.complaint_threshold", escalation.complaint_threshold);
     if thresholds.clarify > thresholds.answer {
         problems.push(format!(
             "thresholds.clarify = {} is above thresholds.answer = {}: clarify must be ≤ answer",

@@ -209,7 +209,7 @@ pub fn lookup_failed(before: &DialogueState, scenario: &Scenario, confidence: f3
 
 /// Rule 1: the text itself asks for a person, or complains.
 pub fn escalation_request(signals: &Signals, policy: Policy<'_>) -> Option<HandoffReason> {
-    escalation::detect(&signals.normalized, signals.complaint_margin, policy.escalation)
+    escalation::detect(&signals.normalized, signals.complaint_score, policy.escalation)
 }
 
 /// Rule 2: a scenario asked for a detail; it goes on when this text fills a missing

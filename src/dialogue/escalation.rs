@@ -18,18 +18,18 @@ pub struct EscalationConfig {
     pub complaint_question_modals: Vec<String>,
     /// … those particles, right after the phrase and ending the clause.
     pub complaint_question_tails: Vec<String>,
-    /// Example complaints for similarity detection (needs the embedding model).
+    /// Example complaints the complaint model learns from, besides the shipped ones.
     pub complaint_examples: Vec<String>,
-    /// Example ordinary texts (questions, thanks, praise): the other side.
+    /// Example ordinary texts (questions, thanks, praise): the other class.
     pub ordinary_examples: Vec<String>,
-    /// Similarity margin (complaint side minus ordinary side) at or above which a
-    /// text is a complaint.
+    /// Whether the complaint model also learns from the shipped examples
+    /// (`config/complaint-examples.csv`, several trades).
+    #[serde(default = "default_true")]
+    pub builtin_complaint_examples: bool,
+    /// Complaint probability (from the complaint model) at or above which a text
+    /// is a complaint, 0..=1.
     pub complaint_threshold: f32,
-    /// Subtracted from the cosines to the knowledge's own questions on the ordinary
-    /// side: knowledge written as customers type has questions that read half like
-    /// complaints ("退货不给退"), which must not hide a real complaint.
-    pub complaint_knowledge_discount: f32,
-    /// Shortest text (in characters) the similarity may call a complaint: a short
+    /// Shortest text (in characters) the model may call a complaint: a short
     /// follow-up ("还是不行") reads as negative without being a complaint; short
     /// complaints are caught by phrases.
     pub complaint_similarity_min_chars: usize,
@@ -95,13 +95,17 @@ impl HandoffReason {
     }
 }
 
+fn default_true() -> bool {
+    true
+}
+
 /// Whether the text is a complaint: a complaint phrase in the normalised text, or
-/// a similarity margin (`None` without a model) at or above `complaint_threshold`.
-/// Ignores whether the rule is switched on.
-pub fn is_complaint(normalized: &str, margin: Option<f32>, config: &EscalationConfig) -> bool {
+/// a complaint probability (`None` without a complaint model) at or above
+/// `complaint_threshold`. Ignores whether the rule is switched on.
+pub fn is_complaint(normalized: &str, score: Option<f32>, config: &EscalationConfig) -> bool {
     let long_enough =
         normalized.chars().filter(|c| !c.is_whitespace()).count() >= config.complaint_similarity_min_chars;
-    has_unhedged_phrase(normalized, config) || (long_enough && margin.is_some_and(|m| m >= config.complaint_threshold))
+    has_unhedged_phrase(normalized, config) || (long_enough && score.is_some_and(|p| p >= config.complaint_threshold))
 }
 
 /// Most characters between a hedge or a modal and the complaint phrase after it
@@ -325,8 +329,8 @@ pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
 
 /// A request in the text itself: a complaint or a request for a person. The
 /// complaint wins when both appear (it is the more urgent queue).
-pub fn detect(normalized: &str, similarity: Option<f32>, config: &EscalationConfig) -> Option<HandoffReason> {
-    if config.complaint && is_complaint(normalized, similarity, config) {
+pub fn detect(normalized: &str, complaint_score: Option<f32>, config: &EscalationConfig) -> Option<HandoffReason> {
+    if config.complaint && is_complaint(normalized, complaint_score, config) {
         return Some(HandoffReason::Complaint);
     }
     if config.human_request && is_human_request(normalized, config) {
@@ -375,7 +379,7 @@ mod tests {
             complaint_examples: vec![],
             ordinary_examples: vec![],
             complaint_threshold: 0.1,
-            complaint_knowledge_discount: 0.0,
+            builtin_complaint_examples: false,
             complaint_similarity_min_chars: 6,
             human_request: true,
             human_phrases: vec!["转人工".into(), "人工客服".into(), "real person".into()],

@@ -1,7 +1,7 @@
 //! The dialogue manager: one customer turn in three stages.
 //!
 //! 1. **Signals** ([`signals::gather`]): the model and the indexes run once over
-//!    the text and return plain data — normalised text, vector, complaint margin,
+//!    the text and return plain data — normalised text, vector, complaint probability,
 //!    ranked FAQ candidates, ranked intents, slot values.
 //! 2. **Decision** ([`decide::decide`]): a pure function of (session state,
 //!    signals, knowledge, policy) → (decision, next state). Every rule is one named

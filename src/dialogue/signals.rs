@@ -57,9 +57,9 @@ pub struct Signals {
     pub user_known: bool,
     /// The text's vector (`None` without a model).
     pub vector: Option<Vec<f32>>,
-    /// How much more the text reads like a complaint than like an ordinary
-    /// message (`None` without a model, or when the rule is off).
-    pub complaint_margin: Option<f32>,
+    /// The complaint model's probability that the text is a complaint (`None`
+    /// without examples to learn from, or when the rule is off).
+    pub complaint_score: Option<f32>,
     /// FAQ entries, best first.
     pub faqs: Vec<FaqCandidate>,
     /// Scenario intents, best first, ranked with the FAQ entries (slot values
@@ -78,7 +78,7 @@ pub struct Signals {
 /// What [`gather`] needs to know besides the text.
 #[derive(Debug, Clone, Copy)]
 pub struct SignalOptions {
-    /// Compute the complaint margin (the complaint rule is on).
+    /// Compute the complaint probability (the complaint rule is on).
     pub complaints: bool,
     /// FAQ candidates to keep (at least [`FAQ_CANDIDATES`]).
     pub candidates: usize,
@@ -92,16 +92,7 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
     let vector = engine.embed_query(text)?;
     let v = vector.as_deref();
     let ranking = engine.rank(text, v, options.candidates.max(FAQ_CANDIDATES))?;
-    // The ranking's scan of the knowledge vectors also gives the complaint
-    // detector its knowledge side; only an empty normalised text (no vector for
-    // retrieval) needs the detector's own path.
-    signals.complaint_margin = match (options.complaints, v) {
-        (false, _) => None,
-        (true, Some(v)) if engine.complaints_active() && !engine.analyzer().normalize(text).is_empty() => {
-            Some(engine.complaint_margin_from(v, &ranking.top_text_cosines))
-        }
-        (true, _) => engine.complaint_margin_with(text, v)?,
-    };
+    signals.complaint_score = if options.complaints { engine.complaint_score_with(text, v)? } else { None };
     signals.other_business = match ranking.faqs.first() {
         Some(best) => engine.other_business_for(&signals.normalized, best).map(str::to_owned),
         None => signals.other_business,

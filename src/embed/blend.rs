@@ -1,7 +1,7 @@
 //! Two (or more) models as one: each text's unit vectors from every model, scaled
 //! by the square root of the model's weight and joined end to end. The result is a
 //! unit vector whose dot product with another is the weighted mean of the models'
-//! cosines, so everything downstream (index, cache, complaint margin) works on it
+//! cosines, so everything downstream (index, cache, complaint model) works on it
 //! unchanged.
 
 use std::sync::Arc;

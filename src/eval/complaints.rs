@@ -42,8 +42,8 @@ pub fn load_labelled(path: &Path) -> Result<Vec<LabelledText>, Vec<Problem>> {
 /// Precision, recall and F1 of one detector.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DetectorFigures {
-    /// Which detector: `phrases`, `similarity`, `combined`, or `combined@+0.10`
-    /// (another margin threshold).
+    /// Which detector: `phrases`, `model`, `combined`, or `combined@0.90`
+    /// (another probability threshold).
     pub detector: String,
     /// Flagged texts that are complaints.
     pub precision: f32,
@@ -69,7 +69,7 @@ pub fn figures(detector: &str, predicted: &[bool], truth: &[bool]) -> DetectorFi
 }
 
 /// Run the configured detector, its two halves, and the combination at other
-/// similarity thresholds.
+/// probability thresholds.
 pub fn run(
     engine: &Engine,
     config: &EscalationConfig,
@@ -78,25 +78,25 @@ pub fn run(
     let analyzer = engine.retriever().analyzer();
     let truth: Vec<bool> = rows.iter().map(|r| r.complaint).collect();
     let mut normalized = Vec::with_capacity(rows.len());
-    let mut similarity = Vec::with_capacity(rows.len());
+    let mut scores = Vec::with_capacity(rows.len());
     for r in rows {
         normalized.push(analyzer.normalize(&r.text));
-        similarity.push(engine.complaint_margin(&r.text)?);
+        scores.push(engine.complaint_score(&r.text)?);
     }
     let phrases_only = EscalationConfig { complaint_threshold: f32::INFINITY, ..config.clone() };
-    let similarity_only = EscalationConfig { complaint_phrases: Vec::new(), ..config.clone() };
+    let model_only = EscalationConfig { complaint_phrases: Vec::new(), ..config.clone() };
     let predict = |c: &EscalationConfig| -> Vec<bool> {
-        normalized.iter().zip(&similarity).map(|(n, s)| is_complaint(n, *s, c)).collect()
+        normalized.iter().zip(&scores).map(|(n, s)| is_complaint(n, *s, c)).collect()
     };
     let mut out = vec![
         figures("phrases", &predict(&phrases_only), &truth),
-        figures("similarity", &predict(&similarity_only), &truth),
+        figures("model", &predict(&model_only), &truth),
         figures("combined", &predict(config), &truth),
     ];
-    if similarity.iter().any(Option::is_some) {
-        for t in [-0.05, 0.0, 0.05, 0.1, 0.15, 0.2] {
+    if scores.iter().any(Option::is_some) {
+        for t in [0.5, 0.8, 0.9, 0.95, 0.98, 0.99] {
             let c = EscalationConfig { complaint_threshold: t, ..config.clone() };
-            out.push(figures(&format!("combined@{t:+.2}"), &predict(&c), &truth));
+            out.push(figures(&format!("combined@{t:.2}"), &predict(&c), &truth));
         }
     }
     Ok(out)

@@ -1,63 +1,138 @@
-//! Complaint likelihood from example texts, one half of complaint detection (the
-//! other half, phrases, is pure policy in `dialogue::escalation`).
+//! The complaint model, one half of complaint detection (the other half, phrases,
+//! is pure policy in `dialogue::escalation`).
 //!
-//! A nearest-neighbour margin: the mean cosine of a text to its 3 nearest
-//! complaint examples minus that to its 3 nearest ordinary examples. Positive means
-//! "reads more like a complaint than like an ordinary message".
+//! A logistic regression learned at load: character n-grams (TF-IDF) and, with a
+//! model, the sentence vector, from example complaints against example ordinary
+//! messages and the knowledge's own texts. The knowledge's questions teach it
+//! that the problems this business answers ("宽带坏了", "退货不给退") are
+//! questions, not complaints, so every knowledge base gets its own model.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
+use super::char_grams::{CharGrams, Sparse};
+use super::logistic::{Example, Fit, Logistic};
 use crate::embed::{EmbeddingCache, Encoder};
 use crate::index::IndexError;
 use crate::text::Analyzer;
 
-/// Neighbours averaged on each side.
-const NEIGHBOURS: usize = 3;
+/// The shipped examples: complaints and ordinary messages across trades (telecom,
+/// shops, couriers, food delivery, banking, travel, utilities, education, apps),
+/// written as customers type; columns `text,label`.
+const BUILTIN_CSV: &str = include_str!("../../config/complaint-examples.csv");
 
-/// Embedded complaint and ordinary examples.
-pub struct ComplaintExamples {
-    encoder: Option<Arc<dyn Encoder>>,
-    complaints: Vec<Vec<f32>>,
-    ordinary: Vec<Vec<f32>>,
+/// The shipped examples as (complaints, ordinary messages).
+pub fn builtin_examples() -> &'static (Vec<String>, Vec<String>) {
+    static EXAMPLES: LazyLock<(Vec<String>, Vec<String>)> = LazyLock::new(|| {
+        let mut reader = csv::Reader::from_reader(BUILTIN_CSV.as_bytes());
+        let (mut complaints, mut ordinary) = (Vec::new(), Vec::new());
+        for record in reader.records().flatten() {
+            match (record.get(0), record.get(1)) {
+                (Some(text), Some("complaint")) => complaints.push(text.to_owned()),
+                (Some(text), Some(_)) => ordinary.push(text.to_owned()),
+                _ => {}
+            }
+        }
+        (complaints, ordinary)
+    });
+    &EXAMPLES
 }
 
-impl std::fmt::Debug for ComplaintExamples {
+/// The knowledge's texts together weigh this share of the examples on the
+/// ordinary side.
+const KNOWLEDGE_SHARE: f32 = 0.5;
+
+/// Fitting settings: weak L2, enough steps to converge on a few thousand texts.
+const FIT: Fit = Fit { l2: 1e-4, steps: 300 };
+
+/// What the complaint model learns from.
+#[derive(Debug, Clone, Copy)]
+pub struct ComplaintExamples<'a> {
+    /// Example complaints.
+    pub complaints: &'a [String],
+    /// Example ordinary messages (questions, thanks, praise).
+    pub ordinary: &'a [String],
+    /// The knowledge's questions and scenario examples: ordinary by definition.
+    pub knowledge: &'a [String],
+}
+
+/// A learned complaint probability.
+pub struct ComplaintModel {
+    encoder: Option<Arc<dyn Encoder>>,
+    grams: CharGrams,
+    model: Option<Logistic>,
+}
+
+impl std::fmt::Debug for ComplaintModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ComplaintExamples")
-            .field("complaints", &self.complaints.len())
-            .field("ordinary", &self.ordinary.len())
+        f.debug_struct("ComplaintModel")
+            .field("grams", &self.grams.len())
+            .field("dense", &self.encoder.is_some())
+            .field("fitted", &self.model.is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl ComplaintExamples {
-    /// Embed both example sets (normalised like queries). Without an encoder there
-    /// is no margin and only phrases detect complaints.
+impl ComplaintModel {
+    /// Learn from `examples` (normalised like queries). Without an encoder the model
+    /// has n-grams only; without complaint or ordinary examples it is inactive and
+    /// only phrases detect complaints.
     pub fn build(
         analyzer: &Analyzer,
-        complaints: &[String],
-        ordinary: &[String],
+        examples: ComplaintExamples<'_>,
         encoder: Option<(Arc<dyn Encoder>, &mut EmbeddingCache)>,
     ) -> Result<Self, IndexError> {
-        let Some((encoder, cache)) = encoder else {
-            return Ok(Self { encoder: None, complaints: Vec::new(), ordinary: Vec::new() });
+        let normalize = |texts: &[String]| -> Vec<String> {
+            texts.iter().map(|e| analyzer.normalize(e)).filter(|e| !e.is_empty()).collect()
         };
-        let mut embed = |examples: &[String]| -> Result<Vec<Vec<f32>>, IndexError> {
-            let texts: Vec<String> = examples.iter().map(|e| analyzer.normalize(e)).filter(|e| !e.is_empty()).collect();
-            let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-            Ok(cache.embed_all(encoder.as_ref(), &refs)?.0)
+        let complaints = normalize(examples.complaints);
+        let ordinary = normalize(examples.ordinary);
+        let knowledge = normalize(examples.knowledge);
+        let knowledge_weight =
+            KNOWLEDGE_SHARE * (complaints.len() + ordinary.len()) as f32 / knowledge.len().max(1) as f32;
+        let labelled: Vec<(&str, bool, f32)> = complaints
+            .iter()
+            .map(|t| (t.as_str(), true, 1.0))
+            .chain(ordinary.iter().map(|t| (t.as_str(), false, 1.0)))
+            .chain(knowledge.iter().map(|t| (t.as_str(), false, knowledge_weight)))
+            .collect();
+        let grams = CharGrams::learn(labelled.iter().map(|(t, _, _)| *t));
+        let (encoder, vectors) = match encoder {
+            Some((encoder, cache)) => {
+                let texts: Vec<&str> = labelled.iter().map(|(t, _, _)| *t).collect();
+                let vectors = cache.embed_all(encoder.as_ref(), &texts)?.0;
+                (Some(encoder), vectors)
+            }
+            None => (None, vec![Vec::new(); labelled.len()]),
         };
-        let complaints = embed(complaints)?;
-        let ordinary = embed(ordinary)?;
-        Ok(Self { encoder: Some(encoder), complaints, ordinary })
+        let training: Vec<Example> = labelled
+            .iter()
+            .zip(vectors)
+            .map(|((text, positive, weight), dense)| Example {
+                sparse: grams.vector(text),
+                dense,
+                positive: *positive,
+                weight: *weight,
+            })
+            .collect();
+        let model = if complaints.is_empty() || ordinary.is_empty() {
+            None
+        } else {
+            Logistic::fit(&training, grams.len(), FIT)
+        };
+        Ok(Self { encoder, grams, model })
     }
 
-    /// Whether similarity detection is available (a model and examples).
+    /// Whether the model was learned (complaint and ordinary examples were given).
     pub fn is_active(&self) -> bool {
-        self.encoder.is_some() && !self.complaints.is_empty()
+        self.model.is_some()
     }
 
-    /// Embed `normalized` text with the examples' model.
+    /// Whether the model uses sentence vectors, so a caller should pass one.
+    pub fn uses_vectors(&self) -> bool {
+        self.encoder.is_some()
+    }
+
+    /// Embed `normalized` text with the model's encoder (`None` without one).
     pub fn embed(&self, normalized: &str) -> Result<Option<Vec<f32>>, IndexError> {
         match &self.encoder {
             Some(encoder) if !normalized.is_empty() => Ok(Some(encoder.encode_one(normalized)?)),
@@ -65,19 +140,52 @@ impl ComplaintExamples {
         }
     }
 
-    /// The margin of the unit vector `v`: mean cosine to its nearest complaint
-    /// examples minus mean cosine to its nearest ordinary texts, where the ordinary
-    /// side also counts `more_ordinary` (cosines to the knowledge's own questions:
-    /// a text that reads like a known question is not a complaint).
-    pub fn margin(&self, v: &[f32], more_ordinary: &[f32]) -> f32 {
-        let sims = |side: &[Vec<f32>]| side.iter().map(|e| e.iter().zip(v).map(|(a, b)| a * b).sum::<f32>()).collect();
-        let near = |mut sims: Vec<f32>| -> f32 {
-            sims.sort_by(|a, b| b.total_cmp(a));
-            let k = sims.len().min(NEIGHBOURS);
-            if k == 0 { 0.0 } else { sims[..k].iter().sum::<f32>() / k as f32 }
-        };
-        let mut ordinary: Vec<f32> = sims(&self.ordinary);
-        ordinary.extend_from_slice(more_ordinary);
-        near(sims(&self.complaints)) - near(ordinary)
+    /// The probability that `normalized` text, with sentence vector `v` (empty
+    /// without a model), is a complaint; `None` when the model is inactive.
+    pub fn probability(&self, normalized: &str, v: &[f32]) -> Option<f32> {
+        let model = self.model.as_ref()?;
+        let sparse: Sparse = self.grams.vector(normalized);
+        let dense = if self.encoder.is_some() { v } else { &[] };
+        Some(model.probability(&sparse, dense))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::NormalizeConfig;
+
+    fn strings(texts: &[&str]) -> Vec<String> {
+        texts.iter().map(|t| t.to_string()).collect()
+    }
+
+    #[test]
+    fn the_shipped_examples_load_with_both_labels() {
+        let (complaints, ordinary) = builtin_examples();
+        assert!(complaints.len() >= 500, "{}", complaints.len());
+        assert!(ordinary.len() >= 500, "{}", ordinary.len());
+        assert!(complaints.iter().chain(ordinary).all(|t| !t.trim().is_empty()));
+    }
+
+    #[test]
+    fn learns_complaints_from_grams_and_the_knowledge_stays_ordinary() {
+        let analyzer = Analyzer::new(NormalizeConfig::default(), &Default::default());
+        let (complaints, ordinary) = builtin_examples();
+        let knowledge = strings(&["宽带坏了怎么报修", "网速太慢怎么办", "退货申请被驳回怎么办"]);
+        let model =
+            ComplaintModel::build(&analyzer, ComplaintExamples { complaints, ordinary, knowledge: &knowledge }, None)
+                .unwrap();
+        assert!(model.is_active() && !model.uses_vectors());
+        let p = |t: &str| model.probability(&analyzer.normalize(t), &[]).unwrap();
+        assert!(p("什么破服务 太差劲了") > 0.9, "{}", p("什么破服务 太差劲了"));
+        assert!(p("话费怎么查") < 0.5, "{}", p("话费怎么查"));
+        assert!(p("网速太慢怎么办") < 0.5, "a knowledge question: {}", p("网速太慢怎么办"));
+        let none = ComplaintModel::build(
+            &analyzer,
+            ComplaintExamples { complaints: &[], ordinary, knowledge: &knowledge },
+            None,
+        )
+        .unwrap();
+        assert!(!none.is_active() && none.probability("太差了", &[]).is_none());
     }
 }

@@ -4,11 +4,13 @@
 //! Scenario intents are ranked by the engine together with FAQ entries; what a
 //! turn does with the ranking is `dialogue`'s.
 
+mod char_grams;
 mod complaint;
+mod logistic;
 
 use serde::{Deserialize, Serialize};
 
-pub use complaint::ComplaintExamples;
+pub use complaint::{ComplaintExamples, ComplaintModel, builtin_examples};
 
 use crate::knowledge::ScenarioId;
 

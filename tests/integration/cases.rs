@@ -5,7 +5,7 @@
 //!   HTTP, every case;
 //! - `decision_cases` drives the pure decision (`dialogue::decide`) without the
 //!   model, for every case whose customer turns all carry hand-built `signals`
-//!   (`{ faqs = ["id:score", …], intents = ["scenario:score"], complaint = margin }`;
+//!   (`{ faqs = ["id:score", …], intents = ["scenario:score"], complaint = probability }`;
 //!   text signals — normalisation, slot values, exact questions — come from the
 //!   demo knowledge, lexical-only). It runs in milliseconds.
 //!
@@ -306,7 +306,7 @@ fn decision_cases() {
                 .into_iter()
                 .map(|(id, score)| IntentCandidate { id: id.into(), score, example: String::new() })
                 .collect();
-            signals.complaint_margin = given.complaint;
+            signals.complaint_score = given.complaint;
             let ctx = TurnContext {
                 engine: &engine,
                 templates: &templates,

@@ -63,6 +63,24 @@ async fn a_complaint_hands_off_at_once() {
 }
 
 #[tokio::test]
+async fn the_complaint_model_hands_off_anger_without_a_complaint_phrase() {
+    // No configured phrase in it: only the model learned at load can tell.
+    let angry = "这网速我真是服气 看个视频转半天圈";
+    let s = TestServer::start("").await;
+    let r = s.chat("m1", angry).await;
+    assert_eq!(r["handoff"]["reason"], "complaint", "{r}");
+    let r = s.chat("m2", "师傅说好今天上午来装 现在还没到 能帮我问问吗").await;
+    assert_ne!(r["action"], "handoff", "a calm problem report is a question: {r}");
+    // Without examples to learn from there is no model, and phrases alone miss it.
+    let s = TestServer::start(
+        "[escalation]\nbuiltin_complaint_examples = false\ncomplaint_examples = []\nordinary_examples = []\n",
+    )
+    .await;
+    let r = s.chat("m3", angry).await;
+    assert_ne!(r["action"], "handoff", "{r}");
+}
+
+#[tokio::test]
 async fn asking_for_a_person_hands_off() {
     let s = TestServer::start("").await;
     s.chat("h", "宽带怎么办理").await;

@@ -64,7 +64,7 @@ fn escalation() -> EscalationConfig {
         complaint_examples: vec![],
         ordinary_examples: vec![],
         complaint_threshold: 0.1,
-        complaint_knowledge_discount: 0.0,
+        builtin_complaint_examples: false,
         complaint_similarity_min_chars: 0,
         human_request: true,
         human_phrases: vec!["转人工".into()],
@@ -161,7 +161,7 @@ fn complaints_win_over_requests_for_a_person() {
     assert_eq!(reason(&d[0]), Some(HandoffReason::Complaint));
     let d = run(&[signals("转人工", vec![])]);
     assert_eq!(reason(&d[0]), Some(HandoffReason::HumanRequested));
-    let by_margin = Signals { complaint_margin: Some(0.2), ..signals("等了一周", vec![]) };
+    let by_margin = Signals { complaint_score: Some(0.2), ..signals("等了一周", vec![]) };
     assert_eq!(reason(&run(&[by_margin])[0]), Some(HandoffReason::Complaint));
 }
 
