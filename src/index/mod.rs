@@ -245,15 +245,6 @@ pub enum IndexError {
     },
 }
 
-/// What a search's dense scan does besides ranking documents.
-#[derive(Debug, Clone, Copy)]
-struct ScanExtras {
-    /// A text `(doc, slot)` left out.
-    exclude: Option<Excluded>,
-    /// How many per-document best cosines to return.
-    top_texts: usize,
-}
-
 /// Lexical and (optionally) dense retrieval over one set of documents.
 pub struct Retriever {
     analyzer: Arc<Analyzer>,
@@ -349,17 +340,6 @@ impl Retriever {
         }
     }
 
-    /// The `k` highest cosines between the unit vector `v` and any indexed text
-    /// (empty without a model).
-    pub fn top_text_cosines(&self, v: &[f32], k: usize) -> Result<Vec<f32>, IndexError> {
-        match &self.dense {
-            Some((_, index)) => {
-                Ok(index.nearest(v, DenseQuery { neighbours: 1, top_texts: k, ..DenseQuery::default() })?.top_texts)
-            }
-            None => Ok(Vec::new()),
-        }
-    }
-
     /// The best `k` documents for `query` in `mode`. Dense and hybrid fall back to
     /// lexical when there is no model.
     pub fn search(&self, query: &str, k: usize, mode: Mode) -> Result<Vec<Hit>, IndexError> {
@@ -390,21 +370,7 @@ impl Retriever {
         mode: Mode,
         exclude: Option<Excluded>,
     ) -> Result<Vec<Hit>, IndexError> {
-        Ok(self.search_scanning(query, vector, k, mode, ScanExtras { exclude, top_texts: 0 })?.0)
-    }
-
-    /// As [`search_with_vector`](Self::search_with_vector), also returning the
-    /// `top_texts` highest cosines of single indexed texts (what
-    /// [`top_text_cosines`](Self::top_text_cosines) gives) from the same scan.
-    pub fn search_with_text_cosines(
-        &self,
-        query: &str,
-        vector: Option<&[f32]>,
-        k: usize,
-        mode: Mode,
-        top_texts: usize,
-    ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
-        self.search_scanning(query, vector, k, mode, ScanExtras { exclude: None, top_texts })
+        self.search_scanning(query, vector, k, mode, exclude)
     }
 
     /// Each candidate's lexical score blended with its entry-level score (all its
@@ -441,9 +407,8 @@ impl Retriever {
         vector: Option<&[f32]>,
         k: usize,
         mode: Mode,
-        extras: ScanExtras,
-    ) -> Result<(Vec<Hit>, Vec<f32>), IndexError> {
-        let ScanExtras { exclude, top_texts } = extras;
+        exclude: Option<Excluded>,
+    ) -> Result<Vec<Hit>, IndexError> {
         let n = self.config.candidates.max(k);
         let dense = match (&self.dense, vector, mode) {
             (Some((_, index)), Some(v), Mode::Dense | Mode::Hybrid) => Some((index, v)),
@@ -457,20 +422,26 @@ impl Retriever {
             _ => (self.lexical.search_terms(&terms, n, exclude)?, 0.0),
         };
         // The dense top n plus the lexical candidates, so every candidate has both parts.
-        let (dense, texts) = match dense {
+        let dense = match dense {
             Some((index, v)) => {
                 let also: Vec<usize> = lexical.iter().map(|l| l.doc).collect();
                 let r = index.nearest(
                     v,
-                    DenseQuery { exclude, neighbours: self.config.dense_neighbours, limit: n, top_texts, also: &also },
+                    DenseQuery {
+                        exclude,
+                        neighbours: self.config.dense_neighbours,
+                        limit: n,
+                        top_texts: 0,
+                        also: &also,
+                    },
                 )?;
-                (r.matches, r.top_texts)
+                r.matches
             }
-            None => (Vec::new(), Vec::new()),
+            None => Vec::new(),
         };
         let lexical = self.with_entry_scores(&terms, lexical, &dense, exclude);
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);
-        Ok((hits, texts))
+        Ok(hits)
     }
 }
