@@ -5,9 +5,10 @@
 //! `--json` prints one object per text, one per line, a stable format:
 //! `{query, normalized, terms, model, decision: {action, id?, candidates?, reason?},
 //! text, matches: [{rank, id, question, matched, category, score, lexical, cosine}],
-//! intents: [{id, score, example}], other_business}`
+//! intents: [{id, score, example}], other_business, complaint}`
 //! where `other_business` is the other business the text names that its best entry
-//! never mentions (or null), and `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
+//! never mentions (or null), `complaint` the complaint model's probability (or
+//! null without a model), and `action` is `answer`, `clarify`, `ask_slot`, `handoff` or `fallback`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,7 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
                 "matches": matches.iter().enumerate().map(|(r, m)| match_json(engine.knowledge(), r + 1, m)).collect::<Vec<Value>>(),
                 "intents": turn.signals.intents.iter().map(|i| json!({"id": i.id, "score": i.score, "example": i.example})).collect::<Vec<Value>>(),
                 "other_business": turn.signals.other_business,
+                "complaint": turn.signals.complaint_score,
             });
             println!("{out}");
         } else {

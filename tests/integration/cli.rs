@@ -23,11 +23,14 @@ fn ask_handles_traditional_chinese() {
 fn ask_json_has_the_documented_fields() {
     let out = bizbot(&["ask", "--json", "-k", "2", "宽带怎么报修"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    for key in ["query", "normalized", "terms", "model", "decision", "matches", "intents", "other_business"] {
+    for key in
+        ["query", "normalized", "terms", "model", "decision", "matches", "intents", "other_business", "complaint"]
+    {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
     assert_eq!(v["matches"].as_array().unwrap().len(), 2);
     assert!(v["other_business"].is_null(), "{v}");
+    assert!(v["complaint"].as_f64().is_some_and(|p| p < 0.5), "a question: {v}");
     let out = bizbot(&["ask", "--json", "淘宝买的衣服怎么申请退款"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(v["other_business"], "淘宝", "{v}");
