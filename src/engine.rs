@@ -42,6 +42,10 @@ pub struct EngineSettings<'a> {
     pub ordinary_examples: &'a [String],
     /// Whether the shipped examples ([`builtin_examples`]) are learned from too.
     pub builtin_complaint_examples: bool,
+    /// Complaint phrases: knowledge texts containing one ("我要投诉" as an example of
+    /// the complaint-channel entry) are not taught to the complaint model as
+    /// ordinary.
+    pub complaint_phrases: &'a [String],
     /// Generic out-of-scope texts the calibrator learns "nothing is right" from.
     pub out_of_scope_examples: &'a [String],
 }
@@ -182,7 +186,16 @@ impl Engine {
                 let builtin = if settings.builtin_complaint_examples { builtin } else { &[] };
                 own.iter().chain(builtin).cloned().collect()
             };
-            let knowledge: Vec<String> = docs.iter().flat_map(|d| d.texts.iter().cloned()).collect();
+            let phrases: Vec<String> = settings.complaint_phrases.iter().map(|p| analyzer.normalize(p)).collect();
+            let knowledge: Vec<String> = docs
+                .iter()
+                .flat_map(|d| d.texts.iter())
+                .filter(|t| {
+                    let t = analyzer.normalize(t);
+                    !phrases.iter().any(|p| !p.is_empty() && t.contains(p.as_str()))
+                })
+                .cloned()
+                .collect();
             ComplaintModel::build(
                 &analyzer,
                 ComplaintExamples {
@@ -554,20 +567,22 @@ impl Engine {
         if !self.complaints.is_active() {
             return Ok(None);
         }
-        let normalized = self.retriever.analyzer().normalize(text);
-        if normalized.is_empty() {
+        // The text as retrieval sees it (normalised, typos repaired), so the
+        // n-grams and the vector (from `embed_query`) describe the same text.
+        let repaired = self.repaired(text);
+        if repaired.trim().is_empty() {
             return Ok(None);
         }
         let embedded = match vector {
             Some(_) => None,
-            None if self.complaints.uses_vectors() => self.complaints.embed(&normalized)?,
+            None if self.complaints.uses_vectors() => self.embed_query(text)?,
             None => None,
         };
         let v = vector.or(embedded.as_deref()).unwrap_or(&[]);
-        Ok(self.complaints.probability(&normalized, v))
+        Ok(self.complaints.probability(&repaired, v))
     }
 
-    /// Whether complaint detection runs (examples are configured and the model is there).
+    /// Whether the complaint model was learned (it had complaint and ordinary examples).
     pub fn complaints_active(&self) -> bool {
         self.complaints.is_active()
     }

@@ -71,6 +71,7 @@ impl Config {
             complaint_examples: &self.escalation.complaint_examples,
             ordinary_examples: &self.escalation.ordinary_examples,
             builtin_complaint_examples: self.escalation.builtin_complaint_examples,
+            complaint_phrases: &self.escalation.complaint_phrases,
             out_of_scope_examples: &self.retrieval.out_of_scope_examples,
         }
     }

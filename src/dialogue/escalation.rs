@@ -32,7 +32,8 @@ pub struct EscalationConfig {
     /// Shortest text (in characters) the model may call a complaint: a short
     /// follow-up ("还是不行") reads as negative without being a complaint; short
     /// complaints are caught by phrases.
-    pub complaint_similarity_min_chars: usize,
+    #[serde(alias = "complaint_similarity_min_chars")]
+    pub complaint_model_min_chars: usize,
     /// Hand off when the customer asks for a person.
     pub human_request: bool,
     /// Phrases that ask for a person (matched without spaces, after normalisation).
@@ -103,8 +104,7 @@ fn default_true() -> bool {
 /// a complaint probability (`None` without a complaint model) at or above
 /// `complaint_threshold`. Ignores whether the rule is switched on.
 pub fn is_complaint(normalized: &str, score: Option<f32>, config: &EscalationConfig) -> bool {
-    let long_enough =
-        normalized.chars().filter(|c| !c.is_whitespace()).count() >= config.complaint_similarity_min_chars;
+    let long_enough = normalized.chars().filter(|c| !c.is_whitespace()).count() >= config.complaint_model_min_chars;
     has_unhedged_phrase(normalized, config) || (long_enough && score.is_some_and(|p| p >= config.complaint_threshold))
 }
 
@@ -378,9 +378,9 @@ mod tests {
             complaint_question_tails: vec!["不".into(), "吗".into()],
             complaint_examples: vec![],
             ordinary_examples: vec![],
-            complaint_threshold: 0.1,
+            complaint_threshold: 0.9,
             builtin_complaint_examples: false,
-            complaint_similarity_min_chars: 6,
+            complaint_model_min_chars: 6,
             human_request: true,
             human_phrases: vec!["转人工".into(), "人工客服".into(), "real person".into()],
             human_question_words: vec!["电话".into()],
@@ -472,10 +472,10 @@ mod tests {
     }
 
     #[test]
-    fn similarity_to_complaint_examples_counts() {
-        assert_eq!(detect("等了两个小时", Some(0.15), &config()), Some(HandoffReason::Complaint));
-        assert_eq!(detect("等了两个小时", Some(-0.2), &config()), None);
-        assert_eq!(detect("还是不行", Some(0.15), &config()), None, "short follow-ups need a phrase");
+    fn the_complaint_models_probability_counts() {
+        assert_eq!(detect("等了两个小时", Some(0.97), &config()), Some(HandoffReason::Complaint));
+        assert_eq!(detect("等了两个小时", Some(0.2), &config()), None);
+        assert_eq!(detect("还是不行", Some(0.97), &config()), None, "short follow-ups need a phrase");
     }
 
     #[test]

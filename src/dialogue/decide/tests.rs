@@ -63,9 +63,9 @@ fn escalation() -> EscalationConfig {
         complaint_question_tails: vec![],
         complaint_examples: vec![],
         ordinary_examples: vec![],
-        complaint_threshold: 0.1,
+        complaint_threshold: 0.9,
         builtin_complaint_examples: false,
-        complaint_similarity_min_chars: 0,
+        complaint_model_min_chars: 0,
         human_request: true,
         human_phrases: vec!["转人工".into()],
         human_question_words: vec![],
@@ -161,8 +161,8 @@ fn complaints_win_over_requests_for_a_person() {
     assert_eq!(reason(&d[0]), Some(HandoffReason::Complaint));
     let d = run(&[signals("转人工", vec![])]);
     assert_eq!(reason(&d[0]), Some(HandoffReason::HumanRequested));
-    let by_margin = Signals { complaint_score: Some(0.2), ..signals("等了一周", vec![]) };
-    assert_eq!(reason(&run(&[by_margin])[0]), Some(HandoffReason::Complaint));
+    let by_model = Signals { complaint_score: Some(0.97), ..signals("等了一周", vec![]) };
+    assert_eq!(reason(&run(&[by_model])[0]), Some(HandoffReason::Complaint));
 }
 
 #[test]

@@ -19,15 +19,17 @@ pub(crate) fn root() -> &'static Path {
 /// multilingual-e5-small, and every test builds its engines from scratch without
 /// an embedding cache); these are its settings that differ from the defaults.
 /// `tests/integration/model.rs` checks the default model itself.
-pub(crate) const TEST_MODEL_ENV: [(&str, &str); 4] = [
+pub(crate) const TEST_MODEL_ENV: [(&str, &str); 5] = [
     ("BIZBOT__MODEL__MODEL_DIR", "models/use-multilingual"),
     ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "0.6"),
     ("BIZBOT__RETRIEVAL__DENSE_FLOOR", "0.3"),
     ("BIZBOT__RETRIEVAL__DENSE_CEILING", "0.9"),
+    ("BIZBOT__ESCALATION__COMPLAINT_THRESHOLD", "0.99"),
 ];
 
 /// The same settings as config lines, for test servers.
-pub(crate) const TEST_MODEL_TOML: &str = "[retrieval]\nsemantic_weight = 0.6\ndense_floor = 0.3\ndense_ceiling = 0.9\n";
+pub(crate) const TEST_MODEL_TOML: &str = "[retrieval]\nsemantic_weight = 0.6\ndense_floor = 0.3\ndense_ceiling = 0.9\n\
+                                          [escalation]\ncomplaint_threshold = 0.99\n";
 
 /// The model configuration pointing at the prepared test model in `models/`.
 pub(crate) fn model_config() -> EmbedConfig {
