@@ -304,7 +304,25 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| c.is_whitespace() || (!c.is_alphanumeric() && c != '_')).filter(|c| !c.is_empty())
 }
 
-/// Whether the text asks for a person: it rejects the bot, or one of its clauses
+/// Words that contain a rejection of the bot but are none: "充电也特别慢 感觉是机器
+/// 本身有问题" speaks of a device, it does not reject the bot.
+const NOT_REJECTIONS: &[&str] =
+    &["特别", "区别", "分别", "类别", "级别", "差别", "个别", "识别", "别人", "别的", "告别", "性别", "辨别"];
+
+/// Whether `clause` names the bot and rejects it ("不想跟机器说话", "别用机器人",
+/// "机器人根本听不懂"), in the same clause.
+fn rejects_bot(clause: &str, config: &EscalationConfig) -> bool {
+    if !contains_any(clause, &config.bot_words) {
+        return false;
+    }
+    let mut rest = clause.to_owned();
+    for word in NOT_REJECTIONS {
+        rest = rest.replace(word, " ");
+    }
+    contains_any(&rest, &config.bot_rejections)
+}
+
+/// Whether the text asks for a person: one of its clauses rejects the bot or
 /// asks for someone and is not a question about the service that only mentions
 /// one ("人工几点上班", "人工客服电话是多少"). A question in another clause does not
 /// take an explicit request back: "打了好几次电话都没人接 给我转人工" asks for a
@@ -312,7 +330,7 @@ fn clauses(text: &str) -> impl Iterator<Item = &str> {
 /// 电话多少"). A request that only the whole text makes (a phrase split by spaces,
 /// "zhuan ren gong") is read on the whole text.
 pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
-    if contains_any(normalized, &config.bot_words) && contains_any(normalized, &config.bot_rejections) {
+    if clauses(normalized).any(|c| rejects_bot(c, config)) {
         return true;
     }
     let question = |text: &str| contains_any(text, &config.human_question_words);
@@ -423,6 +441,14 @@ mod tests {
         assert_eq!(detect("人工客服电话是多少", None, &config()), None);
         assert_eq!(detect("我不想跟机器说话", None, &config()), Some(HandoffReason::HumanRequested));
         assert_eq!(detect("不跟机器聊 打电话都比这快", None, &config()), Some(HandoffReason::HumanRequested));
+    }
+
+    #[test]
+    fn rejecting_the_bot_takes_both_words_in_one_clause_and_no_look_alikes() {
+        let c = EscalationConfig { bot_rejections: vec!["不".into(), "别".into()], ..config() };
+        assert_eq!(detect("别用机器人回我", None, &c), Some(HandoffReason::HumanRequested));
+        assert_eq!(detect("充电也特别慢 感觉是机器本身有问题", None, &c), None, "特别 is no 别");
+        assert_eq!(detect("机器本身有问题 不知道怎么办", None, &c), None, "another clause");
     }
 
     #[test]
