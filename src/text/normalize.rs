@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NormalizeConfig {
-    /// Convert traditional Chinese to simplified (`請問怎麼退貨` → `请问怎么退货`).
+    /// Convert traditional Chinese to simplified, with Taiwan and Hong Kong wording
+    /// turned into the mainland's (`請問怎麼退貨` → `请问怎么退货`, `行動網路` →
+    /// `移动网络`).
     #[serde(default = "default_true")]
     pub traditional_to_simplified: bool,
 }
@@ -32,7 +34,7 @@ impl Default for NormalizeConfig {
 pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
     let narrowed: String = text.chars().map(to_half_width).collect();
     let simplified = if config.traditional_to_simplified && has_cjk(&narrowed) {
-        zhconv::zhconv(&narrowed, zhconv::Variant::ZhHans)
+        zhconv::zhconv(&narrowed, zhconv::Variant::ZhCN)
     } else {
         narrowed
     };
@@ -102,6 +104,11 @@ mod tests {
     #[test]
     fn traditional_becomes_simplified() {
         assert_eq!(norm("請問怎麼退貨"), "请问怎么退货");
+        // Taiwan and Hong Kong wording becomes the mainland's, as customers of a
+        // mainland knowledge base mean it.
+        assert_eq!(norm("行動網路很慢"), "移动网络很慢");
+        assert_eq!(norm("帳單明細 軟體"), "账单明细 软件");
+        assert_eq!(norm("网络 账单"), "网络 账单", "simplified text stays as it is");
     }
 
     #[test]
