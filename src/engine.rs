@@ -180,32 +180,6 @@ impl Engine {
         let with_encoder = encoder.clone().zip(cache.as_mut());
         let (retriever, stats) =
             Retriever::build(Arc::clone(&analyzer), &docs, with_encoder, settings.retrieval.clone())?;
-        let complaints = {
-            let (builtin_complaints, builtin_ordinary) = builtin_examples();
-            let with_builtin = |own: &[String], builtin: &[String]| -> Vec<String> {
-                let builtin = if settings.builtin_complaint_examples { builtin } else { &[] };
-                own.iter().chain(builtin).cloned().collect()
-            };
-            let phrases: Vec<String> = settings.complaint_phrases.iter().map(|p| analyzer.normalize(p)).collect();
-            let knowledge: Vec<String> = docs
-                .iter()
-                .flat_map(|d| d.texts.iter())
-                .filter(|t| {
-                    let t = analyzer.normalize(t);
-                    !phrases.iter().any(|p| !p.is_empty() && t.contains(p.as_str()))
-                })
-                .cloned()
-                .collect();
-            ComplaintModel::build(
-                &analyzer,
-                ComplaintExamples {
-                    complaints: &with_builtin(settings.complaint_examples, builtin_complaints),
-                    ordinary: &with_builtin(settings.ordinary_examples, builtin_ordinary),
-                    knowledge: &knowledge,
-                },
-                encoder.zip(cache.as_mut()),
-            )?
-        };
         let slot_patterns = knowledge
             .scenarios
             .iter()
@@ -232,6 +206,29 @@ impl Engine {
         }
         let normalized: Vec<Vec<String>> =
             docs.iter().map(|d| d.texts.iter().map(|t| analyzer.normalize(t)).collect()).collect();
+        let complaints = {
+            let (builtin_complaints, builtin_ordinary) = builtin_examples();
+            let with_builtin = |own: &[String], builtin: &[String]| -> Vec<String> {
+                let builtin = if settings.builtin_complaint_examples { builtin } else { &[] };
+                own.iter().chain(builtin).cloned().collect()
+            };
+            let phrases: Vec<String> = settings.complaint_phrases.iter().map(|p| analyzer.normalize(p)).collect();
+            let knowledge: Vec<String> = normalized
+                .iter()
+                .flatten()
+                .filter(|t| !phrases.iter().any(|p| !p.is_empty() && t.contains(p.as_str())))
+                .cloned()
+                .collect();
+            ComplaintModel::build(
+                &analyzer,
+                ComplaintExamples {
+                    complaints: &with_builtin(settings.complaint_examples, builtin_complaints),
+                    ordinary: &with_builtin(settings.ordinary_examples, builtin_ordinary),
+                    knowledge: &knowledge,
+                },
+                encoder.zip(cache.as_mut()),
+            )?
+        };
         let bigrams = normalized.iter().map(|d| d.iter().map(|t| rerank::bigrams(t)).collect());
         let bayes = NaiveBayes::fit(&normalized);
         let terms: Vec<Vec<HashSet<String>>> =

@@ -427,13 +427,7 @@ impl Retriever {
                 let also: Vec<usize> = lexical.iter().map(|l| l.doc).collect();
                 let r = index.nearest(
                     v,
-                    DenseQuery {
-                        exclude,
-                        neighbours: self.config.dense_neighbours,
-                        limit: n,
-                        top_texts: 0,
-                        also: &also,
-                    },
+                    DenseQuery { exclude, neighbours: self.config.dense_neighbours, limit: n, also: &also },
                 )?;
                 r.matches
             }

@@ -61,19 +61,15 @@ pub struct DenseQuery<'a> {
     pub neighbours: usize,
     /// Documents returned.
     pub limit: usize,
-    /// Per-document best text cosines returned.
-    pub top_texts: usize,
     /// Documents scored and returned too, when not among the best.
     pub also: &'a [usize],
 }
 
-/// The best documents for a query, and what else the same pass found.
+/// The best documents for a query.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DenseResult {
     /// The best documents, best first, then the requested extra documents.
     pub matches: Vec<DenseMatch>,
-    /// The highest per-document best text cosines, best first.
-    pub top_texts: Vec<f32>,
 }
 
 /// Int8 codes of unit vectors, row-major, shared with the graph's points.
@@ -269,23 +265,20 @@ impl VectorIndex {
     }
 
     /// Document `doc` scored against `query` over all its texts but `exclude`
-    /// (the mean of its `neighbours` nearest, at most 8), and its best text's cosine.
-    fn doc_match(&self, query: &[i8], doc: usize, exclude: Option<Excluded>, neighbours: usize) -> (DenseMatch, f32) {
+    /// (the mean of its `neighbours` nearest, at most 8).
+    fn doc_match(&self, query: &[i8], doc: usize, exclude: Option<Excluded>, neighbours: usize) -> DenseMatch {
         let unit = 1.0 / (self.scale * self.scale);
         let (start, end) = (self.doc_start[doc] as usize, self.doc_start[doc + 1] as usize);
         let mut best = DenseMatch { doc, cosine: f32::NEG_INFINITY, slot: 0 };
         let mut nearest: [f32; 8] = [f32::NEG_INFINITY; 8];
         let keep = neighbours.clamp(1, nearest.len());
         let mut found = 0;
-        let mut best_raw = f32::NEG_INFINITY;
         for row in start..end {
             let slot = row - start;
             if exclude.is_some_and(|e| e.covers(doc, slot)) {
                 continue;
             }
-            let raw = dot(self.codes.row(row), query) as f32 * unit;
-            best_raw = best_raw.max(raw);
-            let cosine = raw - self.hub[row];
+            let cosine = dot(self.codes.row(row), query) as f32 * unit - self.hub[row];
             if cosine > best.cosine {
                 best = DenseMatch { doc, cosine, slot };
             }
@@ -297,24 +290,20 @@ impl VectorIndex {
             }
             found += 1;
         }
-        // The best text's own cosine, without the hubness reduction (the complaint
-        // detector compares it with its examples').
-        let best_text = best_raw;
         if keep > 1 && found > 1 {
             let n = found.min(keep);
             best.cosine = nearest[..n].iter().sum::<f32>() / n as f32;
         }
-        (best, best_text)
+        best
     }
 
     /// The `how.limit` documents nearest to `query` (a unit vector), best first,
     /// each scored by the mean cosine of its `how.neighbours` texts nearest to the
     /// query (ignoring the text `how.exclude`), followed by the documents of
-    /// `how.also` not among them; and the `how.top_texts` highest per-document best
-    /// text cosines. An entry whose several similar questions all sit near the
+    /// `how.also` not among them. An entry whose several similar questions all sit near the
     /// query beats one with a single lucky near question.
     pub fn nearest(&self, query: &[f32], how: DenseQuery<'_>) -> Result<DenseResult, IndexError> {
-        let DenseQuery { exclude, neighbours, limit, top_texts, also } = how;
+        let DenseQuery { exclude, neighbours, limit, also } = how;
         let q = self.query_codes(query)?;
         let docs = self.doc_start.len() - 1;
         let candidates: Vec<usize> = match &self.graph {
@@ -333,32 +322,24 @@ impl VectorIndex {
             }
         };
         let mut scored = Vec::with_capacity(candidates.len());
-        let mut texts = Vec::with_capacity(top_texts + 1);
         for &doc in &candidates {
-            let (m, best_text) = self.doc_match(&q.data, doc, exclude, neighbours);
+            let m = self.doc_match(&q.data, doc, exclude, neighbours);
             if !m.cosine.is_finite() {
                 continue; // its only text is the excluded one
             }
             scored.push(m);
-            if top_texts > 0 {
-                let at = texts.partition_point(|&c| c >= best_text);
-                if at < top_texts {
-                    texts.insert(at, best_text);
-                    texts.truncate(top_texts);
-                }
-            }
         }
         let mut matches = top(scored, limit);
         for &doc in also.iter().filter(|&&d| d < docs) {
             if matches.iter().any(|m| m.doc == doc) {
                 continue;
             }
-            let (m, _) = self.doc_match(&q.data, doc, exclude, neighbours);
+            let m = self.doc_match(&q.data, doc, exclude, neighbours);
             if m.cosine.is_finite() {
                 matches.push(m);
             }
         }
-        Ok(DenseResult { matches, top_texts: texts })
+        Ok(DenseResult { matches })
     }
 
     /// The mean of all stored vectors (the centre of the knowledge's texts).
@@ -420,16 +401,12 @@ mod tests {
     #[test]
     fn neighbours_average_the_nearest_texts() {
         let q = [1.0, 0.0];
-        let best = index()
-            .nearest(&q, DenseQuery { exclude: None, neighbours: 1, limit: 2, top_texts: 0, also: &[] })
-            .unwrap()
-            .matches;
+        let best =
+            index().nearest(&q, DenseQuery { exclude: None, neighbours: 1, limit: 2, also: &[] }).unwrap().matches;
         assert_eq!(best.iter().map(|m| m.doc).collect::<Vec<_>>(), [0, 1]);
         assert!(close(best[0].cosine, 1.0) && close(best[1].cosine, 0.95), "{best:?}");
-        let mean = index()
-            .nearest(&q, DenseQuery { exclude: None, neighbours: 2, limit: 2, top_texts: 0, also: &[] })
-            .unwrap()
-            .matches;
+        let mean =
+            index().nearest(&q, DenseQuery { exclude: None, neighbours: 2, limit: 2, also: &[] }).unwrap().matches;
         assert!(close(mean[0].cosine, 1.0), "one text: its own cosine");
         assert!(close(mean[1].cosine, 0.925), "{mean:?}");
         assert_eq!(mean[1].slot, 2, "the slot is still the best text");
@@ -443,27 +420,17 @@ mod tests {
         assert!(close(held_out[1].cosine, 0.9), "{held_out:?}");
         // A document whose only text is held out is not a match.
         let alone = index()
-            .nearest(
-                &q,
-                DenseQuery { exclude: Some(Excluded::text(0, 0)), neighbours: 1, limit: 2, top_texts: 0, also: &[0] },
-            )
+            .nearest(&q, DenseQuery { exclude: Some(Excluded::text(0, 0)), neighbours: 1, limit: 2, also: &[0] })
             .unwrap()
             .matches;
         assert_eq!(alone.iter().map(|m| m.doc).collect::<Vec<_>>(), [1]);
     }
 
     #[test]
-    fn the_same_pass_gives_the_best_texts_and_the_extra_documents() {
+    fn the_extra_documents_follow_the_best() {
         for q in [[1.0, 0.0], [0.0, 1.0], [0.6, -0.8]] {
             for neighbours in [1, 2] {
-                let r = index()
-                    .nearest(&q, DenseQuery { exclude: None, neighbours, limit: 1, top_texts: 3, also: &[0, 1] })
-                    .unwrap();
-                let best = index()
-                    .nearest(&q, DenseQuery { exclude: None, neighbours: 1, limit: 2, top_texts: 0, also: &[] })
-                    .unwrap()
-                    .matches;
-                assert_eq!(r.top_texts, best.iter().map(|m| m.cosine).collect::<Vec<_>>(), "{q:?}");
+                let r = index().nearest(&q, DenseQuery { exclude: None, neighbours, limit: 1, also: &[0, 1] }).unwrap();
                 assert_eq!(r.matches.len(), 2, "the best one, then the other one asked for");
             }
         }
@@ -509,14 +476,10 @@ mod tests {
             found += got.iter().filter(|m| want.contains(&m.doc)).count();
             wanted += want.len();
             // Whatever the graph finds is scored exactly as the scan scores it.
-            let exact_all = exact
-                .nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 500, top_texts: 0, also: &[] })
-                .unwrap()
-                .matches;
-            for m in graph
-                .nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 10, top_texts: 0, also: &[] })
-                .unwrap()
-                .matches
+            let exact_all =
+                exact.nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 500, also: &[] }).unwrap().matches;
+            for m in
+                graph.nearest(q, DenseQuery { exclude: None, neighbours: 3, limit: 10, also: &[] }).unwrap().matches
             {
                 assert_eq!(Some(&m), exact_all.iter().find(|e| e.doc == m.doc));
             }

@@ -52,13 +52,15 @@ pub struct ComplaintExamples<'a> {
     pub complaints: &'a [String],
     /// Example ordinary messages (questions, thanks, praise).
     pub ordinary: &'a [String],
-    /// The knowledge's questions and scenario examples: ordinary by definition.
+    /// The knowledge's questions and scenario examples, already normalised:
+    /// ordinary by definition.
     pub knowledge: &'a [String],
 }
 
 /// A learned complaint probability.
 pub struct ComplaintModel {
-    encoder: Option<Arc<dyn Encoder>>,
+    /// Whether the sentence vector is a feature (an encoder was given).
+    dense: bool,
     grams: CharGrams,
     model: Option<Logistic>,
 }
@@ -67,7 +69,7 @@ impl std::fmt::Debug for ComplaintModel {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ComplaintModel")
             .field("grams", &self.grams.len())
-            .field("dense", &self.encoder.is_some())
+            .field("dense", &self.dense)
             .field("fitted", &self.model.is_some())
             .finish_non_exhaustive()
     }
@@ -87,7 +89,7 @@ impl ComplaintModel {
         };
         let complaints = normalize(examples.complaints);
         let ordinary = normalize(examples.ordinary);
-        let knowledge = normalize(examples.knowledge);
+        let knowledge: Vec<String> = examples.knowledge.iter().filter(|t| !t.is_empty()).cloned().collect();
         let knowledge_weight =
             KNOWLEDGE_SHARE * (complaints.len() + ordinary.len()) as f32 / knowledge.len().max(1) as f32;
         let labelled: Vec<(&str, bool, f32)> = complaints
@@ -97,13 +99,13 @@ impl ComplaintModel {
             .chain(knowledge.iter().map(|t| (t.as_str(), false, knowledge_weight)))
             .collect();
         let grams = CharGrams::learn(labelled.iter().map(|(t, _, _)| *t));
-        let (encoder, vectors) = match encoder {
+        let (dense, vectors) = match encoder {
             Some((encoder, cache)) => {
                 let texts: Vec<&str> = labelled.iter().map(|(t, _, _)| *t).collect();
                 let vectors = cache.embed_all(encoder.as_ref(), &texts)?.0;
-                (Some(encoder), vectors)
+                (true, vectors)
             }
-            None => (None, vec![Vec::new(); labelled.len()]),
+            None => (false, vec![Vec::new(); labelled.len()]),
         };
         let training: Vec<Example> = labelled
             .iter()
@@ -120,7 +122,7 @@ impl ComplaintModel {
         } else {
             Logistic::fit(&training, grams.len(), FIT)
         };
-        Ok(Self { encoder, grams, model })
+        Ok(Self { dense, grams, model })
     }
 
     /// Whether the model was learned (complaint and ordinary examples were given).
@@ -130,15 +132,7 @@ impl ComplaintModel {
 
     /// Whether the model uses sentence vectors, so a caller should pass one.
     pub fn uses_vectors(&self) -> bool {
-        self.encoder.is_some()
-    }
-
-    /// Embed `normalized` text with the model's encoder (`None` without one).
-    pub fn embed(&self, normalized: &str) -> Result<Option<Vec<f32>>, IndexError> {
-        match &self.encoder {
-            Some(encoder) if !normalized.is_empty() => Ok(Some(encoder.encode_one(normalized)?)),
-            _ => Ok(None),
-        }
+        self.dense
     }
 
     /// The probability that `normalized` text, with sentence vector `v` (empty
@@ -146,7 +140,7 @@ impl ComplaintModel {
     pub fn probability(&self, normalized: &str, v: &[f32]) -> Option<f32> {
         let model = self.model.as_ref()?;
         let sparse: Sparse = self.grams.vector(normalized);
-        let dense = if self.encoder.is_some() { v } else { &[] };
+        let dense = if self.dense { v } else { &[] };
         Some(model.probability(&sparse, dense))
     }
 }
