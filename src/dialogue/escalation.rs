@@ -345,14 +345,19 @@ pub fn is_human_request(normalized: &str, config: &EscalationConfig) -> bool {
     })
 }
 
-/// A request in the text itself: a complaint or a request for a person. The
-/// complaint wins when both appear (it is the more urgent queue).
+/// A request in the text itself: a complaint or a request for a person. A
+/// complaint phrase wins over a request for a person (it is the more urgent
+/// queue); a request for a person wins over the complaint model, which reads
+/// impatience with the bot ("不要机器人 我要真人") as anger.
 pub fn detect(normalized: &str, complaint_score: Option<f32>, config: &EscalationConfig) -> Option<HandoffReason> {
-    if config.complaint && is_complaint(normalized, complaint_score, config) {
+    if config.complaint && has_unhedged_phrase(normalized, config) {
         return Some(HandoffReason::Complaint);
     }
     if config.human_request && is_human_request(normalized, config) {
         return Some(HandoffReason::HumanRequested);
+    }
+    if config.complaint && is_complaint(normalized, complaint_score, config) {
+        return Some(HandoffReason::Complaint);
     }
     None
 }
@@ -502,6 +507,12 @@ mod tests {
         assert_eq!(detect("等了两个小时", Some(0.97), &config()), Some(HandoffReason::Complaint));
         assert_eq!(detect("等了两个小时", Some(0.2), &config()), None);
         assert_eq!(detect("还是不行", Some(0.97), &config()), None, "short follow-ups need a phrase");
+        assert_eq!(
+            detect("不要机器人了 我要人工服务", Some(0.97), &config()),
+            Some(HandoffReason::HumanRequested),
+            "asking for a person is not a complaint for the model alone"
+        );
+        assert_eq!(detect("我要投诉 转人工", Some(0.2), &config()), Some(HandoffReason::Complaint), "a phrase wins");
     }
 
     #[test]
