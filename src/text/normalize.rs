@@ -34,7 +34,7 @@ impl Default for NormalizeConfig {
 pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
     let narrowed: String = text.chars().map(to_half_width).collect();
     let simplified = if config.traditional_to_simplified && has_cjk(&narrowed) {
-        zhconv::zhconv(&narrowed, zhconv::Variant::ZhCN)
+        mainland_words(zhconv::zhconv(&narrowed, zhconv::Variant::ZhCN))
     } else {
         narrowed
     };
@@ -52,6 +52,27 @@ pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
         out.push(c);
     }
     out
+}
+
+/// Service words of Taiwan and Hong Kong that zhconv leaves as they are (it turns
+/// 行動網路 into 移动网络, but 簡訊 only into 简讯), each with the mainland's word
+/// customers of a mainland knowledge base mean. Only words with no other reading:
+/// 门号 (部门号码) and 增值 (增值业务) are left out.
+const MAINLAND_WORDS: &[(&str, &str)] = &[
+    ("简讯", "短信"),
+    ("储值", "充值"),
+    ("宽频", "宽带"),
+    ("讯号", "信号"),
+    ("门市", "营业厅"),
+    ("宅配", "快递"),
+    ("客诉", "投诉"),
+    ("手提电话", "手机"),
+    ("吃到饱", "不限量"),
+];
+
+/// `text` with the words of [`MAINLAND_WORDS`] replaced.
+fn mainland_words(text: String) -> String {
+    MAINLAND_WORDS.iter().fold(text, |t, (from, to)| if t.contains(from) { t.replace(from, to) } else { t })
 }
 
 /// Full-width ASCII variants (U+FF01–U+FF5E) to ASCII, the ideographic space to a space.
@@ -109,6 +130,10 @@ mod tests {
         assert_eq!(norm("行動網路很慢"), "移动网络很慢");
         assert_eq!(norm("帳單明細 軟體"), "账单明细 软件");
         assert_eq!(norm("网络 账单"), "网络 账单", "simplified text stays as it is");
+        // … and service words zhconv keeps, also when typed in simplified.
+        assert_eq!(norm("寬頻斷線 簡訊儲值"), "宽带断线 短信充值");
+        assert_eq!(norm("宽频讯号"), "宽带信号");
+        assert_eq!(norm("部门号码"), "部门号码", "no word with another reading is replaced");
     }
 
     #[test]
