@@ -83,6 +83,10 @@ pub enum Decision {
         scenario: ScenarioId,
         /// Intent confidence.
         confidence: f32,
+        /// FAQ entries of the turn at least `thresholds.clarify_others` sure, best
+        /// first, offered as related questions: an anonymous customer is not left
+        /// with a request to log in alone ("彩铃每月扣钱 怎么取消" → 怎么退订增值业务).
+        related: Vec<FaqId>,
     },
     /// A scenario's look-up failed and its `on_failure` does not hand off.
     LookupFailed {
@@ -355,6 +359,13 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
 
 /// The candidates a clarification offers: the best, then the others at or above
 /// `clarify_others` (capped by `clarify`), at most `clarify_candidates`.
+/// The FAQ entries offered with a request to log in: those at least
+/// `clarify_others` sure, at most `clarify_candidates`.
+fn login_related(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<FaqId> {
+    let take = thresholds.clarify_candidates.max(1);
+    ranked.iter().filter(|c| c.score >= thresholds.clarify_others).take(take).map(|c| c.id.clone()).collect()
+}
+
 fn clarify_candidates<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> Vec<&'a FaqCandidate> {
     let others = thresholds.clarify_others.min(thresholds.clarify);
     let take = thresholds.clarify_candidates.max(1);
@@ -402,7 +413,8 @@ fn scenario_turn(
     let continuing = state.problem.as_ref() == Some(&problem);
     let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
     if scenario.requires_user && !signals.user_known {
-        let decision = Decision::LoginRequired { scenario: id, confidence };
+        let related = login_related(&signals.faqs, policy.thresholds);
+        let decision = Decision::LoginRequired { scenario: id, confidence, related };
         return settle(next, Some(problem), Progress::Stuck, decision, policy);
     }
     let before = filled.len();

@@ -258,9 +258,14 @@ pub(super) fn build(
                 ..reply
             }
         }
-        Decision::LoginRequired { scenario, confidence } => {
+        Decision::LoginRequired { scenario, confidence, related } => {
             let reply = Reply::new(turn, TurnAction::Fallback, ctx.messages.login_required.clone());
-            Reply { matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)), ..reply }
+            let scores = |id: &FaqId| signals.faqs.iter().find(|c| c.id == *id).map(|c| c.score);
+            Reply {
+                matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)),
+                related: related.iter().filter_map(|id| suggestion(kb, id, scores(id))).collect(),
+                ..reply
+            }
         }
         Decision::LookupFailed { scenario, confidence } => {
             let s = kb.scenario(scenario);
