@@ -4,6 +4,9 @@
 //! Pure functions over strings; no segmentation, no vocabulary (see `segment` and
 //! `synonyms`).
 
+use std::sync::LazyLock;
+
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde::{Deserialize, Serialize};
 
 /// How text is normalised before segmentation, both at index and at query time.
@@ -70,9 +73,19 @@ const MAINLAND_WORDS: &[(&str, &str)] = &[
     ("吃到饱", "不限量"),
 ];
 
-/// `text` with the words of [`MAINLAND_WORDS`] replaced.
+/// `text` with the words of [`MAINLAND_WORDS`] replaced, in one pass.
 fn mainland_words(text: String) -> String {
-    MAINLAND_WORDS.iter().fold(text, |t, (from, to)| if t.contains(from) { t.replace(from, to) } else { t })
+    static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(MAINLAND_WORDS.iter().map(|(from, _)| from))
+            .expect("the mainland words build an automaton")
+    });
+    if !WORDS.is_match(&text) {
+        return text;
+    }
+    let to: Vec<&str> = MAINLAND_WORDS.iter().map(|(_, to)| *to).collect();
+    WORDS.replace_all(&text, &to)
 }
 
 /// Full-width ASCII variants (U+FF01–U+FF5E) to ASCII, the ideographic space to a space.
