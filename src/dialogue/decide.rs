@@ -357,15 +357,17 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     FaqOutcome::NoMatch
 }
 
-/// The candidates a clarification offers: the best, then the others at or above
-/// `clarify_others` (capped by `clarify`), at most `clarify_candidates`.
-/// The FAQ entries offered with a request to log in: those at least
-/// `clarify_others` sure, at most `clarify_candidates`.
+/// The FAQ entries offered with a request to log in: those at or above
+/// `clarify_others` (capped by `clarify`, as in a clarification), at most
+/// `clarify_candidates`.
 fn login_related(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<FaqId> {
+    let others = thresholds.clarify_others.min(thresholds.clarify);
     let take = thresholds.clarify_candidates.max(1);
-    ranked.iter().filter(|c| c.score >= thresholds.clarify_others).take(take).map(|c| c.id.clone()).collect()
+    ranked.iter().filter(|c| c.score >= others).take(take).map(|c| c.id.clone()).collect()
 }
 
+/// The candidates a clarification offers: the best, then the others at or above
+/// `clarify_others` (capped by `clarify`), at most `clarify_candidates`.
 fn clarify_candidates<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> Vec<&'a FaqCandidate> {
     let others = thresholds.clarify_others.min(thresholds.clarify);
     let take = thresholds.clarify_candidates.max(1);

@@ -49,7 +49,7 @@ fn default_answer() -> f32 {
     0.72
 }
 fn default_answer_alone() -> f32 {
-    0.72
+    0.65
 }
 fn default_clarify() -> f32 {
     0.15

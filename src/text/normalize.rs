@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 pub struct NormalizeConfig {
     /// Convert traditional Chinese to simplified, with Taiwan and Hong Kong wording
     /// turned into the mainland's (`請問怎麼退貨` → `请问怎么退货`, `行動網路` →
-    /// `移动网络`).
+    /// `移动网络`), and a few service words zhconv keeps too, also in simplified
+    /// text (`简讯` → `短信`, `宽频` → `宽带`; see `MAINLAND_WORDS`).
     #[serde(default = "default_true")]
     pub traditional_to_simplified: bool,
 }
@@ -31,7 +32,8 @@ impl Default for NormalizeConfig {
 }
 
 /// Normalise `text`: full-width ASCII to half-width, ideographic space to space, case
-/// folded to lower, traditional to simplified Chinese (if configured), punctuation and
+/// folded to lower, traditional to simplified Chinese with Taiwan and Hong Kong
+/// service words turned into the mainland's (if configured), punctuation and
 /// symbols to spaces, runs of whitespace collapsed, ends trimmed. Letters, digits, CJK
 /// and emoji are kept.
 pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
@@ -59,33 +61,35 @@ pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
 
 /// Service words of Taiwan and Hong Kong that zhconv leaves as they are (it turns
 /// 行動網路 into 移动网络, but 簡訊 only into 简讯), each with the mainland's word
-/// customers of a mainland knowledge base mean. Only words with no other reading:
-/// 门号 (部门号码) and 增值 (增值业务) are left out.
+/// customers of a mainland knowledge base mean; applied with
+/// `traditional_to_simplified`. Matching is by substring, so a word is listed only
+/// when it rarely stands inside another word in a customer's chat, and a longer
+/// word that holds it maps to itself to guard it (通讯号码 is no 信号): 门号
+/// (部门号码), 门市 (厦门市), 客诉 (顾客诉求) and 增值 (增值业务) are left out.
 const MAINLAND_WORDS: &[(&str, &str)] = &[
     ("简讯", "短信"),
     ("储值", "充值"),
     ("宽频", "宽带"),
     ("讯号", "信号"),
-    ("门市", "营业厅"),
+    ("通讯号", "通讯号"),
+    ("电讯号", "电讯号"),
     ("宅配", "快递"),
-    ("客诉", "投诉"),
     ("手提电话", "手机"),
     ("吃到饱", "不限量"),
 ];
 
-/// `text` with the words of [`MAINLAND_WORDS`] replaced, in one pass.
+/// `text` with the words of [`MAINLAND_WORDS`] replaced, in one pass (the
+/// leftmost, then longest, match wins, so a guard starting earlier keeps its word).
 fn mainland_words(text: String) -> String {
-    static WORDS: LazyLock<AhoCorasick> = LazyLock::new(|| {
-        AhoCorasick::builder()
+    static WORDS: LazyLock<(AhoCorasick, Vec<&str>)> = LazyLock::new(|| {
+        let automaton = AhoCorasick::builder()
             .match_kind(MatchKind::LeftmostLongest)
             .build(MAINLAND_WORDS.iter().map(|(from, _)| from))
-            .expect("the mainland words build an automaton")
+            .expect("the mainland words build an automaton");
+        (automaton, MAINLAND_WORDS.iter().map(|(_, to)| *to).collect())
     });
-    if !WORDS.is_match(&text) {
-        return text;
-    }
-    let to: Vec<&str> = MAINLAND_WORDS.iter().map(|(_, to)| *to).collect();
-    WORDS.replace_all(&text, &to)
+    let (automaton, to) = &*WORDS;
+    if automaton.is_match(&text) { automaton.replace_all(&text, to) } else { text }
 }
 
 /// Full-width ASCII variants (U+FF01–U+FF5E) to ASCII, the ideographic space to a space.
@@ -146,7 +150,9 @@ mod tests {
         // … and service words zhconv keeps, also when typed in simplified.
         assert_eq!(norm("寬頻斷線 簡訊儲值"), "宽带断线 短信充值");
         assert_eq!(norm("宽频讯号"), "宽带信号");
-        assert_eq!(norm("部门号码"), "部门号码", "no word with another reading is replaced");
+        for kept in ["通讯号码", "厦门市的门市部", "顾客诉求", "部门号码", "增值业务"] {
+            assert_eq!(norm(kept), kept, "a word with another reading stays");
+        }
     }
 
     #[test]

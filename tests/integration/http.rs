@@ -61,6 +61,7 @@ async fn a_request_to_log_in_offers_the_entries_near_enough() {
     assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("fallback"), Some("my-services")), "{r}");
     let related = r["related"].as_array().expect("related questions");
     assert!(!related.is_empty(), "{r}");
+    // 0.05: the default `thresholds.clarify_others`.
     assert!(related.iter().all(|q| q["score"].as_f64().is_some_and(|c| c >= 0.05)), "{r}");
     // A plain request for the customer's own data is near no entry: nothing offered.
     let r = s.chat("login-b", "我开没开彩铃").await;
