@@ -90,6 +90,19 @@ mod tests {
     }
 
     #[test]
+    fn the_shipped_phrases_take_swearing_at_the_company_but_not_a_crime_or_a_mother() {
+        use crate::dialogue::HandoffReason;
+        use crate::dialogue::escalation::detect;
+        let shipped = load_from(None, env(&[])).expect("the shipped defaults load").escalation;
+        let phrase = |text: &str| detect(text, None, &shipped) == Some(HandoffReason::Complaint);
+        assert!(phrase("流量没用多少给我扣了六十块 抢劫啊 tmd"));
+        assert!(phrase("这跟抢劫一样 一个月扣我两百"));
+        assert!(!phrase("手机被抢劫了 卡怎么挂失"));
+        assert!(!phrase("给我妈的号充值 怎么弄"));
+        assert!(!phrase("卧槽 这么快就到了"));
+    }
+
+    #[test]
     fn defaults_parse_and_validate() {
         let config = load_from(None, env(&[])).expect("default config is valid");
         assert_eq!(config.thresholds.answer, 0.72);

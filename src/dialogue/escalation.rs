@@ -449,17 +449,6 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_phrases_take_swearing_at_the_company_but_not_a_crime_or_a_mother() {
-        let shipped = crate::config::load_from(None, []).expect("the shipped defaults load").escalation;
-        let phrase = |text: &str| detect(text, None, &shipped) == Some(HandoffReason::Complaint);
-        assert!(phrase("流量没用多少给我扣了六十块 抢劫啊 tmd"));
-        assert!(phrase("这跟抢劫一样 一个月扣我两百"));
-        assert!(!phrase("手机被抢劫了 卡怎么挂失"));
-        assert!(!phrase("给我妈的号充值 怎么弄"));
-        assert!(!phrase("卧槽 这么快就到了"));
-    }
-
-    #[test]
     fn rejecting_the_bot_takes_both_words_in_one_clause_and_no_look_alikes() {
         let c = EscalationConfig { bot_rejections: vec!["不".into(), "别".into()], ..config() };
         assert_eq!(detect("别用机器人回我", None, &c), Some(HandoffReason::HumanRequested));
