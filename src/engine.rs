@@ -555,28 +555,24 @@ impl Engine {
     /// The probability that `text` is a complaint, from the complaint model
     /// (`None` when it has no examples to learn from).
     pub fn complaint_score(&self, text: &str) -> Result<Option<f32>, IndexError> {
-        self.complaint_score_with(text, None)
+        self.complaint_score_with(&self.repaired(text), None)
     }
 
-    /// As [`complaint_score`](Self::complaint_score) with `text`'s vector when
-    /// known (from [`embed_query`](Self::embed_query)).
-    pub fn complaint_score_with(&self, text: &str, vector: Option<&[f32]>) -> Result<Option<f32>, IndexError> {
-        if !self.complaints.is_active() {
-            return Ok(None);
-        }
-        // The text as retrieval sees it (normalised, typos repaired), so the
-        // n-grams and the vector (from `embed_query`) describe the same text.
-        let repaired = self.repaired(text);
-        if repaired.trim().is_empty() {
+    /// As [`complaint_score`](Self::complaint_score) for text already
+    /// [`repaired`](Self::repaired) (what retrieval sees, so the n-grams and the
+    /// vector describe the same text), with its vector when known (from
+    /// [`embed_query`](Self::embed_query)).
+    pub fn complaint_score_with(&self, repaired: &str, vector: Option<&[f32]>) -> Result<Option<f32>, IndexError> {
+        if !self.complaints.is_active() || repaired.trim().is_empty() {
             return Ok(None);
         }
         let embedded = match vector {
             Some(_) => None,
-            None if self.complaints.uses_vectors() => self.embed_query(text)?,
+            None if self.complaints.uses_vectors() => self.retriever.embed_query(repaired)?,
             None => None,
         };
         let v = vector.or(embedded.as_deref()).unwrap_or(&[]);
-        Ok(self.complaints.probability(&repaired, v))
+        Ok(self.complaints.probability(repaired, v))
     }
 
     /// Whether the complaint model was learned (it had complaint and ordinary examples).

@@ -84,9 +84,10 @@ pub enum Decision {
         /// Intent confidence.
         confidence: f32,
         /// FAQ entries of the turn at least `thresholds.clarify_others` sure, best
-        /// first, offered as related questions: an anonymous customer is not left
-        /// with a request to log in alone ("彩铃每月扣钱 怎么取消" → 怎么退订增值业务).
-        related: Vec<FaqId>,
+        /// first, with their confidence, offered as related questions: an
+        /// anonymous customer is not left with a request to log in alone
+        /// ("彩铃每月扣钱 怎么取消" → 怎么退订增值业务).
+        related: Vec<(FaqId, f32)>,
     },
     /// A scenario's look-up failed and its `on_failure` does not hand off.
     LookupFailed {
@@ -357,21 +358,30 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     FaqOutcome::NoMatch
 }
 
-/// The FAQ entries offered with a request to log in: those at or above
-/// `clarify_others` (capped by `clarify`, as in a clarification), at most
-/// `clarify_candidates`.
-fn login_related(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<FaqId> {
-    let others = thresholds.clarify_others.min(thresholds.clarify);
-    let take = thresholds.clarify_candidates.max(1);
-    ranked.iter().filter(|c| c.score >= others).take(take).map(|c| c.id.clone()).collect()
+/// The FAQ entries offered with a request to log in: those a clarification would
+/// offer after its first ([`near_enough`]).
+fn login_related(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<(FaqId, f32)> {
+    near_enough(ranked, thresholds, false).into_iter().map(|c| (c.id.clone(), c.score)).collect()
 }
 
-/// The candidates a clarification offers: the best, then the others at or above
-/// `clarify_others` (capped by `clarify`), at most `clarify_candidates`.
+/// The candidates a clarification offers: the best, then the others
+/// ([`near_enough`]).
 fn clarify_candidates<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig) -> Vec<&'a FaqCandidate> {
+    near_enough(ranked, thresholds, true)
+}
+
+/// The candidates at or above `clarify_others` (capped by `clarify`), the best one
+/// too when `with_best`, at most `clarify_candidates`.
+fn near_enough<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig, with_best: bool) -> Vec<&'a FaqCandidate> {
     let others = thresholds.clarify_others.min(thresholds.clarify);
     let take = thresholds.clarify_candidates.max(1);
-    ranked.iter().enumerate().filter(|(i, c)| *i == 0 || c.score >= others).map(|(_, c)| c).take(take).collect()
+    ranked
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| (with_best && *i == 0) || c.score >= others)
+        .map(|(_, c)| c)
+        .take(take)
+        .collect()
 }
 
 /// Rule 6: answering an entry. The same entry again means the last answer did not

@@ -260,10 +260,9 @@ pub(super) fn build(
         }
         Decision::LoginRequired { scenario, confidence, related } => {
             let reply = Reply::new(turn, TurnAction::Fallback, ctx.messages.login_required.clone());
-            let scores = |id: &FaqId| signals.faqs.iter().find(|c| c.id == *id).map(|c| c.score);
             Reply {
                 matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)),
-                related: related.iter().filter_map(|id| suggestion(kb, id, scores(id))).collect(),
+                related: related.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect(),
                 ..reply
             }
         }

@@ -92,7 +92,8 @@ pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Sig
     let vector = engine.embed_query(text)?;
     let v = vector.as_deref();
     let ranking = engine.rank(text, v, options.candidates.max(FAQ_CANDIDATES))?;
-    signals.complaint_score = if options.complaints { engine.complaint_score_with(text, v)? } else { None };
+    signals.complaint_score =
+        if options.complaints { engine.complaint_score_with(&signals.normalized, v)? } else { None };
     signals.other_business = match ranking.faqs.first() {
         Some(best) => engine.other_business_for(&signals.normalized, best).map(str::to_owned),
         None => signals.other_business,

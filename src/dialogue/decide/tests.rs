@@ -329,7 +329,7 @@ fn a_request_to_log_in_offers_the_entries_near_enough() {
     let faqs = vec![faq("a", 0.2), faq("b", 0.01)];
     let s = Signals { intents: vec![intent("my-services", 0.9)], ..signals("彩铃每月扣钱 怎么取消", faqs) };
     match &run(std::slice::from_ref(&s))[0] {
-        Decision::LoginRequired { related, .. } => assert_eq!(related, &vec![FaqId::from("a")]),
+        Decision::LoginRequired { related, .. } => assert_eq!(related, &vec![(FaqId::from("a"), 0.2)]),
         other => panic!("expected a request to log in, got {other:?}"),
     }
 }
