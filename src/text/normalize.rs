@@ -76,6 +76,11 @@ const MAINLAND_WORDS: &[(&str, &str)] = &[
     ("宅配", "快递"),
     ("手提电话", "手机"),
     ("吃到饱", "不限量"),
+    ("保固", "保修"),
+    ("绑约", "合约"),
+    ("门号可携", "携号转网"),
+    ("加值服务", "增值服务"),
+    ("加值", "充值"),
 ];
 
 /// `text` with the words of [`MAINLAND_WORDS`] replaced, in one pass (the
@@ -150,6 +155,9 @@ mod tests {
         // … and service words zhconv keeps, also when typed in simplified.
         assert_eq!(norm("寬頻斷線 簡訊儲值"), "宽带断线 短信充值");
         assert_eq!(norm("宽频讯号"), "宽带信号");
+        assert_eq!(norm("手機可以保固嗎 綁約到期"), "手机可以保修吗 合约到期");
+        assert_eq!(norm("門號可攜 預付卡加值"), "携号转网 预付卡充值");
+        assert_eq!(norm("加值服務"), "增值服务", "Taiwan's value-added service is no top-up");
         for kept in ["通讯号码", "厦门市的门市部", "顾客诉求", "部门号码", "增值业务"] {
             assert_eq!(norm(kept), kept, "a word with another reading stays");
         }
