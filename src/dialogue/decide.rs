@@ -84,9 +84,10 @@ pub enum Decision {
         /// Intent confidence.
         confidence: f32,
         /// FAQ entries of the turn at least `thresholds.clarify_others` sure, best
-        /// first, with their confidence, offered as related questions: an
-        /// anonymous customer is not left with a request to log in alone
-        /// ("彩铃每月扣钱 怎么取消" → 怎么退订增值业务).
+        /// first, with their confidence, offered as a clarification's candidates
+        /// are (and picked the same way, by number or text): an anonymous
+        /// customer is not left with a request to log in alone ("彩铃每月扣钱
+        /// 怎么取消" → 怎么退订增值业务).
         related: Vec<(FaqId, f32)>,
     },
     /// A scenario's look-up failed and its `on_failure` does not hand off.
@@ -426,6 +427,14 @@ fn scenario_turn(
     let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
     if scenario.requires_user && !signals.user_known {
         let related = login_related(&signals.faqs, policy.thresholds);
+        // The entries are offered like a clarification's: "1" picks the first.
+        let next = match related.is_empty() {
+            true => next,
+            false => {
+                let faqs = related.iter().map(|(id, _)| id.clone()).collect();
+                DialogueState { pending: Pending::Choice { faqs, scenario: None }, ..next }
+            }
+        };
         let decision = Decision::LoginRequired { scenario: id, confidence, related };
         return settle(next, Some(problem), Progress::Stuck, decision, policy);
     }

@@ -259,12 +259,16 @@ pub(super) fn build(
             }
         }
         Decision::LoginRequired { scenario, confidence, related } => {
-            let reply = Reply::new(turn, TurnAction::Fallback, ctx.messages.login_required.clone());
-            Reply {
-                matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)),
-                related: related.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect(),
-                ..reply
+            // The entries near enough are offered as a clarification's candidates.
+            let candidates: Vec<Suggestion> =
+                related.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
+            let mut lines = vec![ctx.messages.login_required.clone()];
+            if !candidates.is_empty() {
+                lines.push(ctx.messages.clarify.clone());
+                lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
             }
+            let reply = Reply::new(turn, TurnAction::Fallback, lines.join("\n"));
+            Reply { matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)), candidates, ..reply }
         }
         Decision::LookupFailed { scenario, confidence } => {
             let s = kb.scenario(scenario);

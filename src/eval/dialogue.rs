@@ -18,7 +18,7 @@ pub struct TurnOutcome {
     pub matched: Option<String>,
     /// Its confidence.
     pub confidence: Option<f32>,
-    /// Clarification candidates.
+    /// Candidates offered (a clarification's, or beside a request to log in).
     pub candidates: Vec<String>,
     /// Hand-off reason.
     pub reason: Option<String>,
@@ -50,7 +50,8 @@ pub struct DialogueMetrics {
     /// In-scope FAQ messages answered with a wrong entry.
     pub faq_answered_wrong: f32,
     /// In-scope FAQ messages answered right or clarified with the right entry among
-    /// the candidates.
+    /// the candidates (a clarification's, or those offered beside a request to log
+    /// in).
     pub faq_answered_or_clarified: f32,
     /// Right answers among all FAQ answers given (to any kind of message).
     pub answer_precision: f32,
@@ -92,8 +93,9 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
         .collect();
     let answers_right = faq_answers.iter().filter(|(q, o)| right(q, o)).count();
     let handed_off = |_: &LabelledQuery, o: &TurnOutcome| o.action == "handoff";
+    // Candidates are offered by a clarification, and beside a request to log in.
     let offered = |q: &LabelledQuery, o: &TurnOutcome| {
-        o.action == "clarify" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e))
+        o.action != "handoff" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e))
     };
     let declined = |_: &LabelledQuery, o: &TurnOutcome| declines(o);
     DialogueMetrics {

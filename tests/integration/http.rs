@@ -56,17 +56,24 @@ async fn a_scenario_offered_in_a_clarification_runs_when_picked() {
 async fn a_request_to_log_in_offers_the_entries_near_enough() {
     let s = TestServer::start("").await;
     // No user id: the my-services scenario asks for a login, and the entries the
-    // text is near enough to are offered as related questions.
+    // text is near enough to are offered as a clarification's candidates.
     let r = s.chat("login-a", "有个什么彩铃业务每月扣我钱 我要取消掉").await;
     assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("fallback"), Some("my-services")), "{r}");
-    let related = r["related"].as_array().expect("related questions");
-    assert!(!related.is_empty(), "{r}");
+    let offered = r["candidates"].as_array().expect("candidates").clone();
+    assert!(!offered.is_empty(), "{r}");
     // 0.05: the default `thresholds.clarify_others`.
-    assert!(related.iter().all(|q| q["score"].as_f64().is_some_and(|c| c >= 0.05)), "{r}");
+    assert!(offered.iter().all(|q| q["score"].as_f64().is_some_and(|c| c >= 0.05)), "{r}");
+    assert!(
+        r["text"].as_str().is_some_and(|t| t.contains(&format!("1. {}", offered[0]["question"].as_str().unwrap()))),
+        "{r}"
+    );
+    // … and picked by number like them.
+    let r = s.chat("login-a", "1").await;
+    assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("answer"), offered[0]["id"].as_str()), "{r}");
     // A plain request for the customer's own data is near no entry: nothing offered.
     let r = s.chat("login-b", "我开没开彩铃").await;
     assert_eq!(r["match"]["id"], "my-services", "{r}");
-    assert!(r.get("related").is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)), "{r}");
+    assert!(r.get("candidates").is_none_or(|v| v.as_array().is_some_and(Vec::is_empty)), "{r}");
 }
 
 #[tokio::test]

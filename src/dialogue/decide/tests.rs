@@ -332,6 +332,12 @@ fn a_request_to_log_in_offers_the_entries_near_enough() {
         Decision::LoginRequired { related, .. } => assert_eq!(related, &vec![(FaqId::from("a"), 0.2)]),
         other => panic!("expected a request to log in, got {other:?}"),
     }
+    // … and the first is picked by its number, as from a clarification.
+    let pick = signals("1", vec![]);
+    match &run(&[s, pick])[1] {
+        Decision::Answer { faq, .. } => assert_eq!(faq, &FaqId::from("a")),
+        other => panic!("expected the picked entry, got {other:?}"),
+    }
 }
 
 #[test]
