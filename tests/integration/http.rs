@@ -67,9 +67,11 @@ async fn a_request_to_log_in_offers_the_entries_near_enough() {
         r["text"].as_str().is_some_and(|t| t.contains(&format!("1. {}", offered[0]["question"].as_str().unwrap()))),
         "{r}"
     );
-    // … and picked by number like them.
+    // … and picked by number like them: the entry is served (answered, or handed off
+    // with its answer shown when the entry asks for a person).
     let r = s.chat("login-a", "1").await;
-    assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("answer"), offered[0]["id"].as_str()), "{r}");
+    assert_eq!(r["match"]["id"], offered[0]["id"], "{r}");
+    assert!(r["action"] == "answer" || r["handoff"]["reason"] == "entry_flagged", "{r}");
     // A plain request for the customer's own data is near no entry: nothing offered.
     let r = s.chat("login-b", "我开没开彩铃").await;
     assert_eq!(r["match"]["id"], "my-services", "{r}");
