@@ -147,7 +147,7 @@ fn print_dialogue(d: &DialogueMetrics) {
     let rows = [
         ("faq", "answered with the right entry", d.faq_answered_right),
         ("faq", "answered with a wrong entry", d.faq_answered_wrong),
-        ("faq", "answered, or clarified with the right entry", d.faq_answered_or_clarified),
+        ("faq", "answered, or offered the right entry", d.faq_answered_or_clarified),
         ("faq", "handed off as a complaint (false alarm)", d.faq_complaint_alarms),
         ("faq", "handed off as asking for a person (false alarm)", d.faq_human_alarms),
         ("all", "answer precision (right / all answers)", d.answer_precision),

@@ -84,11 +84,13 @@ pub enum Decision {
         /// Intent confidence.
         confidence: f32,
         /// FAQ entries of the turn at least `thresholds.clarify_others` sure, best
-        /// first, with their confidence, offered as a clarification's candidates
-        /// are (and picked the same way, by number or text): an anonymous
-        /// customer is not left with a request to log in alone ("彩铃每月扣钱
-        /// 怎么取消" → 怎么退订增值业务).
-        related: Vec<(FaqId, f32)>,
+        /// first, with their confidence, offered to pick from like a
+        /// clarification's candidates (by number or text; the first need not reach
+        /// `thresholds.clarify`, since the request to log in is the reply): an
+        /// anonymous customer is not left with a request to log in alone
+        /// ("彩铃每月扣钱 怎么取消" → 怎么退订增值业务). Empty when the scenario was
+        /// picked or continued rather than predicted from this text.
+        candidates: Vec<(FaqId, f32)>,
     },
     /// A scenario's look-up failed and its `on_failure` does not hand off.
     LookupFailed {
@@ -154,7 +156,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         return handoff(reason, state.problem.clone());
     }
     if let Some((scenario, filled)) = continue_pending_slot(state, signals, kb, policy) {
-        return scenario_turn(state, scenario, filled, 1.0, signals, policy);
+        return scenario_turn(state, scenario, filled, 1.0, signals, &[], policy);
     }
     // Picking a candidate resolves the clarification: progress, even when the pick
     // is the candidate the clarification was provisionally about.
@@ -166,7 +168,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         }
         Some(Picked::Scenario(scenario)) => {
             let picked = DialogueState { problem: None, ..state.clone() };
-            return scenario_turn(&picked, scenario, BTreeMap::new(), 1.0, signals, policy);
+            return scenario_turn(&picked, scenario, BTreeMap::new(), 1.0, signals, &[], policy);
         }
         None => {}
     }
@@ -177,7 +179,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     // answered or routed, at most clarified.
     let foreign = signals.other_business.is_some();
     if !foreign && let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
-        return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, policy);
+        return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, &signals.faqs, policy);
     }
     let offered = offered_scenario(signals, kb, policy);
     let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
@@ -243,7 +245,8 @@ pub fn continue_pending_slot<'k>(
     (fills || !answered).then(|| (s, filled.clone()))
 }
 
-/// What the customer picked from a clarification.
+/// What the customer picked from a clarification (or from the entries offered
+/// beside a request to log in).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Picked<'k> {
     /// An entry.
@@ -252,7 +255,8 @@ pub enum Picked<'k> {
     Scenario(&'k Scenario),
 }
 
-/// Rule 3: after a clarification, the choice the customer picked by number (`2`,
+/// Rule 3: after a clarification (or a request to log in that offered entries), the
+/// choice the customer picked by number (`2`,
 /// `第二个`; the scenario offered is the last) or by its text (an entry's question,
 /// the scenario's title).
 pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k KnowledgeBase) -> Option<Picked<'k>> {
@@ -359,9 +363,9 @@ pub fn faq_outcome<'a>(ranked: &'a [FaqCandidate], normalized: &str, thresholds:
     FaqOutcome::NoMatch
 }
 
-/// The FAQ entries offered with a request to log in: those a clarification would
-/// offer after its first ([`near_enough`]).
-fn login_related(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<(FaqId, f32)> {
+/// The FAQ entries offered with a request to log in: those at or above
+/// `clarify_others`, as a clarification's after its first ([`near_enough`]).
+fn login_candidates(ranked: &[FaqCandidate], thresholds: &ThresholdConfig) -> Vec<(FaqId, f32)> {
     near_enough(ranked, thresholds, false).into_iter().map(|c| (c.id.clone(), c.score)).collect()
 }
 
@@ -413,12 +417,16 @@ pub fn answer_entry(
 
 /// A scenario turn: fill slots from the signals, then ask for the first missing
 /// one, or look up (the look-up itself is an effect; see [`lookup_failed`]).
+/// `offers` are the FAQ entries a request to log in may offer: the turn's own
+/// ranking when the scenario was predicted from this text, none when it was
+/// picked or continued ("3" ranks no entry worth offering).
 fn scenario_turn(
     state: &DialogueState,
     scenario: &Scenario,
     mut filled: BTreeMap<String, String>,
     confidence: f32,
     signals: &Signals,
+    offers: &[FaqCandidate],
     policy: Policy<'_>,
 ) -> Outcome {
     let id = scenario.id.clone();
@@ -426,16 +434,15 @@ fn scenario_turn(
     let continuing = state.problem.as_ref() == Some(&problem);
     let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
     if scenario.requires_user && !signals.user_known {
-        let related = login_related(&signals.faqs, policy.thresholds);
+        let candidates = login_candidates(offers, policy.thresholds);
         // The entries are offered like a clarification's: "1" picks the first.
-        let next = match related.is_empty() {
-            true => next,
-            false => {
-                let faqs = related.iter().map(|(id, _)| id.clone()).collect();
-                DialogueState { pending: Pending::Choice { faqs, scenario: None }, ..next }
-            }
+        let next = if candidates.is_empty() {
+            next
+        } else {
+            let faqs = candidates.iter().map(|(id, _)| id.clone()).collect();
+            DialogueState { pending: Pending::Choice { faqs, scenario: None }, ..next }
         };
-        let decision = Decision::LoginRequired { scenario: id, confidence, related };
+        let decision = Decision::LoginRequired { scenario: id, confidence, candidates };
         return settle(next, Some(problem), Progress::Stuck, decision, policy);
     }
     let before = filled.len();

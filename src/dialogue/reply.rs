@@ -24,7 +24,7 @@ const SUGGESTED: usize = 3;
 pub struct MessagesConfig {
     /// When nothing matches.
     pub fallback: String,
-    /// Before the candidates when clarifying.
+    /// Before the candidates (of a clarification, or beside a request to log in).
     pub clarify: String,
     /// Hand-off on a complaint.
     pub handoff_complaint: String,
@@ -159,7 +159,8 @@ pub struct Reply {
     pub text: String,
     /// The entry answered or handed off for.
     pub matched: Option<MatchInfo>,
-    /// Candidates when clarifying.
+    /// Candidates to pick from: a clarification's, or the entries offered beside a
+    /// request to log in.
     pub candidates: Vec<Suggestion>,
     /// Related questions ("猜您可能还想了解").
     pub related: Vec<Suggestion>,
@@ -258,10 +259,10 @@ pub(super) fn build(
                 ..reply
             }
         }
-        Decision::LoginRequired { scenario, confidence, related } => {
+        Decision::LoginRequired { scenario, confidence, candidates } => {
             // The entries near enough are offered as a clarification's candidates.
             let candidates: Vec<Suggestion> =
-                related.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
+                candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
             let mut lines = vec![ctx.messages.login_required.clone()];
             if !candidates.is_empty() {
                 lines.push(ctx.messages.clarify.clone());

@@ -95,7 +95,8 @@ pub fn metrics(queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> DialogueM
     let handed_off = |_: &LabelledQuery, o: &TurnOutcome| o.action == "handoff";
     // Candidates are offered by a clarification, and beside a request to log in.
     let offered = |q: &LabelledQuery, o: &TurnOutcome| {
-        o.action != "handoff" && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e))
+        matches!(o.action.as_str(), "clarify" | "fallback")
+            && q.expected.as_ref().is_some_and(|e| o.candidates.contains(e))
     };
     let declined = |_: &LabelledQuery, o: &TurnOutcome| declines(o);
     DialogueMetrics {

@@ -112,7 +112,7 @@ pub fn confirmed_wordings(records: &[TurnRecord]) -> Vec<Proposal> {
             let chosen = i
                 .checked_sub(1)
                 .map(|p| turns[p])
-                .filter(|p| p.action == "clarify" && p.candidates.iter().any(|c| c == entry));
+                .filter(|p| offers_choices(p) && p.candidates.iter().any(|c| c == entry));
             let (wording, evidence) = match chosen {
                 Some(clarify) => (clarify.text.trim(), Evidence::ClarifyChoice),
                 None if rated.get(&(r.session.as_str(), r.turn)) == Some(&true) => (r.text.trim(), Evidence::Helpful),
@@ -136,19 +136,25 @@ pub fn confirmed_wordings(records: &[TurnRecord]) -> Vec<Proposal> {
     out
 }
 
-/// Texts the bot did not answer, with their counts, most frequent first: fallbacks,
-/// unresolved hand-offs, and clarifications the customer did not pick from.
+/// A turn that offered entries to pick: a clarification, or a request to log in
+/// with the entries near enough.
+fn offers_choices(r: &TurnRecord) -> bool {
+    matches!(r.action.as_str(), "clarify" | "fallback") && !r.candidates.is_empty()
+}
+
+/// Texts the bot did not answer, with their counts, most frequent first: fallbacks
+/// and clarifications the customer did not pick from (a request to log in that
+/// offered entries counts as answered when one was picked), unresolved hand-offs.
 pub fn unanswered_texts(records: &[TurnRecord]) -> Vec<(String, usize)> {
     let mut counts: BTreeMap<String, usize> = BTreeMap::new();
     for turns in sessions(records) {
         for (i, r) in turns.iter().enumerate() {
-            let picked = r.action == "clarify"
+            let picked = offers_choices(r)
                 && turns.get(i + 1).is_some_and(|n| {
                     n.action == "answer" && n.match_id.as_ref().is_some_and(|m| r.candidates.contains(m))
                 });
-            let unanswered = r.action == "fallback"
-                || r.handoff_reason.as_deref() == Some("unresolved")
-                || (r.action == "clarify" && !picked);
+            let unanswered = (matches!(r.action.as_str(), "fallback" | "clarify") && !picked)
+                || r.handoff_reason.as_deref() == Some("unresolved");
             if unanswered && !r.text.trim().is_empty() {
                 *counts.entry(r.text.trim().to_owned()).or_insert(0) += 1;
             }
@@ -316,6 +322,24 @@ mod tests {
         assert_eq!(poor.iter().map(|e| e.entry.as_str()).collect::<Vec<_>>(), ["price", "slow"]);
         assert_eq!(poor[0].not_helpful, 1);
         assert_eq!(poor[1].handed_off_after, 1);
+    }
+
+    #[test]
+    fn a_pick_beside_a_request_to_log_in_confirms_like_a_clarification() {
+        let login = |session: &str, candidates: &[&str]| TurnRecord {
+            candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+            ..rec(session, 1, "彩铃每月扣钱 怎么取消", "fallback")
+        };
+        let records = vec![
+            login("a", &["cancel-addon", "dispute"]),
+            answer("a", 2, "1", "cancel-addon"),
+            // Nothing offered: a plain request to log in, unanswered.
+            login("b", &[]),
+        ];
+        let got = confirmed_wordings(&records);
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!((got[0].entry.as_str(), got[0].evidence), ("cancel-addon", Evidence::ClarifyChoice));
+        assert_eq!(unanswered_texts(&records), [("彩铃每月扣钱 怎么取消".to_owned(), 1)]);
     }
 
     #[test]

@@ -65,7 +65,8 @@ pub fn normalize(text: &str, config: &NormalizeConfig) -> String {
 /// `traditional_to_simplified`. Matching is by substring, so a word is listed only
 /// when it rarely stands inside another word in a customer's chat, and a longer
 /// word that holds it maps to itself to guard it (通讯号码 is no 信号): 门号
-/// (部门号码), 门市 (厦门市), 客诉 (顾客诉求) and 增值 (增值业务) are left out.
+/// (部门号码), 门市 (厦门市), 客诉 (顾客诉求), 增值 (增值业务) and 加值 (附加值,
+/// 更加值得) are left out.
 const MAINLAND_WORDS: &[(&str, &str)] = &[
     ("简讯", "短信"),
     ("储值", "充值"),
@@ -77,10 +78,13 @@ const MAINLAND_WORDS: &[(&str, &str)] = &[
     ("手提电话", "手机"),
     ("吃到饱", "不限量"),
     ("保固", "保修"),
+    ("确保固", "确保固"),
+    ("担保固", "担保固"),
+    ("环保固", "环保固"),
+    ("保固定", "保固定"),
     ("绑约", "合约"),
+    ("捆绑约", "捆绑约"),
     ("门号可携", "携号转网"),
-    ("加值服务", "增值服务"),
-    ("加值", "充值"),
 ];
 
 /// `text` with the words of [`MAINLAND_WORDS`] replaced, in one pass (the
@@ -156,9 +160,20 @@ mod tests {
         assert_eq!(norm("寬頻斷線 簡訊儲值"), "宽带断线 短信充值");
         assert_eq!(norm("宽频讯号"), "宽带信号");
         assert_eq!(norm("手機可以保固嗎 綁約到期"), "手机可以保修吗 合约到期");
-        assert_eq!(norm("門號可攜 預付卡加值"), "携号转网 预付卡充值");
-        assert_eq!(norm("加值服務"), "增值服务", "Taiwan's value-added service is no top-up");
-        for kept in ["通讯号码", "厦门市的门市部", "顾客诉求", "部门号码", "增值业务"] {
+        assert_eq!(norm("門號可攜"), "携号转网");
+        for kept in [
+            "通讯号码",
+            "厦门市的门市部",
+            "顾客诉求",
+            "部门号码",
+            "增值业务",
+            "确保固话畅通",
+            "担保固定资产",
+            "环保固废",
+            "捆绑约定",
+            "附加值",
+            "更加值得",
+        ] {
             assert_eq!(norm(kept), kept, "a word with another reading stays");
         }
     }

@@ -77,7 +77,8 @@ pub struct TurnRecord {
     /// The session's turn number (the rated turn for `feedback`).
     #[serde(default)]
     pub turn: u64,
-    /// Entries offered by a clarification.
+    /// Entries offered to pick from (by a clarification, or beside a request to log
+    /// in).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<String>,
     /// The rating, for `feedback`.

@@ -186,6 +186,23 @@ async fn a_customer_uses_the_widget_from_question_to_rating() {
         let width = eval(&tab, "document.querySelector('.bzb-panel').getBoundingClientRect().width").as_f64().unwrap();
         assert!((380.0..=390.0).contains(&width), "the panel fills a phone screen: {width}");
         screenshot(&tab, "widget-phone.png");
+
+        // A request to log in offers the entries near enough as choice buttons, and a
+        // click on one serves it.
+        let (action, text) = ask(&tab, "有个什么彩铃业务每月扣我钱 我要取消掉");
+        assert_eq!(action, "fallback", "{text}");
+        // Right under the reply: the last thing in the log.
+        let last_choices = "document.querySelector('.bzb-log').lastElementChild.querySelectorAll('.bzb-choice')";
+        assert!(eval(&tab, &format!("{last_choices}.length")).as_u64().is_some_and(|n| n > 0), "{text}");
+        let before = bot_count(&tab);
+        eval(&tab, &format!("{last_choices}[0].click()"));
+        until(
+            &tab,
+            &format!("document.querySelectorAll('.bzb-bot[data-action]').length > {before}"),
+            "the login choice",
+        );
+        let (action, text) = last_bot(&tab);
+        assert!(["answer", "handoff"].contains(&action.as_str()), "{action}: {text}");
     })
     .await
     .unwrap();

@@ -329,7 +329,7 @@ fn a_request_to_log_in_offers_the_entries_near_enough() {
     let faqs = vec![faq("a", 0.2), faq("b", 0.01)];
     let s = Signals { intents: vec![intent("my-services", 0.9)], ..signals("彩铃每月扣钱 怎么取消", faqs) };
     match &run(std::slice::from_ref(&s))[0] {
-        Decision::LoginRequired { related, .. } => assert_eq!(related, &vec![(FaqId::from("a"), 0.2)]),
+        Decision::LoginRequired { candidates, .. } => assert_eq!(candidates, &vec![(FaqId::from("a"), 0.2)]),
         other => panic!("expected a request to log in, got {other:?}"),
     }
     // … and the first is picked by its number, as from a clarification.
@@ -338,6 +338,24 @@ fn a_request_to_log_in_offers_the_entries_near_enough() {
         Decision::Answer { faq, .. } => assert_eq!(faq, &FaqId::from("a")),
         other => panic!("expected the picked entry, got {other:?}"),
     }
+}
+
+#[test]
+fn a_login_scenario_picked_from_a_clarification_offers_nothing_of_the_pick() {
+    let clarify = Signals {
+        intents: vec![intent("my-services", 0.25)],
+        ..signals("彩铃", vec![faq("refund", 0.5), faq("refund-late", 0.3)])
+    };
+    // "3" picks the scenario; what "3" itself ranks is no entry worth offering.
+    let pick = signals("3", vec![faq("refund-late", 0.2)]);
+    let d = run(&[clarify.clone(), pick.clone()]);
+    match &d[1] {
+        Decision::LoginRequired { candidates, .. } => assert!(candidates.is_empty(), "{d:?}"),
+        other => panic!("expected a request to log in, got {other:?}"),
+    }
+    // … and the clarification's choices are gone with it.
+    let d = run(&[clarify, pick, signals("1", vec![])]);
+    assert!(!matches!(&d[2], Decision::Answer { .. }), "{d:?}");
 }
 
 #[test]

@@ -191,7 +191,7 @@
     } else if (item.kind === "bot") {
       var r = item.reply;
       log.appendChild(h("div", { "class": "bzb-msg bzb-bot", "data-action": r.action, html: md(r.text) }));
-      if (r.action === "clarify") log.appendChild(buttons(r.candidates, "bzb-choice", function (s) { send(s.question); }));
+      if (r.candidates && r.candidates.length) log.appendChild(buttons(r.candidates, "bzb-choice", function (s) { send(s.question); }));
       if (r.action === "answer") {
         var fb = h("div", { "class": "bzb-row bzb-feedback", role: "group", "aria-label": "这个回答有帮助吗" }, [
           h("button", { type: "button", "class": "bzb-fb bzb-up", "aria-pressed": String(item.rated === "up"), "aria-label": "有帮助", text: "有用" }),
