@@ -156,7 +156,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         return handoff(reason, state.problem.clone());
     }
     if let Some((scenario, filled)) = continue_pending_slot(state, signals, kb, policy) {
-        return scenario_turn(state, scenario, filled, 1.0, signals, &[], policy);
+        return scenario_turn(state, scenario, filled, Route::Chosen, signals, policy);
     }
     // Picking a candidate resolves the clarification: progress, even when the pick
     // is the candidate the clarification was provisionally about.
@@ -168,7 +168,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         }
         Some(Picked::Scenario(scenario)) => {
             let picked = DialogueState { problem: None, ..state.clone() };
-            return scenario_turn(&picked, scenario, BTreeMap::new(), 1.0, signals, &[], policy);
+            return scenario_turn(&picked, scenario, BTreeMap::new(), Route::Chosen, signals, policy);
         }
         None => {}
     }
@@ -179,7 +179,8 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     // answered or routed, at most clarified.
     let foreign = signals.other_business.is_some();
     if !foreign && let Some((scenario, confidence)) = scenario_intent(signals, kb, policy) {
-        return scenario_turn(state, scenario, BTreeMap::new(), confidence, signals, &signals.faqs, policy);
+        let route = Route::Predicted { confidence, faqs: &signals.faqs };
+        return scenario_turn(state, scenario, BTreeMap::new(), route, signals, policy);
     }
     let offered = offered_scenario(signals, kb, policy);
     let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
@@ -415,20 +416,31 @@ pub fn answer_entry(
     settle(next, Some(problem), progress, decision, policy)
 }
 
+/// How a turn came to a scenario.
+#[derive(Debug, Clone, Copy)]
+enum Route<'a> {
+    /// Predicted from this text with `confidence`; a request to log in may offer
+    /// the text's FAQ entries `faqs`.
+    Predicted { confidence: f32, faqs: &'a [FaqCandidate] },
+    /// Picked from a clarification, or continued with a detail: certain, and
+    /// nothing of this text to offer ("3" ranks no entry worth offering).
+    Chosen,
+}
+
 /// A scenario turn: fill slots from the signals, then ask for the first missing
 /// one, or look up (the look-up itself is an effect; see [`lookup_failed`]).
-/// `offers` are the FAQ entries a request to log in may offer: the turn's own
-/// ranking when the scenario was predicted from this text, none when it was
-/// picked or continued ("3" ranks no entry worth offering).
 fn scenario_turn(
     state: &DialogueState,
     scenario: &Scenario,
     mut filled: BTreeMap<String, String>,
-    confidence: f32,
+    route: Route<'_>,
     signals: &Signals,
-    offers: &[FaqCandidate],
     policy: Policy<'_>,
 ) -> Outcome {
+    let (confidence, offers) = match route {
+        Route::Predicted { confidence, faqs } => (confidence, faqs),
+        Route::Chosen => (1.0, &[][..]),
+    };
     let id = scenario.id.clone();
     let problem = Problem::Scenario(id.clone());
     let continuing = state.problem.as_ref() == Some(&problem);
