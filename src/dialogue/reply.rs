@@ -100,7 +100,7 @@ impl TurnAction {
 pub struct MatchInfo {
     /// Entry or scenario id.
     pub id: String,
-    /// Its standard question (a scenario's first example).
+    /// Its standard question (a scenario's title).
     pub question: String,
     /// Confidence in [0, 1].
     pub score: f32,

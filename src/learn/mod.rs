@@ -3,11 +3,13 @@
 //! the review files, and [`accept`] edits the knowledge.
 //!
 //! - **Confirmed wordings**: a customer's text that led to an answer the customer
-//!   confirmed — they picked the entry from a clarification, or rated the answer
-//!   helpful — and that was not followed by a complaint or an unresolved hand-off.
+//!   confirmed — they picked the entry from a clarification (or from the entries
+//!   beside a request to log in), or rated the answer helpful — and that was not
+//!   followed by a complaint or an unresolved hand-off.
 //!   Proposed as new similar questions of that entry.
-//! - **Unanswered texts**: fallbacks, unresolved hand-offs and clarifications the
-//!   customer did not pick from; clustered by meaning with [`cluster`].
+//! - **Unanswered texts**: fallbacks, unresolved hand-offs and clarifications (or
+//!   requests to log in that offered entries) the customer did not pick from;
+//!   clustered by meaning with [`cluster`].
 //! - **Poor entries**: answers rated not helpful, or followed by an unresolved or
 //!   complaint hand-off.
 
@@ -23,7 +25,8 @@ use crate::turnlog::TurnRecord;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Evidence {
-    /// The customer picked the entry from a clarification.
+    /// The customer picked the entry from a clarification (or from the entries
+    /// beside a request to log in).
     ClarifyChoice,
     /// The customer rated the answer helpful.
     Helpful,

@@ -72,10 +72,11 @@ pub struct ChatResponse {
     pub action: &'static str,
     /// What to show.
     pub text: String,
-    /// The entry answered.
+    /// The entry or scenario matched.
     #[serde(rename = "match", skip_serializing_if = "Option::is_none")]
     pub matched: Option<MatchInfo>,
-    /// Candidates ("您是不是想问").
+    /// Candidates ("您是不是想问"): a clarification's, or the entries offered beside a
+    /// request to log in (action `fallback`).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub candidates: Vec<Suggestion>,
     /// Related questions.
