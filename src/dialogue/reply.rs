@@ -227,9 +227,8 @@ pub(super) fn build(
             });
             let candidates: Vec<Suggestion> =
                 candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).chain(offered).collect();
-            let mut lines = vec![ctx.messages.clarify.clone()];
-            lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
-            Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, lines.join("\n")) }
+            let text = offer_text(ctx, &candidates);
+            Reply { candidates, ..Reply::new(turn, TurnAction::Clarify, text) }
         }
         Decision::Fallback => Reply::new(turn, TurnAction::Fallback, ctx.messages.fallback.clone()),
         Decision::Pleasantry(Pleasantry::Greeting) => {
@@ -263,12 +262,11 @@ pub(super) fn build(
             // The entries near enough are offered as a clarification's candidates.
             let candidates: Vec<Suggestion> =
                 candidates.iter().filter_map(|(id, score)| suggestion(kb, id, Some(*score))).collect();
-            let mut lines = vec![ctx.messages.login_required.clone()];
+            let mut text = ctx.messages.login_required.clone();
             if !candidates.is_empty() {
-                lines.push(ctx.messages.clarify.clone());
-                lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
+                text = format!("{text}\n{}", offer_text(ctx, &candidates));
             }
-            let reply = Reply::new(turn, TurnAction::Fallback, lines.join("\n"));
+            let reply = Reply::new(turn, TurnAction::Fallback, text);
             Reply { matched: kb.scenario(scenario).map(|s| scenario_match(s, *confidence)), candidates, ..reply }
         }
         Decision::LookupFailed { scenario, confidence } => {
@@ -287,6 +285,13 @@ pub(super) fn build(
             reply
         }
     }
+}
+
+/// `messages.clarify`, then the candidates numbered as the customer picks them.
+fn offer_text(ctx: ReplyContext<'_>, candidates: &[Suggestion]) -> String {
+    let mut lines = vec![ctx.messages.clarify.clone()];
+    lines.extend(candidates.iter().enumerate().map(|(i, c)| format!("{}. {}", i + 1, c.question)));
+    lines.join("\n")
 }
 
 fn answer(
