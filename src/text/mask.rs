@@ -1,11 +1,14 @@
 //! Masking personal data in logged text: mobile numbers, ID card numbers, bank
-//! card numbers. Pure.
+//! card numbers here, and the other kinds (e-mail, landlines, names, addresses …)
+//! in `mask_patterns`. Pure.
 //!
 //! Numbers are read the way people type them: ASCII or full-width digits (mixed
-//! too), groups split by spaces, dashes or dots (`138 1234 5678`, `6222-0212-…`),
-//! mobiles with a `+86`/`86` prefix, ID numbers ending in `X`. Groups are joined only
-//! when the joined digits form one of the kinds, so an order number next to a phone
-//! number stays readable; order numbers (12 digits) and prices are left alone.
+//! too) or Chinese numerals (一三八…), groups split by up to three spaces, tabs,
+//! dashes, dots, slashes, underscores, brackets or commas (`138 1234 5678`,
+//! `(138)1234-5678`, `6222-0212-…`), invisible zero-width characters anywhere,
+//! mobiles with a `+86`/`86` prefix, ID numbers ending in `X`. Groups are joined
+//! only when the joined digits form one of the kinds, so an order number next to a
+//! phone number stays readable; order numbers (12 digits) and prices are left alone.
 
 /// Most digits a masked number may have (bank cards up to 19, some up to 21).
 const MAX_DIGITS: usize = 21;
@@ -16,8 +19,66 @@ const MAX_DIGITS: usize = 21;
 /// - an ID number (15 or 18 characters, the last may be `X`) and a bank card
 ///   number (16–21 digits) keep their last 4 (`**************123X`).
 ///
-/// A masked number is written in ASCII without its separators.
+/// A masked number is written in ASCII without its separators. Then the other
+/// kinds (`mask_patterns`) become labels: `[邮箱]`, `[固话]`, `[姓名]` …
 pub fn mask_pii(text: &str) -> String {
+    let visible: String = text.chars().filter(|&c| !zero_width(c)).collect();
+    let numerals = mask_chinese_numerals(&visible);
+    super::mask_patterns::mask_patterns(&mask_numbers(&numerals))
+}
+
+/// Characters that show nothing and may be slipped between digits.
+fn zero_width(c: char) -> bool {
+    matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}')
+}
+
+/// A Chinese numeral's digit (幺 and 两 as said in phone numbers).
+fn chinese_digit(c: char) -> Option<char> {
+    Some(match c {
+        '〇' | '零' | '洞' => '0',
+        '一' | '幺' | '壹' => '1',
+        '二' | '两' | '贰' => '2',
+        '三' | '叁' => '3',
+        '四' | '肆' => '4',
+        '五' | '伍' => '5',
+        '六' | '陆' => '6',
+        '七' | '柒' => '7',
+        '八' | '捌' => '8',
+        '九' | '玖' => '9',
+        _ => return None,
+    })
+}
+
+/// A run of Chinese numerals (spaces between allowed) that reads as a mobile, ID
+/// or card number is masked like one; shorter runs ("一二三") are words.
+fn mask_chinese_numerals(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chinese_digit(chars[i]).is_none() {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        let start = i;
+        let mut digits = String::new();
+        while i < chars.len() && (chinese_digit(chars[i]).is_some() || (chars[i] == ' ' && digits.len() < MAX_DIGITS)) {
+            if let Some(d) = chinese_digit(chars[i]) {
+                digits.push(d);
+            }
+            i += 1;
+        }
+        match (digits.len() >= 11).then(|| mask_digits(&digits, false)).flatten() {
+            Some(masked) => out.push_str(&masked),
+            None => out.extend(&chars[start..i]),
+        }
+    }
+    out
+}
+
+/// Mobile, ID and bank card numbers (see [`mask_pii`]).
+fn mask_numbers(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
@@ -76,8 +137,31 @@ fn digit(c: char) -> Option<char> {
 }
 
 fn is_separator(c: char) -> bool {
-    matches!(c, ' ' | '-' | '.' | '\u{3000}' | '－' | '—' | '–' | '．')
+    matches!(
+        c,
+        ' ' | '\t'
+            | '-'
+            | '.'
+            | '/'
+            | '_'
+            | '('
+            | ')'
+            | ','
+            | '\u{3000}'
+            | '－'
+            | '—'
+            | '–'
+            | '．'
+            | '／'
+            | '（'
+            | '）'
+            | '，'
+            | '、'
+    )
 }
+
+/// Most separator characters between two groups of one number ("138  1234", "(138) 1234").
+const MAX_SEPARATORS: usize = 3;
 
 /// The longest PII number starting at `start`: where it ends and its masked form.
 fn pii_at(chars: &[char], start: usize) -> Option<(usize, String)> {
@@ -126,12 +210,13 @@ fn pii_at(chars: &[char], start: usize) -> Option<(usize, String)> {
         {
             best = Some((i, masked));
         }
-        // Another group after one separator?
-        let next_is_group = i + 1 < chars.len() && is_separator(chars[i]) && digit(chars[i + 1]).is_some();
+        // Another group after a few separators?
+        let gap = chars[i..].iter().take(MAX_SEPARATORS + 1).take_while(|&&c| is_separator(c)).count();
+        let next_is_group = gap > 0 && gap <= MAX_SEPARATORS && chars.get(i + gap).is_some_and(|&c| digit(c).is_some());
         if !next_is_group || digits.len() >= MAX_DIGITS {
             break;
         }
-        i += 1;
+        i += gap;
     }
     best
 }
@@ -205,6 +290,75 @@ mod tests {
         ];
         for (typed, masked) in table {
             assert_eq!(mask_pii(&format!("号码{typed}谢谢")), format!("号码{masked}谢谢"), "{typed}");
+        }
+    }
+
+    /// Every format of personal data a customer may type: none of the secret
+    /// part may survive (the label it becomes is checked where it matters).
+    #[test]
+    fn every_kind_of_personal_data_is_masked() {
+        let table: &[(&str, &str)] = &[
+            ("我的手机13812345678", "12345678"),
+            ("手机 138/1234/5678", "1234/5678"),
+            ("手机 138_1234_5678", "1234_5678"),
+            ("手机 (138) 1234 5678", "1234 5678"),
+            ("手机（138）1234-5678", "1234-5678"),
+            ("手机 138  1234  5678", "1234  5678"),
+            ("手机 138\t1234\t5678", "1234\t5678"),
+            ("手机 1\u{200B}3\u{200B}8\u{200B}1234\u{200B}5678", "5678\u{200B}"),
+            ("手机138,1234,5678", "1234,5678"),
+            ("手机一三八一二三四五六七八", "一二三四五六七八"),
+            ("电话幺三八 一二三四 五六七八", "一二三四 五六七八"),
+            ("身份证11010519491231002X", "19491231"),
+            ("卡号6222 0212 3456 7890", "0212 3456"),
+            ("邮箱 zhang.san@example.com", "zhang.san"),
+            ("发到 zs_1990＠qq.com", "zs_1990"),
+            ("座机010-62345678", "62345678"),
+            ("家里电话(0755)87654321", "87654321"),
+            ("固话 021 5432 1234", "5432 1234"),
+            ("住在北京市朝阳区建国路88号院3号楼2单元301室", "建国路88号"),
+            ("地址：幸福小区5栋2单元601", "5栋2单元601"),
+            ("送到阳光花园12号楼1501室", "阳光花园12号"),
+            ("我叫张三，帮我查一下", "张三"),
+            ("姓名：李小明", "李小明"),
+            ("收件人王芳", "王芳"),
+            ("QQ 123456789", "123456789"),
+            ("扣扣号：87654321", "87654321"),
+            ("微信号 zhangsan_1990", "zhangsan_1990"),
+            ("vx: abc12345", "abc12345"),
+            ("车牌京A12345被拍了", "A12345"),
+            ("粤B·D12345的车", "D12345"),
+            ("护照号E12345678", "E12345678"),
+            ("我的护照 G87654321 过期了", "G87654321"),
+            ("我家IP是 192.168.1.23", "192.168.1.23"),
+            ("生日1990年1月1日", "1990年1月1日"),
+            ("出生日期：1988-12-31", "1988-12-31"),
+            ("生日是19900101", "19900101"),
+        ];
+        for (typed, secret) in table {
+            let masked = mask_pii(typed);
+            assert!(!masked.contains(secret), "{typed:?} → {masked:?} still shows {secret:?}");
+        }
+        assert_eq!(mask_pii("我叫张三"), "我叫[姓名]");
+        assert_eq!(mask_pii("邮箱 a@b.cn 谢谢"), "邮箱 [邮箱] 谢谢");
+        assert_eq!(mask_pii("QQ 123456789"), "QQ [QQ]");
+    }
+
+    #[test]
+    fn ordinary_text_is_not_taken_for_personal_data() {
+        for text in [
+            "我叫了个外卖",
+            "订单202311220123到哪了",
+            "2024-05-18 下的单",
+            "5G套餐多少钱一个月",
+            "一二三都试过了",
+            "宽带200M够用吗",
+            "套餐59元，流量30G",
+            "我叫你们经理来",
+            "第三季度的账单",
+            "版本 1.2.3 的 app",
+        ] {
+            assert_eq!(mask_pii(text), text);
         }
     }
 

@@ -6,6 +6,7 @@
 
 mod homophone;
 mod mask;
+mod mask_patterns;
 mod names;
 mod normalize;
 mod segment;
