@@ -127,6 +127,14 @@ pub struct LockedSession {
     shared: Option<(Arc<RedisSessions>, SharedLock)>,
 }
 
+impl LockedSession {
+    /// Whether a request for `owner` may use this session (see [`Session::admit`]);
+    /// binds an unowned session to the first verified customer.
+    pub fn admit(&mut self, owner: Option<&str>) -> bool {
+        self.guard.admit(owner)
+    }
+}
+
 impl Drop for LockedSession {
     fn drop(&mut self) {
         if let Some((store, lock)) = self.shared.take()
@@ -264,7 +272,12 @@ impl Bot {
             dialogue::StoreKind::Redis => Some(Arc::new(RedisSessions::new(&snapshot.config.session)?)),
         };
         let memory = Memory::new(&snapshot.config.session);
-        let desk = crate::desk::Desk::start(&snapshot.config.desk);
+        let dead_letters = crate::desk::DeadLetters::new(
+            snapshot.config.desk.dead_letter.clone(),
+            snapshot.config.log.rotate_policy(),
+            log.id_key().map(<[u8]>::to_vec),
+        );
+        let desk = crate::desk::Desk::start(&snapshot.config.desk, dead_letters);
         Ok(Self {
             snapshot: ArcSwap::from_pointee(snapshot),
             sessions,

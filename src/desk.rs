@@ -4,7 +4,6 @@
 //! retries. A delivery that still fails is logged, counted and written to a
 //! dead-letter file (text masked), never dropped silently.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -17,6 +16,7 @@ use sha2::Sha256;
 
 use crate::dialogue::Handoff;
 use crate::text::mask_pii;
+use crate::turnlog::{RotatePolicy, RotatingFile, pseudonym};
 
 /// Agent desk settings (`[desk]` in bizbot.toml; restart-only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,6 +39,9 @@ pub struct DeskConfig {
     pub hours: String,
     /// Local time's offset from UTC in hours (China: 8).
     pub utc_offset_hours: i32,
+    /// Bearer token of the agents' endpoints (`/v1/assist`, session release);
+    /// the admin token works there too. Empty: only the admin token.
+    pub agent_token: String,
 }
 
 impl DeskConfig {
@@ -122,9 +125,25 @@ pub enum DeskEvent {
 }
 
 impl DeskEvent {
-    fn masked(&self) -> serde_json::Value {
+    /// The event as a dead letter keeps it: text masked, the session and customer
+    /// ids pseudonymised with `id_key` (masked without one), channel and tags masked.
+    fn masked(&self, id_key: Option<&[u8]>) -> serde_json::Value {
         let mut v = serde_json::to_value(self).unwrap_or_default();
-        for field in ["text", "summary", "phone"] {
+        let id = |raw: &str| id_key.map_or_else(|| mask_pii(raw), |key| pseudonym(key, raw));
+        if let Some(session) = v.get("session_id").and_then(|t| t.as_str()).map(id) {
+            v["session_id"] = session.into();
+        }
+        if let Some(customer) = v.get("customer").and_then(|c| c.get("id")).and_then(|t| t.as_str()).map(id) {
+            v["customer"]["id"] = customer.into();
+        }
+        if let Some(tags) = v.get_mut("customer").and_then(|c| c.get_mut("tags")).and_then(|t| t.as_array_mut()) {
+            for tag in tags {
+                if let Some(masked) = tag.as_str().map(mask_pii) {
+                    *tag = masked.into();
+                }
+            }
+        }
+        for field in ["text", "summary", "phone", "channel"] {
             if let Some(text) = v.get(field).and_then(|t| t.as_str()).map(mask_pii) {
                 v[field] = text.into();
             }
@@ -154,7 +173,51 @@ pub struct DeskStats {
 pub struct Desk {
     queue: SyncSender<DeskEvent>,
     stats: Arc<DeskStats>,
-    dead_letter: PathBuf,
+    dead_letters: Arc<DeadLetters>,
+}
+
+/// Where undeliverable events go: a file rotated and capped like the turn log,
+/// holding no raw id or personal datum.
+#[derive(Debug)]
+pub struct DeadLetters {
+    path: PathBuf,
+    policy: RotatePolicy,
+    id_key: Option<Vec<u8>>,
+    file: std::sync::Mutex<Option<RotatingFile>>,
+}
+
+impl DeadLetters {
+    /// Dead letters at `path` (empty: none kept), rotated by `policy`, ids
+    /// pseudonymised with `id_key` (the turn log's).
+    pub fn new(path: PathBuf, policy: RotatePolicy, id_key: Option<Vec<u8>>) -> Self {
+        Self { path, policy, id_key, file: std::sync::Mutex::new(None) }
+    }
+
+    fn write(&self, event: &DeskEvent, why: &str) {
+        if self.path.as_os_str().is_empty() {
+            return;
+        }
+        let line = serde_json::json!({"error": mask_pii(why), "event": event.masked(self.id_key.as_deref())})
+            .to_string()
+            + "\n";
+        let mut file = self.file.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let written = match &mut *file {
+            Some(f) => f.append(line.as_bytes()),
+            None => {
+                if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    let _ = std::fs::create_dir_all(dir);
+                }
+                RotatingFile::open(&self.path, self.policy).and_then(|mut f| {
+                    let written = f.append(line.as_bytes());
+                    *file = Some(f);
+                    written
+                })
+            }
+        };
+        if let Err(e) = written {
+            tracing::error!("desk: cannot write the dead letter {}: {e}", self.path.display());
+        }
+    }
 }
 
 /// Events waiting for delivery at most; beyond, events go to the dead letters.
@@ -173,19 +236,21 @@ pub fn signature(secret: &str, timestamp: u64, body: &[u8]) -> String {
 
 impl Desk {
     /// Start the delivery thread; `None` when no webhook is configured.
-    pub fn start(config: &DeskConfig) -> Option<Self> {
+    pub fn start(config: &DeskConfig, dead_letters: DeadLetters) -> Option<Self> {
         if config.webhook_url.trim().is_empty() {
             return None;
         }
         let (queue, events) = std::sync::mpsc::sync_channel(QUEUE);
         let stats = Arc::new(DeskStats::default());
-        let worker = Worker { config: config.clone(), stats: Arc::clone(&stats) };
+        let dead_letters = Arc::new(dead_letters);
+        let worker =
+            Worker { config: config.clone(), stats: Arc::clone(&stats), dead_letters: Arc::clone(&dead_letters) };
         std::thread::Builder::new()
             .name("bizbot-desk".into())
             .spawn(move || worker.run(&events))
             .map_err(|e| tracing::error!("desk: cannot start the delivery thread: {e}"))
             .ok()?;
-        Some(Self { queue, stats, dead_letter: config.dead_letter.clone() })
+        Some(Self { queue, stats, dead_letters })
     }
 
     /// Queue `event` for delivery (never blocks the turn).
@@ -194,7 +259,7 @@ impl Desk {
             Ok(()) => {}
             Err(TrySendError::Full(event) | TrySendError::Disconnected(event)) => {
                 tracing::error!("desk: delivery queue full or stopped; event kept as a dead letter");
-                dead_letter(&self.dead_letter, &event, "queue full");
+                self.dead_letters.write(&event, "queue full");
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
@@ -209,6 +274,7 @@ impl Desk {
 struct Worker {
     config: DeskConfig,
     stats: Arc<DeskStats>,
+    dead_letters: Arc<DeadLetters>,
 }
 
 impl Worker {
@@ -248,25 +314,10 @@ impl Worker {
             } else {
                 tracing::error!("desk: delivery failed after {} attempt(s): {last}", self.config.retries + 1);
                 // Written before counted: whoever sees the count finds the letter.
-                dead_letter(&self.config.dead_letter, &event, &last);
+                self.dead_letters.write(&event, &last);
                 self.stats.failed.fetch_add(1, Ordering::Relaxed);
             }
         }
-    }
-}
-
-fn dead_letter(path: &PathBuf, event: &DeskEvent, why: &str) {
-    if path.as_os_str().is_empty() {
-        return;
-    }
-    let line = serde_json::json!({"error": why, "event": event.masked()}).to_string() + "\n";
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        let _ = std::fs::create_dir_all(dir);
-    }
-    let written =
-        std::fs::OpenOptions::new().create(true).append(true).open(path).and_then(|mut f| f.write_all(line.as_bytes()));
-    if let Err(e) = written {
-        tracing::error!("desk: cannot write the dead letter {}: {e}", path.display());
     }
 }
 
@@ -295,24 +346,37 @@ mod tests {
             dead_letter: dead.clone(),
             hours: String::new(),
             utc_offset_hours: 8,
+            agent_token: String::new(),
         };
-        let desk = Desk::start(&config).unwrap();
-        desk.send(DeskEvent::Message {
-            session_id: "s1".into(),
-            customer: DeskCustomer { id: None, tags: vec![] },
-            text: "我的手机13812345678".into(),
-            ts_ms: 0,
-        });
-        for _ in 0..100 {
-            if desk.stats().failed.load(Ordering::Relaxed) == 1 {
+        // Small files: every letter rotates the last one out, two are kept.
+        let policy = RotatePolicy { max_bytes: 10, max_age: None, keep: 2 };
+        let letters = || DeadLetters::new(dead.clone(), policy, Some(b"key".to_vec()));
+        let desk = Desk::start(&config, letters()).unwrap();
+        let sent = 4;
+        for n in 0..sent {
+            desk.send(DeskEvent::Message {
+                session_id: format!("session-{n}"),
+                customer: DeskCustomer { id: Some("u1001".into()), tags: vec!["13900001111".into()] },
+                text: "我的手机13812345678，邮箱 zhang@example.com".into(),
+                ts_ms: 0,
+            });
+        }
+        for _ in 0..200 {
+            if desk.stats().failed.load(Ordering::Relaxed) == sent {
                 break;
             }
             std::thread::sleep(Duration::from_millis(50));
         }
-        assert_eq!(desk.stats().failed.load(Ordering::Relaxed), 1);
+        assert_eq!(desk.stats().failed.load(Ordering::Relaxed), sent);
         let text = std::fs::read_to_string(&dead).unwrap();
         assert!(text.contains("138****5678") && !text.contains("13812345678"), "{text}");
-        assert!(Desk::start(&DeskConfig { webhook_url: String::new(), ..config }).is_none());
+        for raw in ["zhang@example.com", "session-3", "u1001", "13900001111"] {
+            assert!(!text.contains(raw), "{raw} in {text}");
+        }
+        assert!(text.contains(&pseudonym(b"key", "u1001")), "{text}");
+        let files = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(files, 3, "the dead letters and two rotated files, no more");
+        assert!(Desk::start(&DeskConfig { webhook_url: String::new(), ..config }, letters()).is_none());
     }
 
     #[test]
@@ -325,6 +389,7 @@ mod tests {
             dead_letter: PathBuf::new(),
             hours: hours.into(),
             utc_offset_hours: 8,
+            agent_token: String::new(),
         };
         let at = |h: u64, m: u64| ((h + 24 - 8) % 24) * 3600 + m * 60; // local h:m as UTC seconds
         let day = config("08:00-22:00");

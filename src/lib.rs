@@ -39,6 +39,7 @@ pub mod dialogue;
 pub mod embed;
 pub mod engine;
 pub mod eval;
+pub mod identity;
 pub mod index;
 pub mod intent;
 pub mod knowledge;

@@ -73,7 +73,7 @@ crate::backend_conformance!(
     http_conformance,
     super::HttpBackend::new(
         "closed",
-        &super::BackendConfig { base_url: "http://127.0.0.1:9".into(), timeout_ms: 200, headers: Default::default() }
+        &super::BackendConfig { timeout_ms: 200, ..super::BackendConfig::at("http://127.0.0.1:9") }
     )
     .expect("builds")
 );

@@ -3,6 +3,7 @@
 //! A [`Backend`] answers `GET path` with JSON or an error; it knows nothing of
 //! scenarios or templates. `noop.rs` is the annotated template for a new connector.
 
+mod bulkhead;
 mod http;
 mod noop;
 
@@ -11,6 +12,7 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+pub use bulkhead::{Admission, Breaker, BreakerPolicy, Guarded};
 pub use http::HttpBackend;
 pub use noop::NoopBackend;
 
@@ -27,10 +29,49 @@ pub struct BackendConfig {
     /// holding its value (secrets stay out of the config file).
     #[serde(default)]
     pub headers: BTreeMap<String, String>,
+    /// Look-ups waiting on this back-end at once; one more fails at once (its
+    /// turn takes the scenario's `on_failure` path) instead of holding the
+    /// service while the back-end is slow.
+    #[serde(default = "default_max_concurrent")]
+    pub max_concurrent: usize,
+    /// Failures in a row (timeouts, connection errors, 5xx) after which the
+    /// back-end is not called for `breaker_open_ms`; 0 = never.
+    #[serde(default = "default_breaker_failures")]
+    pub breaker_failures: u32,
+    /// How long look-ups fail at once after `breaker_failures`, in ms; then one
+    /// trial look-up decides.
+    #[serde(default = "default_breaker_open_ms")]
+    pub breaker_open_ms: u64,
 }
 
 fn default_timeout() -> u64 {
     2000
+}
+
+fn default_max_concurrent() -> usize {
+    16
+}
+
+fn default_breaker_failures() -> u32 {
+    5
+}
+
+fn default_breaker_open_ms() -> u64 {
+    10_000
+}
+
+impl BackendConfig {
+    /// A back-end at `base_url` with every other setting at its default.
+    pub fn at(base_url: &str) -> Self {
+        Self {
+            base_url: base_url.to_owned(),
+            timeout_ms: default_timeout(),
+            headers: BTreeMap::new(),
+            max_concurrent: default_max_concurrent(),
+            breaker_failures: default_breaker_failures(),
+            breaker_open_ms: default_breaker_open_ms(),
+        }
+    }
 }
 
 /// Why a lookup failed.
@@ -80,6 +121,22 @@ pub enum BackendError {
         /// Parser message.
         reason: String,
     },
+    /// `max_concurrent` look-ups already wait on the back-end.
+    #[error("{backend}: {path} not sent: max_concurrent look-ups already wait on it")]
+    Busy {
+        /// Back-end name.
+        backend: String,
+        /// Requested path.
+        path: String,
+    },
+    /// The breaker is open after failures in a row.
+    #[error("{backend}: {path} not sent: the back-end failed repeatedly and is paused")]
+    Unavailable {
+        /// Back-end name.
+        backend: String,
+        /// Requested path.
+        path: String,
+    },
     /// A header's environment variable is not set.
     #[error("back-end {backend}: header {header} needs environment variable {var}, which is not set")]
     MissingEnv {
@@ -113,7 +170,11 @@ impl Backends {
         for (name, config) in configs {
             match HttpBackend::new(name, config) {
                 Ok(b) => {
-                    by_name.insert(name.clone(), Arc::new(b));
+                    let policy = BreakerPolicy {
+                        failures: config.breaker_failures,
+                        open_for: std::time::Duration::from_millis(config.breaker_open_ms),
+                    };
+                    by_name.insert(name.clone(), Arc::new(Guarded::new(name, b, config.max_concurrent, policy)));
                 }
                 Err(e) => errors.extend(e),
             }

@@ -56,6 +56,8 @@ pub struct Config {
     pub log: crate::turnlog::LogConfig,
     /// `[desk]`
     pub desk: crate::desk::DeskConfig,
+    /// `[identity]`
+    pub identity: crate::identity::IdentityConfig,
     /// `[backends.NAME]`: systems scenarios look up.
     #[serde(default)]
     pub backends: std::collections::BTreeMap<String, BackendConfig>,
@@ -85,6 +87,10 @@ impl Config {
             ("server.max_body_bytes", self.server.max_body_bytes != new.server.max_body_bytes),
             ("server.max_in_flight", self.server.max_in_flight != new.server.max_in_flight),
             ("server.max_connections", self.server.max_connections != new.server.max_connections),
+            (
+                "server.max_connections_per_address",
+                self.server.max_connections_per_address != new.server.max_connections_per_address,
+            ),
             ("server.header_timeout_secs", self.server.header_timeout_secs != new.server.header_timeout_secs),
             ("server.body_timeout_secs", self.server.body_timeout_secs != new.server.body_timeout_secs),
             ("server.cors_origins", self.server.cors_origins != new.server.cors_origins),
@@ -117,10 +123,13 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// Open connections; further ones wait in the kernel's backlog (restart-only).
     pub max_connections: usize,
+    /// Open connections from one client address; further ones are closed at once.
+    /// 0 = no limit (behind a proxy that is the only address) (restart-only).
+    pub max_connections_per_address: usize,
     /// Seconds a connection may take to send a request's headers, and may stay
     /// idle between requests (restart-only).
     pub header_timeout_secs: u64,
-    /// Seconds a request may take to send its body (restart-only).
+    /// Seconds a request may take to send its whole body (restart-only).
     pub body_timeout_secs: u64,
     /// Seconds in-flight requests get to finish after SIGTERM / ctrl-c.
     pub shutdown_grace_secs: u64,

@@ -16,6 +16,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         messages: _,
         log: _,
         desk,
+        identity,
         backends,
     } = config;
     let mut problems = Vec::new();
@@ -76,6 +77,7 @@ pub fn validate(config: &Config) -> Vec<String> {
                 .push(format!("server.cors_origins: {origin:?} is not an origin like https://www.example.com or *"));
         }
     }
+    problems.extend(identity.problems());
     if let Err(e) = crate::desk::parse_hours(&desk.hours) {
         problems.push(e);
     }
@@ -122,6 +124,9 @@ pub fn validate(config: &Config) -> Vec<String> {
         }
         if b.timeout_ms == 0 {
             problems.push(format!("backends.{name}.timeout_ms must be at least 1"));
+        }
+        if b.max_concurrent == 0 {
+            problems.push(format!("backends.{name}.max_concurrent must be at least 1"));
         }
     }
     if model.max_tokens < 8 {

@@ -20,8 +20,12 @@ pub(crate) fn parse_actions(value: &str) -> (Vec<Action>, Vec<String>) {
                     errors.push(format!("action {part:?} has no label (expected label=>url)"));
                 } else if url.is_empty() {
                     errors.push(format!("action {part:?} has no url (expected label=>url)"));
-                } else if url.chars().any(char::is_whitespace) {
+                } else if url.chars().any(|c| c.is_whitespace() || c.is_control()) {
                     errors.push(format!("action {part:?}: the url contains whitespace"));
+                } else if !safe_url(url) {
+                    errors.push(format!(
+                        "action {part:?}: the url must start with https://, http://, tel:, mailto: or / (a page of the site)"
+                    ));
                 } else {
                     actions.push(Action { label: label.to_owned(), url: url.to_owned() });
                 }
@@ -30,6 +34,17 @@ pub(crate) fn parse_actions(value: &str) -> (Vec<Action>, Vec<String>) {
         }
     }
     (actions, errors)
+}
+
+/// Whether an action's link is one every channel may show as a button: a web page,
+/// a phone number, a mail address, or a page of the same site. `javascript:`,
+/// `data:` and the like would run in the customer's browser.
+fn safe_url(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    let web = ["https://", "http://"].iter().any(|p| lower.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    let other = ["tel:", "mailto:"].iter().any(|p| lower.strip_prefix(p).is_some_and(|rest| !rest.is_empty()));
+    let relative = url.starts_with('/') && !url.starts_with("//") && !url.starts_with("/\\");
+    web || other || relative
 }
 
 /// Parse the handoff flag: empty, `false`/`no`/`0`/`否` or `true`/`yes`/`1`/`是`.
@@ -44,6 +59,27 @@ pub(crate) fn parse_flag(value: &str) -> Result<bool, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn action_urls_are_web_phone_mail_or_site_pages() {
+        for ok in ["https://a.example/x", "http://a.example", "tel:10086", "mailto:kf@a.example", "/orders"] {
+            assert!(safe_url(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,x",
+            "vbscript:x",
+            "//evil.example",
+            "https://",
+            "ftp://x",
+            "orders",
+        ] {
+            assert!(!safe_url(bad), "{bad}");
+        }
+        let (actions, errors) = parse_actions("好=>https://a.example|坏=>javascript:alert(1)");
+        assert_eq!((actions.len(), errors.len()), (1, 1), "{errors:?}");
+    }
 
     #[test]
     fn multi_values_are_trimmed() {

@@ -18,6 +18,8 @@
 //! [scenario.lookup]
 //! backend = "shop"                         # a [backends.NAME] of bizbot.toml
 //! path = "/orders/{{ slots.order_id }}"    # minijinja over slots and user
+//! owner = "customer_id"                    # the answer's field naming its customer:
+//!                                          # served only to that customer (needs requires_user)
 //!
 //! [scenario.answer]
 //! template = "订单 {{ slots.order_id }}：{{ data.status }}"   # over data (the JSON), slots, user
@@ -54,6 +56,12 @@ pub struct Lookup {
     pub backend: String,
     /// Path template (minijinja over `slots` and `user`), appended to the base URL.
     pub path: String,
+    /// A field of the answer (dotted, e.g. `customer_id` or `order.owner`) naming
+    /// the customer the record belongs to. When set, a record is shown only to
+    /// that customer (the scenario then needs `requires_user = true`): an order
+    /// number typed by somebody else finds nothing. Empty: not checked.
+    #[serde(default)]
+    pub owner: String,
 }
 
 /// How the answer is written.
@@ -170,6 +178,9 @@ pub(super) fn parse(path: &Path, text: &str, problems: &mut Vec<Problem>) -> Vec
                 if let Err(e) = env.template_from_str(template) {
                     p(field, format!("template error: {e}"));
                 }
+            }
+            if !raw.lookup.owner.trim().is_empty() && !raw.requires_user {
+                p("lookup.owner", "checking the record's owner needs requires_user = true".into());
             }
             if !raw.lookup.path.starts_with('/') {
                 p("lookup.path", "must start with /".into());

@@ -1,6 +1,7 @@
 //! The demo company's own systems, for the demo knowledge's scenarios: a CRM
 //! (`GET /customers/{id}/services`) and a shop (`GET /orders/{order_id}`), answering
-//! JSON derived deterministically from the id. Started by `bizbot demo-backend`
+//! JSON derived deterministically from the id. An order belongs to the customer
+//! `u` + its first four digits (order 100100000003 is u1001's). Started by `bizbot demo-backend`
 //! (the README's run command does it); tests start their own back-ends.
 
 use axum::Json;
@@ -45,7 +46,7 @@ async fn order(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> 
         return Err(StatusCode::NOT_FOUND);
     }
     let last = order_id.as_bytes()[11] - b'0';
-    let body = match last {
+    let mut body = match last {
         0..=2 => {
             json!({"order_id": order_id, "status": "待发货", "item": "星河 5G 手机", "eta": "付款后 24 小时内发货"})
         }
@@ -54,5 +55,6 @@ async fn order(Path(order_id): Path<String>) -> Result<Json<Value>, StatusCode> 
         _ => json!({"order_id": order_id, "status": "已签收", "item": "蓝牙耳机", "carrier": "中通快递",
                     "tracking": format!("ZT{}", &order_id[4..]), "eta": "已签收", "location": "本人签收"}),
     };
+    body["customer_id"] = json!(format!("u{}", &order_id[..4]));
     Ok(Json(body))
 }

@@ -48,9 +48,14 @@ pub struct WelcomeResponse {
 /// The customer in a chat request.
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct UserDto {
-    /// Customer id in the company's systems.
+    /// Customer id in the company's systems; believed only with `token` (see
+    /// `[identity]`), unless `identity.required = false`.
     #[serde(default)]
     pub id: Option<String>,
+    /// A JWT the company's server signed for this customer (HS256, `sub` = the
+    /// customer id, `exp`); proves `id`.
+    #[serde(default)]
+    pub token: Option<String>,
     /// Tags (vip, new, …).
     #[serde(default)]
     pub tags: Vec<String>,
@@ -107,6 +112,9 @@ pub struct FeedbackRequest {
     pub turn: u64,
     /// Whether the answer helped.
     pub helpful: bool,
+    /// The customer (its `token`), for a conversation that belongs to one.
+    #[serde(default)]
+    pub user: Option<UserDto>,
 }
 
 /// `POST /v1/rating` request: the customer's score of the conversation.
@@ -119,6 +127,9 @@ pub struct RatingRequest {
     /// What the customer wrote, if anything.
     #[serde(default)]
     pub comment: Option<String>,
+    /// The customer (its `token`), for a conversation that belongs to one.
+    #[serde(default)]
+    pub user: Option<UserDto>,
 }
 
 /// `POST /v1/assist` request: what the customer or the agent wrote.

@@ -18,6 +18,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// The body is larger than `server.max_body_bytes`.
     PayloadTooLarge,
+    /// The body did not arrive whole within `server.body_timeout_secs` (the
+    /// seconds).
+    BodyTimeout(u64),
     /// A field is missing, empty, too long or out of range.
     InvalidField {
         /// The field.
@@ -27,8 +30,13 @@ pub enum ApiError {
     },
     /// No such session or turn.
     UnknownSession,
+    /// The session belongs to a verified customer and the request does not carry
+    /// that customer's token.
+    SessionOfAnotherCustomer,
     /// Missing or wrong admin token.
     Unauthorized,
+    /// Missing or wrong agent token (`desk.agent_token`).
+    AgentUnauthorized,
     /// Admin endpoints are disabled (no token configured).
     AdminDisabled,
     /// A reload was refused; the old state keeps serving.
@@ -50,9 +58,12 @@ impl ApiError {
             Self::InvalidJson(_) => (StatusCode::BAD_REQUEST, "invalid_json"),
             Self::UnsupportedMediaType => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type"),
             Self::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            Self::BodyTimeout(_) => (StatusCode::REQUEST_TIMEOUT, "body_timeout"),
             Self::InvalidField { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_field"),
             Self::UnknownSession => (StatusCode::NOT_FOUND, "unknown_session"),
+            Self::SessionOfAnotherCustomer => (StatusCode::FORBIDDEN, "session_of_another_customer"),
             Self::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            Self::AgentUnauthorized => (StatusCode::UNAUTHORIZED, "agent_unauthorized"),
             Self::AdminDisabled => (StatusCode::FORBIDDEN, "admin_disabled"),
             Self::ReloadFailed(_) => (StatusCode::UNPROCESSABLE_ENTITY, "reload_failed"),
             Self::SessionBusy => (StatusCode::TOO_MANY_REQUESTS, "session_busy"),
@@ -74,11 +85,21 @@ impl IntoResponse for ApiError {
             Self::PayloadTooLarge => {
                 json!({"code": code, "message": "the request body is too large"})
             }
+            Self::BodyTimeout(secs) => {
+                json!({"code": code, "message": format!("the request body did not arrive within {secs} s")})
+            }
             Self::InvalidField { field, message } => {
                 json!({"code": code, "message": message, "field": field})
             }
             Self::UnknownSession => json!({"code": code, "message": "no such session or turn"}),
+            Self::SessionOfAnotherCustomer => json!({
+                "code": code,
+                "message": "this conversation belongs to a logged-in customer: send that customer's user.token, or start a new session",
+            }),
             Self::Unauthorized => json!({"code": code, "message": "missing or wrong admin token"}),
+            Self::AgentUnauthorized => {
+                json!({"code": code, "message": "missing or wrong agent token (desk.agent_token, or the admin token)"})
+            }
             Self::AdminDisabled => {
                 json!({"code": code, "message": "admin endpoints are disabled: set server.admin_token"})
             }

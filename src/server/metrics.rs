@@ -4,6 +4,7 @@ use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::dialogue::{HandoffReason, TurnAction};
+use crate::identity::Identity;
 
 const BUCKETS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
 
@@ -20,6 +21,7 @@ pub struct Metrics {
     shed: AtomicU64,
     store_errors: AtomicU64,
     ratings: [AtomicU64; 5],
+    identities: [AtomicU64; Identity::KINDS.len()],
 }
 
 impl Metrics {
@@ -62,6 +64,13 @@ impl Metrics {
         self.store_errors.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Count who one customer request spoke for (an [`Identity::kind`]).
+    pub fn identity(&self, kind: &str) {
+        if let Some(i) = Identity::KINDS.iter().position(|k| *k == kind) {
+            self.identities[i].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
     /// Count one request shed because the server was saturated (503).
     pub fn shed(&self) {
         self.shed.fetch_add(1, Ordering::Relaxed);
@@ -100,6 +109,10 @@ impl Metrics {
         );
         for (i, c) in self.ratings.iter().enumerate() {
             let _ = writeln!(out, "bizbot_ratings_total{{score=\"{}\"}} {}", i + 1, get(c));
+        }
+        out.push_str("# HELP bizbot_identity_total Customer requests by identity: verified by a token, claimed (identity.required = false), or why anonymous.\n# TYPE bizbot_identity_total counter\n");
+        for (kind, c) in Identity::KINDS.iter().zip(&self.identities) {
+            let _ = writeln!(out, "bizbot_identity_total{{kind=\"{kind}\"}} {}", get(c));
         }
         out.push_str("# HELP bizbot_sessions Sessions in memory.\n# TYPE bizbot_sessions gauge\n");
         let _ = writeln!(out, "bizbot_sessions {sessions}");

@@ -6,6 +6,7 @@
 mod demo_backend;
 pub mod dto;
 mod error;
+mod limits;
 mod metrics;
 pub mod openapi;
 mod routes;
@@ -27,7 +28,6 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::sync::Semaphore;
 use tower::ServiceExt;
-use tower_http::timeout::RequestBodyTimeoutLayer;
 
 pub use demo_backend::demo_backend_router;
 pub use error::ApiError;
@@ -79,8 +79,13 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(DefaultBodyLimit::max(server.max_body_bytes))
+        // The whole body is read here, before a route or an in-flight slot is
+        // taken: a slow body costs its own connection only.
+        .layer(axum::middleware::from_fn({
+            let (deadline, limit) = (Duration::from_secs(server.body_timeout_secs), server.max_body_bytes);
+            move |request, next| limits::whole_body(deadline, limit, request, next)
+        }))
         .layer(cors(&server.cors_origins))
-        .layer(RequestBodyTimeoutLayer::new(Duration::from_secs(server.body_timeout_secs)))
         // A bug must cost one request a JSON 500, never the connection or the process.
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(routes::panicked))
         .with_state(state)
@@ -104,8 +109,10 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
 /// in-flight requests `server.shutdown_grace_secs` to finish.
 ///
 /// HTTP/1.1 with hyper: at most `server.max_connections` open connections (further
-/// ones wait in the kernel's backlog), and a connection that takes longer than
-/// `server.header_timeout_secs` to send a request's headers, or idles that long
+/// ones wait in the kernel's backlog), at most `server.max_connections_per_address`
+/// of them from one client address (further ones are closed at once), and a
+/// connection that takes longer than `server.header_timeout_secs` to send a
+/// request's headers (counted from its first byte's wait), or idles that long
 /// between requests, is closed.
 pub async fn serve(listener: tokio::net::TcpListener, bot: Arc<Bot>) -> std::io::Result<()> {
     serve_until(listener, bot, shutdown()).await
@@ -123,15 +130,15 @@ pub async fn serve_until(
     let in_flight = Arc::new(AtomicUsize::new(0));
     let counter = Arc::clone(&in_flight);
     let app = router(Arc::clone(&bot)).layer(axum::middleware::from_fn(move |request, next: Next| {
-        let counter = Arc::clone(&counter);
+        let in_flight = limits::InFlight::start(&counter);
         async move {
-            counter.fetch_add(1, Ordering::SeqCst);
             let response = next.run(request).await;
-            counter.fetch_sub(1, Ordering::SeqCst);
+            drop(in_flight);
             response
         }
     }));
     let connections = Arc::new(Semaphore::new(server.max_connections));
+    let per_address = limits::AddressSlots::new(server.max_connections_per_address);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(Duration::from_secs(server.header_timeout_secs));
     let graceful = GracefulShutdown::new();
@@ -141,9 +148,17 @@ pub async fn serve_until(
             permit = Arc::clone(&connections).acquire_owned() => permit.expect("the semaphore is never closed"),
             () = &mut stop => break,
         };
-        let stream = tokio::select! {
+        let (stream, address_slot) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, peer)) => match per_address.try_take(peer.ip()) {
+                    Some(slot) => (stream, slot),
+                    None => {
+                        // Closed at once: one address cannot take the connection
+                        // slots every other customer needs.
+                        tracing::debug!("refused a connection: {} has too many open", peer.ip());
+                        continue;
+                    }
+                },
                 Err(e) => {
                     // Out of file descriptors and the like: wait, never give up serving.
                     tracing::warn!("accept failed: {e}");
@@ -161,6 +176,7 @@ pub async fn serve_until(
                 tracing::debug!("connection: {e}");
             }
             drop(permit);
+            drop(address_slot);
         });
     }
     drop(listener);

@@ -25,6 +25,8 @@ const MAX_NAME: usize = 32;
 const MAX_TAGS: usize = 20;
 /// Largest profile, in bytes of JSON.
 const MAX_PROFILE_BYTES: usize = 4096;
+/// Longest identity token, in characters (a JWT of a few claims is a few hundred).
+const MAX_TOKEN: usize = 4096;
 
 /// A name-like field: 1 to `max` characters, none of them control characters.
 fn check_name(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
@@ -57,6 +59,9 @@ fn check_customer(channel: Option<&str>, user: Option<&UserDto>) -> Result<(), A
     let Some(user) = user else { return Ok(()) };
     if let Some(id) = user.id.as_deref().filter(|id| !id.trim().is_empty()) {
         check_name("user.id", id, MAX_ID)?;
+    }
+    if let Some(token) = user.token.as_deref().filter(|t| !t.trim().is_empty()) {
+        check_name("user.token", token, MAX_TOKEN)?;
     }
     if user.tags.len() > MAX_TAGS {
         return Err(ApiError::InvalidField { field: "user.tags", message: format!("at most {MAX_TAGS} tags") });
@@ -110,10 +115,15 @@ pub(super) async fn chat(
     let max = state.bot.snapshot().config.server.max_text_chars;
     counted(&state, check_chat(&req, max))?;
     let started = Instant::now();
-    let user = user_info(req.user);
+    let (user, owner) = customer(&state, req.user);
+    let anonymous = user.id.is_none();
     // Wait for an earlier turn of this session without holding a thread; the turn
     // itself (model, back-end look-up) runs on the blocking pool.
     let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
+    if !locked.admit(owner.as_deref()) {
+        state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
+        return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
+    }
     let bot = state.bot.clone();
     let (text, channel) = (req.text, req.channel);
     let (locked, reply) = tokio::task::spawn_blocking(move || {
@@ -122,8 +132,13 @@ pub(super) async fn chat(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
-    let reply = reply.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut reply = reply.map_err(|e| ApiError::Internal(e.to_string()))?;
     state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
+    if anonymous && let Some(handoff) = &mut reply.handoff {
+        // What the conversation said goes to the agent desk; in the response it
+        // would go to whoever knows the session id.
+        handoff.transcript.clear();
+    }
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
@@ -143,13 +158,30 @@ fn session_error(state: &AppState, e: SessionError) -> ApiError {
     }
 }
 
-fn user_info(user: Option<UserDto>) -> crate::dialogue::UserInfo {
+/// The customer a request speaks for (`[identity]`): the user the turn sees (an
+/// id only when believed) and the owner tag of a verified customer.
+fn customer(state: &AppState, user: Option<UserDto>) -> (crate::dialogue::UserInfo, Option<String>) {
     let user = user.unwrap_or_default();
-    crate::dialogue::UserInfo {
-        id: user.id.filter(|id| !id.trim().is_empty()),
+    let snapshot = state.bot.snapshot();
+    let config = &snapshot.config.identity;
+    let identity = config.identify(user.id.as_deref(), user.token.as_deref());
+    state.metrics.identity(identity.kind());
+    let owner = identity.verified_id().map(|id| config.owner_tag(id));
+    let info = crate::dialogue::UserInfo {
+        id: identity.customer_id().map(str::to_owned),
         tags: user.tags,
         profile: serde_json::Value::Object(user.profile),
-    }
+    };
+    (info, owner)
+}
+
+/// Lock session `id` for a request by `owner` and hand it back: `Ok(false)` when
+/// it belongs to another customer.
+async fn admitted(state: &AppState, id: &str, owner: Option<&str>) -> Result<bool, ApiError> {
+    let mut locked = state.bot.lock_session(id).await.map_err(|e| session_error(state, e))?;
+    let admitted = locked.admit(owner);
+    state.bot.finish(locked).await.map_err(|e| session_error(state, e))?;
+    Ok(admitted)
 }
 
 #[utoipa::path(post, path = "/v1/welcome", tag = "customer", request_body = WelcomeRequest, responses((status = 200, description = "greeting and suggestions", body = WelcomeResponse), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody)))]
@@ -162,17 +194,19 @@ pub(super) async fn welcome(
         &state,
         check_session_id(&req.session_id).and_then(|()| check_customer(req.channel.as_deref(), req.user.as_ref())),
     )?;
-    let user = user_info(req.user);
+    let (user, _) = customer(&state, req.user);
     state.bot.open_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
     let welcome = state.bot.welcome(&req.session_id, &user, req.channel.as_deref());
     Ok(Json(WelcomeResponse { session_id: req.session_id, text: welcome.text, suggestions: welcome.suggestions }))
 }
 
-#[utoipa::path(post, path = "/v1/assist", tag = "agent", request_body = AssistRequest, responses((status = 200, description = "suggestions for the agent", body = crate::bot::Assist), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody)))]
+#[utoipa::path(post, path = "/v1/assist", tag = "agent", security(("bearer" = [])), request_body = AssistRequest, responses((status = 401, description = "missing or wrong agent token", body = ErrorBody), (status = 200, description = "suggestions for the agent", body = crate::bot::Assist), (status = 400, description = "not JSON or wrong shape", body = ErrorBody), (status = 422, description = "a field out of bounds", body = ErrorBody)))]
 pub(super) async fn assist(
     State(state): State<AppState>,
+    headers: HeaderMap,
     body: Result<Json<AssistRequest>, JsonRejection>,
 ) -> Result<Json<crate::bot::Assist>, ApiError> {
+    counted(&state, agent_authorized(&state, &headers))?;
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     let max = state.bot.snapshot().config.server.max_text_chars;
     counted(&state, check_text(&req.text, max))?;
@@ -200,7 +234,7 @@ pub(super) async fn rating(
     body: Result<Json<RatingRequest>, JsonRejection>,
 ) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
-    counted(&state, check_session_id(&req.session_id))?;
+    counted(&state, check_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
     if !(1..=5).contains(&req.score) {
         return counted(&state, Err(ApiError::InvalidField { field: "score", message: "score must be 1 to 5".into() }));
     }
@@ -210,6 +244,13 @@ pub(super) async fn rating(
             &state,
             Err(ApiError::InvalidField { field: "comment", message: format!("at most {MAX_COMMENT} characters") }),
         );
+    }
+    if !state.bot.session_exists(&req.session_id).await.map_err(|e| session_error(&state, e))? {
+        return counted(&state, Err(ApiError::UnknownSession));
+    }
+    let (_, owner) = customer(&state, req.user);
+    if !admitted(&state, &req.session_id, owner.as_deref()).await? {
+        return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
     }
     if !state.bot.rate(&req.session_id, req.score, comment.trim()).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));
@@ -224,11 +265,16 @@ pub(super) async fn feedback(
     body: Result<Json<FeedbackRequest>, JsonRejection>,
 ) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
-    counted(&state, check_session_id(&req.session_id))?;
+    counted(&state, check_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
     if !state.bot.session_exists(&req.session_id).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));
     }
+    let (_, owner) = customer(&state, req.user);
     let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
+    if !locked.admit(owner.as_deref()) {
+        state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
+        return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
+    }
     let known = state.bot.feedback_locked(&mut locked, req.turn, req.helpful);
     state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
     if !known {
@@ -318,15 +364,26 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     Ok(())
 }
 
+/// An agent's request: the bearer token is `desk.agent_token` or the admin token.
+fn agent_authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let snapshot = state.bot.snapshot();
+    let tokens = [&snapshot.config.desk.agent_token, &snapshot.config.server.admin_token];
+    let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);
+    match given {
+        Some(g) if tokens.iter().any(|t| !t.is_empty() && same_secret(g, t)) => Ok(()),
+        _ => Err(ApiError::AgentUnauthorized),
+    }
+}
+
 /// `POST /v1/sessions/{id}/release`: the agent desk gives the conversation back to
-/// the bot (admin token).
+/// the bot (agent or admin token).
 #[utoipa::path(post, path = "/v1/sessions/{id}/release", tag = "agent", security(("bearer" = [])), params(("id" = String, Path, description = "the session")), responses((status = 200, description = "the bot answers again", body = ReleaseResponse), (status = 401, description = "wrong token", body = ErrorBody), (status = 404, description = "unknown session", body = ErrorBody)))]
 pub(super) async fn release(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(session_id): Path<String>,
 ) -> Result<Json<ReleaseResponse>, ApiError> {
-    counted(&state, authorized(&state, &headers))?;
+    counted(&state, agent_authorized(&state, &headers))?;
     counted(&state, check_session_id(&session_id))?;
     match state.bot.release(&session_id).await.map_err(|e| session_error(&state, e))? {
         None => counted(&state, Err(ApiError::UnknownSession)),
@@ -485,6 +542,7 @@ mod tests {
             ("channel", json!({"session_id": "s", "text": "退货", "channel": long})),
             ("channel", json!({"session_id": "s", "text": "退货", "channel": "we\nb"})),
             ("user.id", json!({"session_id": "s", "text": "退货", "user": {"id": long}})),
+            ("user.token", json!({"session_id": "s", "text": "退货", "user": {"token": "t".repeat(5000)}})),
             ("user.tags", json!({"session_id": "s", "text": "退货", "user": {"tags": [long]}})),
             ("user.tags", json!({"session_id": "s", "text": "退货", "user": {"tags": vec!["a"; 21]}})),
             (

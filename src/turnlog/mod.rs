@@ -40,7 +40,8 @@ pub struct LogConfig {
 }
 
 impl LogConfig {
-    fn rotate_policy(&self) -> RotatePolicy {
+    /// When its files rotate (also the desk's dead letters).
+    pub fn rotate_policy(&self) -> RotatePolicy {
         RotatePolicy {
             max_bytes: self.max_mb.saturating_mul(1 << 20),
             max_age: (self.max_age_hours > 0).then(|| Duration::from_secs(self.max_age_hours * 3600)),
@@ -139,6 +140,12 @@ impl TurnLog {
         if let Err(e) = file.append(line.as_bytes()) {
             tracing::warn!("turn log: cannot write: {e}");
         }
+    }
+
+    /// The key ids are pseudonymised with, when they are: other files the bot
+    /// writes (the desk's dead letters) use the same, so their lines join the log's.
+    pub fn id_key(&self) -> Option<&[u8]> {
+        self.id_key.as_deref()
     }
 
     /// Push written lines to disk; failures are logged.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::common::server::{SLOW_ORDER, TestServer};
+use crate::common::server::{SLOW_ORDER, TestServer, verified};
 
 /// Waits for the server to close `stream`; `true` when it did within `limit`.
 async fn closed_by_server(stream: &mut tokio::net::TcpStream, limit: Duration) -> bool {
@@ -25,9 +25,10 @@ async fn closed_by_server(stream: &mut tokio::net::TcpStream, limit: Duration) -
 /// Starts a turn in `session` that waits on the slow back-end order, and
 /// returns once the server holds it.
 async fn start_slow_turn(s: &TestServer, session: &str) -> tokio::task::JoinHandle<(u16, Value)> {
-    s.chat(session, "我的订单到哪了").await;
+    let user = verified("u1001");
+    s.post("/v1/chat", &json!({"session_id": session, "text": "我的订单到哪了", "user": user})).await;
     let (client, url) = (s.client.clone(), format!("{}/v1/chat", s.base));
-    let body = json!({"session_id": session, "text": SLOW_ORDER});
+    let body = json!({"session_id": session, "text": SLOW_ORDER, "user": user});
     let slow = tokio::spawn(async move {
         let r = client.post(url).json(&body).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap())
@@ -67,8 +68,9 @@ async fn a_flood_on_one_session_is_refused_and_stalls_no_one_else() {
     }
     let (status, body) = slow.await.unwrap();
     assert_eq!(status, 200, "{body}");
-    // The session is usable again, and the refusals were counted.
-    assert_eq!(s.chat("flood", "WIFI免费吗").await["match"]["id"], "wlan-free");
+    // The session is usable again (by its customer), and the refusals were counted.
+    let again = json!({"session_id": "flood", "text": "WIFI免费吗", "user": verified("u1001")});
+    assert_eq!(s.post("/v1/chat", &again).await.1["match"]["id"], "wlan-free");
     let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("bizbot_session_busy_total 40"), "{metrics}");
 }

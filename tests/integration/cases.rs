@@ -231,6 +231,9 @@ async fn dialogue_cases() {
                 let mut body = json!({"session_id": session, "text": text});
                 body["user"] =
                     json!({"id": turn.user, "tags": turn.tags, "profile": turn.profile.clone().unwrap_or_default()});
+                if let Some(id) = &turn.user {
+                    body["user"]["token"] = json!(crate::common::server::user_token(id));
+                }
                 if let Some(channel) = &turn.channel {
                     body["channel"] = json!(channel);
                 }

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::server::{TOKEN, TestServer};
+use crate::common::server::{TOKEN, TestServer, user_token};
 
 type Received = Arc<Mutex<Vec<(HeaderMap, Bytes)>>>;
 
@@ -47,7 +47,7 @@ async fn events(received: &Received, n: usize) -> Vec<(HeaderMap, Value)> {
 async fn hand_offs_reach_the_desk_signed_and_the_bot_stays_quiet_until_released() {
     let (url, received) = start_desk(StatusCode::OK).await;
     let s = TestServer::start(&format!("[desk]\nwebhook_url = \"{url}\"\nsecret = \"desk-secret\"\n")).await;
-    let body = json!({"session_id": "d", "text": "你们的服务太差了，我要投诉", "user": {"id": "c-7", "tags": ["VIP"]}});
+    let body = json!({"session_id": "d", "text": "你们的服务太差了，我要投诉", "user": {"id": "c-7", "token": user_token("c-7"), "tags": ["VIP"]}});
     let (_, r) = s.post("/v1/chat", &body).await;
     assert_eq!(r["action"], "handoff", "{r}");
     let got = events(&received, 1).await;
@@ -61,7 +61,7 @@ async fn hand_offs_reach_the_desk_signed_and_the_bot_stays_quiet_until_released(
     assert_eq!(headers["x-bizbot-signature"].to_str().unwrap(), bizbot::desk::signature("desk-secret", ts, &raw));
 
     // While the agent holds the conversation the bot forwards, it does not answer.
-    let r = s.chat("d", "WIFI免费吗").await;
+    let r = s.chat_as("d", "WIFI免费吗", "c-7").await;
     assert_eq!(r["action"], "with_agent", "{r}");
     let got = events(&received, 2).await;
     assert_eq!((got[1].1["event"].as_str(), got[1].1["text"].as_str()), (Some("message"), Some("WIFI免费吗")));
@@ -78,7 +78,7 @@ async fn hand_offs_reach_the_desk_signed_and_the_bot_stays_quiet_until_released(
     assert_eq!(release("wrong").await.0, 401);
     let (status, r) = release(TOKEN).await;
     assert_eq!((status, r["was_with_agent"].as_bool()), (200, Some(true)), "{r}");
-    let r = s.chat("d", "WIFI免费吗").await;
+    let r = s.chat_as("d", "WIFI免费吗", "c-7").await;
     assert_eq!((r["action"].as_str(), r["match"]["id"].as_str()), (Some("answer"), Some("wlan-free")), "{r}");
     let url = format!("{}/v1/sessions/nobody/release", s.base);
     assert_eq!(s.client.post(url).bearer_auth(TOKEN).send().await.unwrap().status(), 404);

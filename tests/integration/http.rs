@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::server::{TOKEN, TestServer};
+use crate::common::server::{AGENT_TOKEN, TOKEN, TestServer, verified};
 
 #[tokio::test]
 async fn answers_with_match_related_and_actions() {
@@ -37,18 +37,18 @@ async fn clarification_accepts_a_number_or_the_question() {
 async fn a_scenario_offered_in_a_clarification_runs_when_picked() {
     // Never sure enough to route or answer: every turn clarifies.
     let s = TestServer::start("[thresholds]\nanswer = 0.99\nclarify = 0.01\nintent = 0.99\n").await;
-    let r = s.chat("o", "我买的耳机寄出来没有啊").await;
+    let r = s.chat_as("o", "我买的耳机寄出来没有啊", "u1001").await;
     assert_eq!(r["action"], "clarify", "{r}");
     let candidates = r["candidates"].as_array().unwrap();
     let last = candidates.last().unwrap();
     assert_eq!(last["id"], "order-status", "the scenario comes last: {r}");
     assert_eq!(last["question"], "查询我的订单状态", "offered by its title");
     assert!(r["text"].as_str().unwrap().ends_with(&format!("{}. 查询我的订单状态", candidates.len())), "{r}");
-    let r = s.chat("o", "查询我的订单状态").await;
+    let r = s.chat_as("o", "查询我的订单状态", "u1001").await;
     assert_eq!(r["action"], "ask_slot", "picked by its title: {r}");
     assert_eq!(r["match"]["id"], "order-status");
-    s.chat("n", "我买的耳机寄出来没有啊").await;
-    let r = s.chat("n", &candidates.len().to_string()).await;
+    s.chat_as("n", "我买的耳机寄出来没有啊", "u1001").await;
+    let r = s.chat_as("n", &candidates.len().to_string(), "u1001").await;
     assert_eq!(r["action"], "ask_slot", "picked by its number: {r}");
 }
 
@@ -81,11 +81,17 @@ async fn a_request_to_log_in_offers_the_entries_near_enough() {
 #[tokio::test]
 async fn a_complaint_hands_off_at_once() {
     let s = TestServer::start("").await;
-    let r = s.chat("p", "你们的服务太差了，我要投诉！").await;
+    let body = json!({"session_id": "p", "text": "你们的服务太差了，我要投诉！", "user": verified("u1001")});
+    let (_, r) = s.post("/v1/chat", &body).await;
     assert_eq!(r["action"], "handoff", "{r}");
     assert_eq!(r["handoff"]["reason"], "complaint");
     assert_eq!(r["handoff"]["transcript"][0]["text"], "你们的服务太差了，我要投诉！");
     assert!(!r["handoff"]["suggested_answers"].as_array().unwrap().is_empty());
+    // An anonymous conversation's transcript goes to the desk, not to whoever
+    // holds the session id.
+    let r = s.chat("p-anonymous", "你们的服务太差了，我要投诉！").await;
+    assert_eq!(r["handoff"]["reason"], "complaint", "{r}");
+    assert!(r["handoff"]["transcript"].as_array().unwrap().is_empty(), "{r}");
 }
 
 #[tokio::test]
@@ -109,8 +115,9 @@ async fn the_complaint_model_hands_off_anger_without_a_complaint_phrase() {
 #[tokio::test]
 async fn asking_for_a_person_hands_off() {
     let s = TestServer::start("").await;
-    s.chat("h", "宽带怎么办理").await;
-    let r = s.chat("h", "帮我转人工").await;
+    let user = verified("u1001");
+    s.post("/v1/chat", &json!({"session_id": "h", "text": "宽带怎么办理", "user": user})).await;
+    let (_, r) = s.post("/v1/chat", &json!({"session_id": "h", "text": "帮我转人工", "user": user})).await;
     assert_eq!(r["handoff"]["reason"], "human_requested", "{r}");
     assert_eq!(r["handoff"]["queue"], "宽带业务");
     assert_eq!(r["handoff"]["transcript"].as_array().unwrap().len(), 3);
@@ -292,9 +299,12 @@ async fn welcome_offers_rules_then_unresolved_and_most_asked() {
     assert_eq!(r["suggestions"][0]["id"], "wlan-free", "{r}");
     assert_eq!(r["suggestions"][0]["reason"], "popular");
     // A customer whose problem was left unresolved gets it first next time.
-    let body = json!({"session_id": "u1", "text": "宽带还是不行", "user": {"id": "c-42"}});
+    let body = json!({"session_id": "u1", "text": "宽带还是不行", "user": verified("c-42")});
     let (_, turn) = s.post("/v1/chat", &body).await;
-    let (_, r) = s.post("/v1/welcome", &json!({"session_id": "u2", "user": {"id": "c-42"}})).await;
+    // Somebody claiming to be c-42 without c-42's token learns nothing of it.
+    let (_, r) = s.post("/v1/welcome", &json!({"session_id": "u3", "user": {"id": "c-42"}})).await;
+    assert_ne!(r["suggestions"][0]["reason"], "unresolved", "{r}");
+    let (_, r) = s.post("/v1/welcome", &json!({"session_id": "u2", "user": verified("c-42")})).await;
     assert_eq!(turn["action"], "clarify", "{turn}");
     assert_eq!(r["suggestions"][0]["reason"], "unresolved", "{turn} {r}");
     assert_eq!(r["suggestions"][0]["id"], turn["candidates"][0]["id"], "{turn} {r}");
@@ -334,16 +344,18 @@ async fn ratings_are_validated_logged_counted_and_reported() {
 async fn assist_suggests_answers_and_scenarios_to_the_agent() {
     let s = TestServer::start("").await;
     let (status, r) = s.post("/v1/assist", &json!({"text": "客户说家里宽带断网了"})).await;
+    assert_eq!((status, r["code"].as_str()), (401, Some("agent_unauthorized")), "agents only: {r}");
+    let (status, r) = s.post_as("/v1/assist", &json!({"text": "客户说家里宽带断网了"}), AGENT_TOKEN).await;
     assert_eq!(status, 200, "{r}");
     assert_eq!(r["suggested_answers"][0]["id"], "broadband-repair", "{r}");
     assert!(!r["suggested_answers"][0]["answer"].as_str().unwrap().is_empty());
-    let (_, r) = s.post("/v1/assist", &json!({"text": "帮我查下这个订单到哪了"})).await;
+    let (_, r) = s.post_as("/v1/assist", &json!({"text": "帮我查下这个订单到哪了"}), AGENT_TOKEN).await;
     assert_eq!(r["scenarios"][0]["id"], "order-status", "{r}");
     // The problem the bot was working on in the session comes first.
     let turn = s.chat("as", "宽带").await;
     assert_eq!(turn["action"], "clarify", "{turn}");
-    let (_, r) = s.post("/v1/assist", &json!({"session_id": "as", "text": "WIFI免费吗"})).await;
+    let (_, r) = s.post_as("/v1/assist", &json!({"session_id": "as", "text": "WIFI免费吗"}), TOKEN).await;
     assert_eq!(r["suggested_answers"][0]["id"], turn["candidates"][0]["id"], "{r}");
     assert_eq!(r["suggested_answers"][1]["id"], "wlan-free", "{r}");
-    assert_eq!(s.post("/v1/assist", &json!({"text": " "})).await.0, 422);
+    assert_eq!(s.post_as("/v1/assist", &json!({"text": " "}), AGENT_TOKEN).await.0, 422);
 }

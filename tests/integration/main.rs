@@ -13,5 +13,6 @@ mod model;
 mod openapi;
 mod replicas;
 mod retrieval;
+mod trust;
 mod turns;
 mod widget;

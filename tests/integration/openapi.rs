@@ -114,7 +114,7 @@ async fn every_response_matches_the_openapi_description() {
     validate("post", "/v1/chat", status, &r);
     let (status, r) = s.post("/v1/welcome", &json!({"session_id": "o6", "user": {"tags": ["欠费"]}})).await;
     validate("post", "/v1/welcome", status, &r);
-    let (status, r) = s.post("/v1/assist", &json!({"session_id": "o2", "text": "宽带断网了"})).await;
+    let (status, r) = s.post_as("/v1/assist", &json!({"session_id": "o2", "text": "宽带断网了"}), TOKEN).await;
     validate("post", "/v1/assist", status, &r);
     let (status, r) = s.post("/v1/feedback", &json!({"session_id": "o1", "turn": 1, "helpful": true})).await;
     validate("post", "/v1/feedback", status, &r);

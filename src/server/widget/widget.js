@@ -1,6 +1,9 @@
 /* bizbot chat widget: plain JS, no build step.
  * <script src="https://bot.example.com/widget.js" data-endpoint="https://bot.example.com"
- *         data-title="在线客服" data-channel="web" data-user-id="" async></script>
+ *         data-title="在线客服" data-channel="web" data-user-id="" data-user-token="" async></script>
+ * data-user-token: a JWT the site's server signed for the logged-in customer (see
+ * the README, "Customer identity"); window.bizbotSetUser(id, token) replaces both,
+ * e.g. after a login or when the token is renewed.
  * Answers are rendered from a small, safe Markdown subset: all text is escaped
  * first, so no HTML from the knowledge or the customer ever runs. */
 (function () {
@@ -11,6 +14,7 @@
     title: (me && me.getAttribute("data-title")) || "在线客服",
     channel: (me && me.getAttribute("data-channel")) || "web",
     userId: (me && me.getAttribute("data-user-id")) || "",
+    userToken: (me && me.getAttribute("data-user-token")) || "",
     open: me && me.hasAttribute("data-open")
   };
   var KEY = "bizbot:" + cfg.endpoint;
@@ -113,7 +117,14 @@
   }
   function close() { el.panel.hidden = true; el.launch.hidden = false; el.launch.focus(); }
 
-  function user() { return cfg.userId ? { id: cfg.userId } : undefined; }
+  function user() {
+    if (!cfg.userId && !cfg.userToken) return undefined;
+    var u = {};
+    if (cfg.userId) u.id = cfg.userId;
+    if (cfg.userToken) u.token = cfg.userToken;
+    return u;
+  }
+  window.bizbotSetUser = function (id, token) { cfg.userId = id || ""; cfg.userToken = token || ""; };
   /* POST JSON; a request the server does not answer in 15 s fails like a network error. */
   function post(path, body) {
     var abort = window.AbortController ? new AbortController() : null;
@@ -141,12 +152,19 @@
       el.typing.hidden = true;
       if (r.status === 200) push({ kind: "bot", reply: r.body });
       else if (r.status === 429 || r.status === 503) push({ kind: "note", text: "消息较多，请稍后再发。" });
+      else if (r.body && r.body.code === "session_of_another_customer") {
+        // The conversation was a logged-in customer's and this page has another
+        // (or no longer a valid) token: start a new conversation.
+        state.session = newId();
+        save();
+        push({ kind: "note", text: "登录状态已变化，已为您开始新的对话，请重新发送。" });
+      }
       else push({ kind: "note", text: (r.body && r.body.message) || "发送失败，请重试。" });
     }).catch(function () { el.typing.hidden = true; push({ kind: "note", text: "网络异常，请稍后重试。" }); });
   }
 
   function feedback(turn, helpful, row) {
-    post("/v1/feedback", { session_id: state.session, turn: turn, helpful: helpful }).then(function () {
+    post("/v1/feedback", { session_id: state.session, turn: turn, helpful: helpful, user: user() }).then(function () {
       Array.prototype.forEach.call(row.querySelectorAll(".bzb-fb"), function (b) { b.setAttribute("aria-pressed", "false"); b.disabled = true; });
       row.querySelector(helpful ? ".bzb-up" : ".bzb-down").setAttribute("aria-pressed", "true");
       var item = state.log.filter(function (i) { return i.kind === "bot" && i.reply.turn === turn; })[0];
@@ -157,7 +175,7 @@
   function askRating() { if (!state.rated && !el.log.querySelector(".bzb-rate")) push({ kind: "rate" }); }
 
   function rate(score) {
-    post("/v1/rating", { session_id: state.session, score: score }).then(function (r) {
+    post("/v1/rating", { session_id: state.session, score: score, user: user() }).then(function (r) {
       state.rated = r.status === 200;
       push({ kind: "note", text: state.rated ? "感谢您的评价！" : "评价未能提交，请稍后再试。" });
     });

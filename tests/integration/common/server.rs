@@ -42,7 +42,8 @@ async fn start_backend() -> String {
             FAILING_ORDER => (StatusCode::INTERNAL_SERVER_ERROR, "boom").into_response(),
             GARBLED_ORDER => (StatusCode::OK, "<html>not json</html>").into_response(),
             MISSING_ORDER => StatusCode::NOT_FOUND.into_response(),
-            _ => Json(json!({"status": "运输中", "item": "测试商品", "eta": "明天送达"})).into_response(),
+            _ => Json(json!({"status": "运输中", "item": "测试商品", "eta": "明天送达", "customer_id": "u1001"}))
+                .into_response(),
         }
     }
     let app = axum::Router::new().route("/customers/{id}/services", get(services)).route("/orders/{id}", get(order));
@@ -53,6 +54,22 @@ async fn start_backend() -> String {
 }
 
 pub(crate) const TOKEN: &str = "test-admin-token";
+/// The agents' bearer token (`desk.agent_token`) of test servers.
+pub(crate) const AGENT_TOKEN: &str = "test-agent-token";
+/// The identity secret of test servers: [`user_token`] signs with it.
+pub(crate) const IDENTITY_SECRET: &str = "test-identity-secret-of-32-bytes!";
+
+/// A token proving customer `id` to a test server, valid for an hour: what the
+/// company's site would issue.
+pub(crate) fn user_token(id: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    bizbot::identity::sign_hs256(IDENTITY_SECRET, id, now + 3600)
+}
+
+/// A `user` object for customer `id` with the token that proves it.
+pub(crate) fn verified(id: &str) -> Value {
+    json!({"id": id, "token": user_token(id)})
+}
 
 pub(crate) struct TestServer {
     pub(crate) base: String,
@@ -75,6 +92,7 @@ impl TestServer {
             "[knowledge]\npath = {kb:?}\n[server]\nadmin_token = \"{TOKEN}\"\nmax_body_bytes = 4096\n\
              [model]\nmodel_dir = {:?}\nruntime_library = {:?}\ncache_dir = \"\"\n\
              [log]\npath = {:?}\n\
+             [identity]\nsecret = \"{IDENTITY_SECRET}\"\n[desk]\nagent_token = \"{AGENT_TOKEN}\"\n\
              [backends.crm]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n\
              [backends.shop]\nbase_url = \"{backend}\"\ntimeout_ms = 500\n",
             models.join("use-multilingual"),
@@ -110,8 +128,21 @@ impl TestServer {
         r.1
     }
 
+    /// A turn of verified customer `id` (200 expected).
+    pub(crate) async fn chat_as(&self, session: &str, text: &str, id: &str) -> Value {
+        let r = self.post("/v1/chat", &json!({"session_id": session, "text": text, "user": verified(id)})).await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1
+    }
+
     pub(crate) async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
         let r = self.client.post(format!("{}{path}", self.base)).json(body).send().await.unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POST with a bearer token (the agents' or the admin's).
+    pub(crate) async fn post_as(&self, path: &str, body: &Value, bearer: &str) -> (u16, Value) {
+        let r = self.client.post(format!("{}{path}", self.base)).bearer_auth(bearer).json(body).send().await.unwrap();
         (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
     }
 
