@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 
 use crate::common::redis::{RedisServer, redis_server};
-use crate::common::server::{SLOW_ORDER, TOKEN, TestServer};
+use crate::common::server::{SLOW_ORDER, TOKEN, TestServer, verified};
 
 async fn replicas(redis: &RedisServer, extra: &str) -> (TestServer, TestServer) {
     let config =
@@ -42,7 +42,7 @@ async fn a_session_moves_between_replicas_turn_by_turn() {
     // (With these thresholds each is a clarification the customer ignores.)
     let mut actions = Vec::new();
     for s in [&a, &b, &a] {
-        actions.push(s.chat("lost", "量子纠缠的数学原理是什么").await);
+        actions.push(s.chat_as("lost", "量子纠缠的数学原理是什么", "u1001").await);
     }
     assert_eq!(
         actions.iter().map(|r| r["action"].as_str().unwrap()).collect::<Vec<_>>(),
@@ -55,6 +55,8 @@ async fn a_session_moves_between_replicas_turn_by_turn() {
     let (status, _) = b.post("/v1/feedback", &json!({"session_id": "choice", "turn": 2, "helpful": true})).await;
     assert_eq!(status, 200);
     let (status, _) = a.post("/v1/rating", &json!({"session_id": "lost", "score": 2})).await;
+    assert_eq!(status, 403, "the session is its verified customer's, on every replica");
+    let (status, _) = a.post("/v1/rating", &json!({"session_id": "lost", "score": 2, "user": verified("u1001")})).await;
     assert_eq!(status, 200);
     // Welcome on one replica opens the session for the other.
     let (status, _) = a.post("/v1/welcome", &json!({"session_id": "greeted"})).await;
@@ -72,17 +74,22 @@ async fn turns_of_one_session_on_two_replicas_at_once_run_one_after_the_other() 
     }
     let redis = RedisServer::start();
     let (a, b) = replicas(&redis, "[server]\nsession_wait_ms = 8000\n[backends.shop]\ntimeout_ms = 1500\n").await;
-    let r = a.chat("race", "我的订单到哪了").await;
+    let r = a.chat_as("race", "我的订单到哪了", "u1001").await;
     assert_eq!(r["turn"], 1, "{r}");
     // Turn 2 on A waits 1.5 s on the slow back-end while holding the session.
     let (client, url) = (a.client.clone(), format!("{}/v1/chat", a.base));
     let slow = tokio::spawn(async move {
-        let r = client.post(url).json(&json!({"session_id": "race", "text": SLOW_ORDER})).send().await.unwrap();
+        let r = client
+            .post(url)
+            .json(&json!({"session_id": "race", "text": SLOW_ORDER, "user": verified("u1001")}))
+            .send()
+            .await
+            .unwrap();
         (Instant::now(), r.json::<Value>().await.unwrap())
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
     // B's turn of the same session waits for it, then sees its outcome.
-    let r = b.chat("race", "怎么退货").await;
+    let r = b.chat_as("race", "怎么退货", "u1001").await;
     let b_done = Instant::now();
     let (a_done, slow) = slow.await.unwrap();
     assert_eq!(slow["turn"], 2, "{slow}");
@@ -94,16 +101,23 @@ async fn turns_of_one_session_on_two_replicas_at_once_run_one_after_the_other() 
     let text = std::fs::read_to_string(&config).unwrap().replace("session_wait_ms = 8000", "session_wait_ms = 200");
     std::fs::write(&config, text).unwrap();
     assert_eq!(b.reload(TOKEN).await.0, 200);
-    a.chat("race2", "我的订单到哪了").await;
+    a.chat_as("race2", "我的订单到哪了", "u1001").await;
     let (client, url) = (a.client.clone(), format!("{}/v1/chat", a.base));
     let slow = tokio::spawn(async move {
-        client.post(url).json(&json!({"session_id": "race2", "text": SLOW_ORDER})).send().await.unwrap().status()
+        client
+            .post(url)
+            .json(&json!({"session_id": "race2", "text": SLOW_ORDER, "user": verified("u1001")}))
+            .send()
+            .await
+            .unwrap()
+            .status()
     });
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (status, body) = b.post("/v1/chat", &json!({"session_id": "race2", "text": "怎么退货"})).await;
+    let (status, body) =
+        b.post("/v1/chat", &json!({"session_id": "race2", "text": "怎么退货", "user": verified("u1001")})).await;
     assert_eq!((status, body["code"].as_str()), (429, Some("session_busy")), "{body}");
     assert_eq!(slow.await.unwrap(), 200);
-    assert_eq!(b.chat("race2", "怎么退货").await["turn"], 3);
+    assert_eq!(b.chat_as("race2", "怎么退货", "u1001").await["turn"], 3);
 }
 
 #[tokio::test]
