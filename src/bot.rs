@@ -128,10 +128,10 @@ pub struct LockedSession {
 }
 
 impl LockedSession {
-    /// Whether a request for `owner` may use this session (see [`Session::admit`]);
-    /// binds an unowned session to the first verified customer.
-    pub fn admit(&mut self, owner: Option<&str>) -> bool {
-        self.guard.admit(owner)
+    /// Whether a request for `owner` may use this session, binding it with `bind`
+    /// (see [`Session::admit`]): the first transcript turn it may see, or `None`.
+    pub fn admit(&mut self, owner: Option<&str>, bind: bool) -> Option<u64> {
+        self.guard.admit(owner, bind)
     }
 }
 

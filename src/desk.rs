@@ -176,8 +176,9 @@ pub struct Desk {
     dead_letters: Arc<DeadLetters>,
 }
 
-/// Where undeliverable events go: a file rotated and capped like the turn log,
-/// holding no raw id or personal datum.
+/// Where undeliverable events go: a file rotated and capped like the turn log, its
+/// text masked and its ids written as the turn log writes them (keyed hashes by
+/// default, `log.pseudonymize_ids`).
 #[derive(Debug)]
 pub struct DeadLetters {
     path: PathBuf,

@@ -124,6 +124,9 @@ impl IdentityConfig {
     /// Every problem with these settings (`identity.…` named).
     pub fn problems(&self) -> Vec<String> {
         let mut problems = Vec::new();
+        if self.leeway_secs > 300 {
+            problems.push(format!("identity.leeway_secs = {}: at most 300", self.leeway_secs));
+        }
         if !self.secret.is_empty() && self.secret.len() < 32 {
             problems.push("identity.secret: at least 32 bytes (HS256 keys shorter than the hash are weak)".into());
         }

@@ -30,8 +30,12 @@ pub enum Breaker {
         /// When a trial call may go through.
         until: Instant,
     },
-    /// One trial call is out; others fail at once.
-    Trial,
+    /// One trial call is out since `since`; others fail at once. A trial that
+    /// never reports (its thread died) lets another through after the pause.
+    Trial {
+        /// When the trial went out.
+        since: Instant,
+    },
 }
 
 /// What the breaker says about a call about to be made.
@@ -54,11 +58,12 @@ pub struct BreakerPolicy {
 
 impl Breaker {
     /// Whether a call may go out at `now`, and the state after that decision.
-    pub fn admit(self, now: Instant) -> (Admission, Self) {
+    pub fn admit(self, now: Instant, policy: BreakerPolicy) -> (Admission, Self) {
         match self {
             Self::Closed { .. } => (Admission::Call, self),
-            Self::Open { until } if now >= until => (Admission::Call, Self::Trial),
-            Self::Open { .. } | Self::Trial => (Admission::Refuse, self),
+            Self::Open { until } if now >= until => (Admission::Call, Self::Trial { since: now }),
+            Self::Trial { since } if now >= since + policy.open_for => (Admission::Call, Self::Trial { since: now }),
+            Self::Open { .. } | Self::Trial { .. } => (Admission::Refuse, self),
         }
     }
 
@@ -66,7 +71,7 @@ impl Breaker {
     pub fn record(self, ok: bool, now: Instant, policy: BreakerPolicy) -> Self {
         match (self, ok) {
             (_, true) => Self::Closed { failures: 0 },
-            (Self::Trial | Self::Open { .. }, false) => Self::Open { until: now + policy.open_for },
+            (Self::Trial { .. } | Self::Open { .. }, false) => Self::Open { until: now + policy.open_for },
             (Self::Closed { failures }, false) => {
                 let failures = failures + 1;
                 if policy.failures > 0 && failures >= policy.failures {
@@ -141,7 +146,7 @@ impl<B: Backend> Backend for Guarded<B> {
         let _slot = Slot(&self.in_flight);
         {
             let mut breaker = self.breaker();
-            let (admission, next) = breaker.admit(Instant::now());
+            let (admission, next) = breaker.admit(Instant::now(), self.policy);
             *breaker = next;
             if admission == Admission::Refuse {
                 return Err(BackendError::Unavailable { backend, path: path_owned });
@@ -172,14 +177,17 @@ mod tests {
         b = b.record(true, t0, POLICY);
         assert_eq!(b, Breaker::Closed { failures: 0 }, "a success resets the count");
         for _ in 0..3 {
-            assert_eq!(b.admit(t0).0, Admission::Call);
+            assert_eq!(b.admit(t0, POLICY).0, Admission::Call);
             b = b.record(false, t0, POLICY);
         }
         assert_eq!(b, Breaker::Open { until: t0 + POLICY.open_for });
-        assert_eq!(b.admit(t0 + Duration::from_secs(9)).0, Admission::Refuse);
-        let (admission, trial) = b.admit(t0 + Duration::from_secs(10));
-        assert_eq!((admission, trial), (Admission::Call, Breaker::Trial));
-        assert_eq!(trial.admit(t0 + Duration::from_secs(10)).0, Admission::Refuse, "one trial at a time");
+        assert_eq!(b.admit(t0 + Duration::from_secs(9), POLICY).0, Admission::Refuse);
+        let t10 = t0 + Duration::from_secs(10);
+        let (admission, trial) = b.admit(t10, POLICY);
+        assert_eq!((admission, trial), (Admission::Call, Breaker::Trial { since: t10 }));
+        assert_eq!(trial.admit(t10, POLICY).0, Admission::Refuse, "one trial at a time");
+        let later = t10 + POLICY.open_for;
+        assert_eq!(trial.admit(later, POLICY).0, Admission::Call, "a silent trial is given up");
         let t1 = t0 + Duration::from_secs(11);
         assert_eq!(trial.record(false, t1, POLICY), Breaker::Open { until: t1 + POLICY.open_for });
         assert_eq!(trial.record(true, t1, POLICY), Breaker::Closed { failures: 0 });
@@ -192,7 +200,7 @@ mod tests {
         for _ in 0..100 {
             b = b.record(false, Instant::now(), policy);
         }
-        assert_eq!(b.admit(Instant::now()).0, Admission::Call);
+        assert_eq!(b.admit(Instant::now(), POLICY).0, Admission::Call);
     }
 
     /// Fails with `error` (or answers `{}`), counting calls, after `delay`.

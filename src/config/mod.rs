@@ -94,6 +94,7 @@ impl Config {
             ("server.header_timeout_secs", self.server.header_timeout_secs != new.server.header_timeout_secs),
             ("server.body_timeout_secs", self.server.body_timeout_secs != new.server.body_timeout_secs),
             ("server.cors_origins", self.server.cors_origins != new.server.cors_origins),
+            ("server.metrics_bind", self.server.metrics_bind != new.server.metrics_bind),
             ("model", self.model != new.model),
             ("session", self.session != new.session),
             ("log", self.log != new.log),
@@ -136,6 +137,9 @@ pub struct ServerConfig {
     /// Origins whose pages may call the API from a browser (the widget on a
     /// company's site), e.g. `https://www.example.com`; `*` = any (restart-only).
     pub cors_origins: Vec<String>,
+    /// A separate address for `/metrics` (then not served on `bind`); empty = on
+    /// `bind` (restart-only).
+    pub metrics_bind: String,
 }
 
 /// Why configuration could not be loaded.

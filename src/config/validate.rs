@@ -84,6 +84,9 @@ pub fn validate(config: &Config) -> Vec<String> {
     if !(-12..=14).contains(&desk.utc_offset_hours) {
         problems.push(format!("desk.utc_offset_hours = {} must be between -12 and 14", desk.utc_offset_hours));
     }
+    if !server.metrics_bind.is_empty() && server.metrics_bind.parse::<std::net::SocketAddr>().is_err() {
+        problems.push(format!("server.metrics_bind = {:?} is not an address like 127.0.0.1:9090", server.metrics_bind));
+    }
     if server.bind.parse::<std::net::SocketAddr>().is_err() {
         problems.push(format!("server.bind = {:?} is not an address like 127.0.0.1:8080", server.bind));
     }

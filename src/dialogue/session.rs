@@ -139,6 +139,9 @@ pub struct Session {
     /// (`IdentityConfig::owner_tag`); `None` while nobody logged in proved who
     /// they are. Once set, only that customer's token opens the session.
     pub owner: Option<String>,
+    /// The first turn the owner spoke: what came before (somebody anonymous, who
+    /// knew the session id) is never shown to them.
+    pub owner_since: u64,
 }
 
 impl SessionConfig {
@@ -159,16 +162,19 @@ pub struct TranscriptLimit {
 
 impl Session {
     /// Whether a request for `owner` (its tag; `None`: not verified) may use this
-    /// session: an owned session only by its owner; an unowned one by anybody,
-    /// and the first verified customer becomes its owner.
-    pub fn admit(&mut self, owner: Option<&str>) -> bool {
+    /// session: an owned session only by its owner, an unowned one by anybody.
+    /// With `bind` (a customer turn), the first verified customer becomes the
+    /// owner from the coming turn on. `Some(turn)`: admitted, and the first turn of
+    /// the transcript this customer may see (`u64::MAX` for nobody verified).
+    pub fn admit(&mut self, owner: Option<&str>, bind: bool) -> Option<u64> {
         match (&self.owner, owner) {
-            (Some(mine), given) => given == Some(mine.as_str()),
-            (None, Some(given)) => {
+            (Some(mine), given) => (given == Some(mine.as_str())).then_some(self.owner_since),
+            (None, Some(given)) if bind => {
                 self.owner = Some(given.to_owned());
-                true
+                self.owner_since = self.turn + 1;
+                Some(self.owner_since)
             }
-            (None, None) => true,
+            (None, _) => Some(u64::MAX),
         }
     }
 

@@ -56,7 +56,10 @@ impl AddressSlots {
     }
 
     /// A slot for a new connection from `address`, or `None` when it has `max` open.
+    /// IPv6 clients count by their /64 (one subscriber's network), IPv4-mapped
+    /// addresses as IPv4.
     pub(super) fn try_take(self: &Arc<Self>, address: IpAddr) -> Option<AddressSlot> {
+        let address = client_of(address);
         let mut open = self.open();
         let n = open.entry(address).or_insert(0);
         if self.max > 0 && *n >= self.max {
@@ -64,6 +67,20 @@ impl AddressSlots {
         }
         *n += 1;
         Some(AddressSlot { slots: Arc::clone(self), address })
+    }
+}
+
+/// The client an address counts as: itself for IPv4, its /64 for IPv6.
+fn client_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let s = v6.segments();
+                IpAddr::V6(std::net::Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0))
+            }
+        },
     }
 }
 
@@ -111,6 +128,10 @@ mod tests {
         assert!(slots.try_take(b).is_some(), "another address is not affected");
         drop(first);
         assert!(slots.try_take(a).is_some(), "a closed connection frees its slot");
+        let v6 = AddressSlots::new(1);
+        let _held = v6.try_take("2001:db8::1".parse().unwrap()).unwrap();
+        assert!(v6.try_take("2001:db8::2".parse().unwrap()).is_none(), "one /64 is one client");
+        assert!(v6.try_take("2001:db8:0:1::1".parse().unwrap()).is_some(), "another /64 is another");
         let unlimited = AddressSlots::new(0);
         let held: Vec<_> = (0..1000).map(|_| unlimited.try_take(a).unwrap()).collect();
         assert_eq!(held.len(), 1000);

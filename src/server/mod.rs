@@ -44,12 +44,22 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
 }
 
-/// The router with every route.
+/// The router with every route (`/metrics` included).
 pub fn router(bot: Arc<Bot>) -> Router {
+    app(AppState { bot, metrics: Arc::new(Metrics::default()) }, true, None)
+}
+
+/// Only `/metrics`, for `server.metrics_bind`.
+fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(routes::metrics)).fallback(routes::not_found).with_state(state)
+}
+
+/// Every route; `/metrics` only `with_metrics`; requests whose body has arrived
+/// counted in `in_flight` while they are handled.
+fn app(state: AppState, with_metrics: bool, in_flight: Option<Arc<AtomicUsize>>) -> Router {
     // Restart-only: a reload that changes them is refused.
-    let server = bot.snapshot().config.server.clone();
-    let metrics = Arc::new(Metrics::default());
-    let state = AppState { bot, metrics: Arc::clone(&metrics) };
+    let server = state.bot.snapshot().config.server.clone();
+    let metrics = Arc::clone(&state.metrics);
     // Customer traffic is shed with a JSON 503 beyond `max_in_flight` requests at
     // once; health, metrics and admin stay reachable.
     let shed = tower::ServiceBuilder::new()
@@ -58,7 +68,9 @@ pub fn router(bot: Arc<Bot>) -> Router {
             std::future::ready(response)
         }))
         .load_shed()
-        .concurrency_limit(server.max_in_flight);
+        // One count for all customer routes (a per-route limit would allow
+        // max_in_flight on each).
+        .layer(tower::limit::GlobalConcurrencyLimitLayer::new(server.max_in_flight));
     let customer = Router::new()
         .route("/v1/chat", post(routes::chat))
         .route("/v1/welcome", post(routes::welcome))
@@ -67,17 +79,27 @@ pub fn router(bot: Arc<Bot>) -> Router {
         .route("/v1/search", get(routes::search))
         .route("/v1/assist", post(routes::assist))
         .layer(shed);
-    Router::new()
-        .merge(customer)
+    let mut router = Router::new().merge(customer);
+    if with_metrics {
+        router = router.route("/metrics", get(routes::metrics));
+    }
+    router
         .route("/", get(routes::demo_page))
         .route("/widget.js", get(routes::widget_js))
         .route("/admin/reload", post(routes::reload))
         .route("/v1/sessions/{id}/release", post(routes::release))
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
-        .route("/metrics", get(routes::metrics))
         .fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(axum::middleware::from_fn(move |request, next: Next| {
+            let counted = in_flight.as_ref().map(limits::InFlight::start);
+            async move {
+                let response = next.run(request).await;
+                drop(counted);
+                response
+            }
+        }))
         .layer(DefaultBodyLimit::max(server.max_body_bytes))
         // The whole body is read here, before a route or an in-flight slot is
         // taken: a slow body costs its own connection only.
@@ -125,18 +147,25 @@ pub async fn serve_until(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let server = bot.snapshot().config.server.clone();
+    let state = AppState { bot: Arc::clone(&bot), metrics: Arc::new(Metrics::default()) };
+    let separate_metrics = !server.metrics_bind.is_empty();
+    if separate_metrics {
+        // Scrapers reach the counters on an address customers do not.
+        let listener = tokio::net::TcpListener::bind(&server.metrics_bind).await?;
+        tracing::info!("metrics on http://{}/metrics", listener.local_addr()?);
+        let metrics = metrics_router(state.clone());
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, metrics).await {
+                tracing::error!("metrics listener: {e}");
+            }
+        });
+    }
     // Requests being handled, so shutdown can wait for them and not for idle or
     // half-sent connections.
     let in_flight = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&in_flight);
-    let app = router(Arc::clone(&bot)).layer(axum::middleware::from_fn(move |request, next: Next| {
-        let in_flight = limits::InFlight::start(&counter);
-        async move {
-            let response = next.run(request).await;
-            drop(in_flight);
-            response
-        }
-    }));
+    // Counted once the body has arrived: a slow body is its client's wait, and
+    // shutdown does not wait for it.
+    let app = app(state, !separate_metrics, Some(Arc::clone(&in_flight)));
     let connections = Arc::new(Semaphore::new(server.max_connections));
     let per_address = limits::AddressSlots::new(server.max_connections_per_address);
     let mut http = hyper::server::conn::http1::Builder::new();

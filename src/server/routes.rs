@@ -116,14 +116,21 @@ pub(super) async fn chat(
     counted(&state, check_chat(&req, max))?;
     let started = Instant::now();
     let (user, owner) = customer(&state, req.user);
-    let anonymous = user.id.is_none();
     // Wait for an earlier turn of this session without holding a thread; the turn
     // itself (model, back-end look-up) runs on the blocking pool.
     let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
-    if !locked.admit(owner.as_deref()) {
+    let Some(since) = locked.admit(owner.as_deref(), true) else {
         state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
         return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
-    }
+    };
+    // What of the conversation the reply may show: a verified customer the turns
+    // since they own it; a believed claim (identity.required = false) all; nobody
+    // else anything. The desk always gets the whole transcript.
+    let shown_from = match (&owner, &user.id) {
+        (Some(_), _) => since,
+        (None, Some(_)) => 0,
+        (None, None) => u64::MAX,
+    };
     let bot = state.bot.clone();
     let (text, channel) = (req.text, req.channel);
     let (locked, reply) = tokio::task::spawn_blocking(move || {
@@ -134,10 +141,8 @@ pub(super) async fn chat(
     .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
     let mut reply = reply.map_err(|e| ApiError::Internal(e.to_string()))?;
     state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
-    if anonymous && let Some(handoff) = &mut reply.handoff {
-        // What the conversation said goes to the agent desk; in the response it
-        // would go to whoever knows the session id.
-        handoff.transcript.clear();
+    if let Some(handoff) = &mut reply.handoff {
+        handoff.transcript.retain(|line| line.turn >= shown_from);
     }
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
@@ -175,11 +180,11 @@ fn customer(state: &AppState, user: Option<UserDto>) -> (crate::dialogue::UserIn
     (info, owner)
 }
 
-/// Lock session `id` for a request by `owner` and hand it back: `Ok(false)` when
-/// it belongs to another customer.
+/// Lock session `id` for a request by `owner` (binding nothing) and hand it back:
+/// `Ok(false)` when it belongs to another customer.
 async fn admitted(state: &AppState, id: &str, owner: Option<&str>) -> Result<bool, ApiError> {
     let mut locked = state.bot.lock_session(id).await.map_err(|e| session_error(state, e))?;
-    let admitted = locked.admit(owner);
+    let admitted = locked.admit(owner, false).is_some();
     state.bot.finish(locked).await.map_err(|e| session_error(state, e))?;
     Ok(admitted)
 }
@@ -271,7 +276,7 @@ pub(super) async fn feedback(
     }
     let (_, owner) = customer(&state, req.user);
     let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
-    if !locked.admit(owner.as_deref()) {
+    if locked.admit(owner.as_deref(), false).is_none() {
         state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
         return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
     }

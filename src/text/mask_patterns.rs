@@ -46,7 +46,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         pattern(r"((?:护照|passport)\s*(?:号码|号|no\.?)?\s*[:：是为]?\s*)[A-Za-z]{1,2}[0-9]{7,8}", "[护照]", true),
         pattern(r"(?-u:\b)[EGeg][A-Za-z]?[0-9]{7,8}(?-u:\b)", "[护照]", false),
         pattern(
-            r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Za-hj-np-z]\s?[·•\-]?\s?[A-HJ-NP-Za-hj-np-z0-9]{5,6}(?-u:\b)",
+            r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z]\s?[·•\-]?\s?[A-HJ-NP-Z0-9]{5,6}(?-u:\b)",
             "[车牌]",
             false,
         ),
@@ -62,7 +62,7 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
         ),
         pattern(
             &format!(
-                r"\p{{Han}}{{0,6}}?(?:路|街|大道|巷|弄|胡同|村|小区|花园|公寓|大厦|苑|家园)\s*{han_number}+\s*(?:号院|号楼|号|弄|栋|幢|期)(?:\s*[0-9０-９一二三四五六七八九十A-Za-z#\-－]+\s*(?:号楼|号|栋|幢|单元|室|楼|层|户))*"
+                r"(?:路|街|大道|巷|弄|胡同|村|小区|花园|公寓|大厦|苑|家园)\s*{han_number}+\s*(?:号院|号楼|号|弄|栋|幢|期)(?:\s*[0-9０-９一二三四五六七八九十A-Za-z#\-－]+\s*(?:号楼|号|栋|幢|单元|室|楼|层|户))*"
             ),
             "[地址]",
             false,
@@ -75,13 +75,21 @@ static PATTERNS: LazyLock<Vec<Pattern>> = LazyLock::new(|| {
     ]
 });
 
-/// Words after 我叫 that start no name: "我叫了外卖", "我叫个人来".
-const NOT_A_NAME: &[char] =
-    &['了', '个', '人', '车', '你', '他', '她', '它', '过', '啥', '什', '外', '快', '客', '的', '一', '们'];
+/// First characters of what follows a name word but is no name: "我叫了外卖",
+/// "我叫个人来", "名字是什么", "收件人是我妈".
+const NOT_A_NAME: &[char] = &[
+    '了', '个', '人', '车', '你', '他', '她', '它', '过', '啥', '什', '外', '快', '客', '的', '一', '们', '信', '地',
+    '电', '填', '写', '改', '怎', '是', '不', '错', '有', '在', '要', '和', '跟', '都', '还', '我', '谁', '哪', '多',
+];
 
+/// A name after the words that introduce one: 我叫, 名字是 at once; 姓名, 联系人,
+/// 收件人, 收货人 only with a colon or 是/为 ("姓名：张三"), so "收货人信息怎么改" is
+/// a question.
 static NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"((?:我叫|我的名字叫|我的名字是|名字叫|名字是|本人叫|姓名|联系人|收件人|收货人)\s*[:：是为]?\s*)([\p{Han}·]{2,4})")
-        .expect("the name pattern compiles")
+    Regex::new(
+        r"((?:我叫|我的名字叫|我的名字是|名字叫|名字是|本人叫|(?:姓名|联系人|收件人|收货人)\s*(?:[:：]|是|为))\s*)([\p{Han}·]{2,4})",
+    )
+    .expect("the name pattern compiles")
 });
 
 /// Replace every personal datum of the shapes above with its label.

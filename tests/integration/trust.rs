@@ -75,6 +75,26 @@ async fn a_verified_customers_conversation_is_theirs_alone() {
 }
 
 #[tokio::test]
+async fn logging_in_on_somebody_elses_anonymous_session_shows_none_of_it() {
+    let s = TestServer::start("").await;
+    s.chat("anon", "宽带坏了 我家在幸福小区").await;
+    // Somebody with an account who learned the session id asks for a person on it.
+    let (status, r) =
+        s.post("/v1/chat", &json!({"session_id": "anon", "text": "转人工", "user": verified("u2002")})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!(r["handoff"]["reason"], "human_requested", "{r}");
+    let transcript = r["handoff"]["transcript"].to_string();
+    assert!(!transcript.contains("幸福小区"), "the anonymous customer's words: {r}");
+    assert!(transcript.contains("转人工"), "their own turn: {r}");
+    // Feedback and ratings never bind a session: an anonymous session stays open
+    // to its anonymous customer after a rating with a token.
+    s.chat("anon2", "宽带怎么办理").await;
+    let body = json!({"session_id": "anon2", "score": 4, "user": verified("u2002")});
+    assert_eq!(s.post("/v1/rating", &body).await.0, 200);
+    assert_eq!(s.post("/v1/chat", &json!({"session_id": "anon2", "text": "多少钱"})).await.0, 200);
+}
+
+#[tokio::test]
 async fn a_body_sent_a_byte_at_a_time_is_cut_at_the_deadline() {
     let s = TestServer::start("[server]\nbody_timeout_secs = 1\n").await;
     let addr = s.base.trim_start_matches("http://").to_owned();
@@ -163,4 +183,22 @@ async fn a_slow_back_end_holds_no_more_turns_than_its_bulkhead() {
     };
     assert_eq!(session, "second", "{r}");
     assert!(r["text"].as_str().unwrap().contains("没有查到"), "the scenario's on_failure: {r}");
+}
+
+#[tokio::test]
+async fn metrics_can_live_on_an_address_customers_do_not_reach() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let s = TestServer::start(&format!("[server]\nmetrics_bind = \"127.0.0.1:{port}\"\n")).await;
+    let on_main = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap();
+    assert_eq!(on_main.status(), 404, "not on the customers' address");
+    let mut scraped = None;
+    for _ in 0..50 {
+        if let Ok(r) = s.client.get(format!("http://127.0.0.1:{port}/metrics")).send().await {
+            scraped = Some(r.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let scraped = scraped.expect("the metrics address answers");
+    assert!(scraped.contains("bizbot_turns_total"), "{scraped}");
 }
