@@ -2,6 +2,7 @@
 //! labelled query set, per retrieval mode; then every message as the first turn of
 //! a new session, decided as a chat turn: answered right, clarified, declined,
 //! handed off, routed, and predicted vs observed precision per confidence band.
+//! With `--conversations`, labelled multi-turn conversations, each in one session.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,6 +10,7 @@ use std::time::Instant;
 
 use bizbot::Config;
 use bizbot::dialogue::UserInfo;
+use bizbot::eval::conversations::{Conversation, load_conversations, metrics as conversation_metrics};
 use bizbot::eval::dialogue::{DialogueMetrics, TurnOutcome};
 use bizbot::eval::{LabelledQuery, Metrics, load_queries, run as run_eval};
 use bizbot::index::Mode;
@@ -21,8 +23,12 @@ pub(crate) struct EvalArgs {
     knowledge: PathBuf,
     /// Labelled queries: CSV with columns query,expected_id (empty id = out of
     /// scope), or text,expected,kind (kind faq, scenario, oos, complaint, human).
+    #[arg(long, required_unless_present = "conversations", conflicts_with = "conversations")]
+    queries: Option<PathBuf>,
+    /// Labelled conversations instead: CSV conversation,text,expected,kind,user,
+    /// each conversation (its rows in order) played in one session.
     #[arg(long)]
-    queries: PathBuf,
+    conversations: Option<PathBuf>,
     /// Modes to evaluate (repeatable); default: lexical, dense and hybrid.
     #[arg(long, value_enum)]
     mode: Vec<Mode>,
@@ -36,17 +42,21 @@ pub(crate) struct EvalArgs {
 }
 
 pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs) -> anyhow::Result<ExitCode> {
+    if let Some(file) = &args.conversations {
+        return run_conversations(config, config_path, args, file);
+    }
+    let query_file = args.queries.as_ref().expect("clap requires --queries without --conversations");
     let engine = match super::engine(config, Some(&args.knowledge))? {
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
-    let queries = match load_queries(&args.queries, engine.knowledge()) {
+    let queries = match load_queries(query_file, engine.knowledge()) {
         Ok(q) => q,
         Err(problems) => {
             for p in &problems {
                 eprintln!("{p}");
             }
-            eprintln!("{} problem(s) in {}", problems.len(), args.queries.display());
+            eprintln!("{} problem(s) in {}", problems.len(), query_file.display());
             return Ok(ExitCode::from(super::EXIT_INVALID));
         }
     };
@@ -77,7 +87,7 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
     let elapsed = started.elapsed();
     if args.json {
         let out = serde_json::json!({
-            "knowledge": args.knowledge, "queries": args.queries, "model": !modes.iter().all(|m| *m == Mode::Lexical),
+            "knowledge": args.knowledge, "queries": query_file, "model": !modes.iter().all(|m| *m == Mode::Lexical),
             "seconds": elapsed.as_secs_f64(), "results": results, "dialogue": dialogue,
         });
         println!("{out}");
@@ -89,6 +99,29 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
     Ok(ExitCode::SUCCESS)
 }
 
+/// A bot on `knowledge` that writes no turn log.
+fn eval_bot(
+    config: &Config,
+    config_path: Option<PathBuf>,
+    knowledge: &std::path::Path,
+) -> anyhow::Result<Result<bizbot::bot::Bot, ExitCode>> {
+    let mut config = config.clone();
+    config.log.path = PathBuf::new();
+    let overrides = bizbot::bot::Overrides { knowledge: Some(knowledge.to_path_buf()), bind: None };
+    super::start_bot(config, config_path, overrides)
+}
+
+/// What a reply did, as far as the figures need.
+fn outcome(reply: &bizbot::dialogue::Reply) -> TurnOutcome {
+    TurnOutcome {
+        action: reply.action.as_str().to_owned(),
+        matched: reply.matched.as_ref().map(|m| m.id.clone()),
+        confidence: reply.matched.as_ref().map(|m| m.score),
+        candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
+        reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
+    }
+}
+
 /// Every query as the first turn of a new session of a bot on `knowledge`.
 fn run_dialogue(
     config: &Config,
@@ -96,26 +129,118 @@ fn run_dialogue(
     knowledge: &std::path::Path,
     queries: &[LabelledQuery],
 ) -> anyhow::Result<Result<Vec<TurnOutcome>, ExitCode>> {
-    let mut config = config.clone();
-    config.log.path = PathBuf::new();
-    let overrides = bizbot::bot::Overrides { knowledge: Some(knowledge.to_path_buf()), bind: None };
-    let bot = match super::start_bot(config, config_path, overrides)? {
+    let bot = match eval_bot(config, config_path, knowledge)? {
         Ok(bot) => bot,
         Err(code) => return Ok(Err(code)),
     };
     let user = UserInfo::default();
     let mut outcomes = Vec::with_capacity(queries.len());
     for (i, q) in queries.iter().enumerate() {
-        let reply = bot.reply(&format!("eval-{i}"), &q.text, &user, None)?;
-        outcomes.push(TurnOutcome {
-            action: reply.action.as_str().to_owned(),
-            matched: reply.matched.as_ref().map(|m| m.id.clone()),
-            confidence: reply.matched.as_ref().map(|m| m.score),
-            candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
-            reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
-        });
+        outcomes.push(outcome(&bot.reply(&format!("eval-{i}"), &q.text, &user, None)?));
     }
     Ok(Ok(outcomes))
+}
+
+/// `--conversations`: every conversation in its own session, its turns in order.
+fn run_conversations(
+    config: &Config,
+    config_path: Option<PathBuf>,
+    args: &EvalArgs,
+    file: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    let bot = match eval_bot(config, config_path, &args.knowledge)? {
+        Ok(bot) => bot,
+        Err(code) => return Ok(code),
+    };
+    let conversations = match load_conversations(file, bot.snapshot().engine.knowledge()) {
+        Ok(c) => c,
+        Err(problems) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!("{} problem(s) in {}", problems.len(), file.display());
+            return Ok(ExitCode::from(super::EXIT_INVALID));
+        }
+    };
+    let started = Instant::now();
+    let mut outcomes = Vec::with_capacity(conversations.len());
+    for c in &conversations {
+        let user = UserInfo { id: c.user.clone(), ..UserInfo::default() };
+        let session = format!("eval-conversation-{}", c.id);
+        let mut turns = Vec::with_capacity(c.turns.len());
+        for q in &c.turns {
+            turns.push(outcome(&bot.reply(&session, &q.text, &user, None)?));
+        }
+        outcomes.push(turns);
+    }
+    let m = conversation_metrics(&conversations, &outcomes);
+    if let Some(path) = &args.misses {
+        write_conversation_misses(path, &conversations, &outcomes)
+            .map_err(|e| anyhow::anyhow!("writing misses to {}: {e}", path.display()))?;
+    }
+    if args.json {
+        let out = serde_json::json!({"knowledge": args.knowledge, "conversations": file, "model": bot.snapshot().engine.has_dense(),
+            "seconds": started.elapsed().as_secs_f64(), "metrics": m});
+        println!("{out}");
+    } else {
+        println!("{} conversations, {} turns ({} expecting an answer)", m.conversations, m.turns, m.answer_turns);
+        let rows = [
+            ("conversations right end to end", m.right_end_to_end),
+            ("turns right", m.turns_right),
+            ("answer turns answered right", m.answered_right),
+            ("answer turns answered right or offered", m.answered_or_offered),
+        ];
+        for (what, value) in rows {
+            println!("  {what:<42} {value:>6.3}");
+        }
+        println!(
+            "  {:<42} {:>6} (in {} conversations)",
+            "false \"unresolved\" hand-offs", m.false_unresolved_handoffs, m.conversations_falsely_handed_off
+        );
+        eprintln!("{} turns in {:.1}s", m.turns, started.elapsed().as_secs_f64());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn write_conversation_misses(
+    path: &std::path::Path,
+    conversations: &[Conversation],
+    outcomes: &[Vec<TurnOutcome>],
+) -> anyhow::Result<()> {
+    let mut out = csv::Writer::from_path(path)?;
+    out.write_record([
+        "conversation",
+        "turn",
+        "line",
+        "kind",
+        "expected",
+        "text",
+        "action",
+        "matched",
+        "candidates",
+        "reason",
+    ])?;
+    for (c, turns) in conversations.iter().zip(outcomes) {
+        for (n, (q, o)) in c.turns.iter().zip(turns).enumerate() {
+            if bizbot::eval::dialogue::succeeded(q, o) {
+                continue;
+            }
+            out.write_record([
+                c.id.as_str(),
+                (n + 1).to_string().as_str(),
+                q.line.to_string().as_str(),
+                q.kind.as_str(),
+                q.expected.as_deref().unwrap_or(""),
+                &q.text,
+                &o.action,
+                o.matched.as_deref().unwrap_or(""),
+                &o.candidates.join(" "),
+                o.reason.as_deref().unwrap_or(""),
+            ])?;
+        }
+    }
+    out.flush()?;
+    Ok(())
 }
 
 fn write_misses(path: &std::path::Path, queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> anyhow::Result<()> {

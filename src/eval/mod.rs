@@ -5,6 +5,7 @@
 //! functions of the ranked results.
 
 pub mod complaints;
+pub mod conversations;
 pub mod dialogue;
 
 use std::collections::HashMap;
@@ -96,39 +97,53 @@ pub fn load_queries(path: &Path, kb: &KnowledgeBase) -> Result<Vec<LabelledQuery
     let mut problems = Vec::new();
     let mut queries = Vec::new();
     for (line, record) in &table.rows {
-        let line = *line;
-        let text = table.cell(record, text_col).to_owned();
-        let expected = Some(table.cell(record, expected_col)).filter(|s| !s.is_empty()).map(str::to_owned);
-        let kind = match table.cell(record, "kind") {
-            "" if expected.is_some() => Some(Kind::Faq),
-            "" => Some(Kind::Oos),
-            k => Kind::parse(k),
-        };
-        let Some(kind) = kind else {
-            let message =
-                format!("unknown kind {:?}; use faq, scenario, oos, complaint or human", table.cell(record, "kind"));
-            problems.push(Problem::new(path, line, "kind", message));
-            continue;
-        };
-        if text.is_empty() {
-            problems.push(Problem::new(path, line, text_col, "empty query"));
-            continue;
+        let cells = (table.cell(record, text_col), table.cell(record, expected_col), table.cell(record, "kind"));
+        match labelled(cells, *line, kb) {
+            Ok(q) => queries.push(q),
+            Err((field, message)) => {
+                let field = if field == "text" {
+                    text_col
+                } else if field == "expected" {
+                    expected_col
+                } else {
+                    field
+                };
+                problems.push(Problem::new(path, *line, field, message));
+            }
         }
-        let known = match (kind, expected.as_deref()) {
-            (Kind::Faq, Some(id)) => kb.faq(id).is_some(),
-            (Kind::Scenario, Some(id)) => kb.scenario(id).is_some(),
-            (Kind::Faq | Kind::Scenario, None) => false,
-            (_, Some(_)) => false,
-            (_, None) => true,
-        };
-        if !known {
-            let message = format!("{:?} is not a known {} id", expected.unwrap_or_default(), kind.as_str());
-            problems.push(Problem::new(path, line, expected_col, message));
-            continue;
-        }
-        queries.push(LabelledQuery { text, expected, kind, line });
     }
     if problems.is_empty() { Ok(queries) } else { Err(problems) }
+}
+
+/// One labelled message from its `(text, expected, kind)` cells at `line`; the
+/// error names the field (`text`, `expected`, `kind`) and what is wrong. An empty
+/// kind is `faq` with an expected id, else `oos`.
+pub(crate) fn labelled(
+    (text, expected, kind): (&str, &str, &str),
+    line: usize,
+    kb: &KnowledgeBase,
+) -> Result<LabelledQuery, (&'static str, String)> {
+    let expected = Some(expected).filter(|s| !s.is_empty()).map(str::to_owned);
+    let kind = match kind {
+        "" if expected.is_some() => Kind::Faq,
+        "" => Kind::Oos,
+        k => Kind::parse(k)
+            .ok_or_else(|| ("kind", format!("unknown kind {k:?}; use faq, scenario, oos, complaint or human")))?,
+    };
+    if text.is_empty() {
+        return Err(("text", "empty query".into()));
+    }
+    let known = match (kind, expected.as_deref()) {
+        (Kind::Faq, Some(id)) => kb.faq(id).is_some(),
+        (Kind::Scenario, Some(id)) => kb.scenario(id).is_some(),
+        (Kind::Faq | Kind::Scenario, None) => false,
+        (_, Some(_)) => false,
+        (_, None) => true,
+    };
+    if !known {
+        return Err(("expected", format!("{:?} is not a known {} id", expected.unwrap_or_default(), kind.as_str())));
+    }
+    Ok(LabelledQuery { text: text.to_owned(), expected, kind, line })
 }
 
 /// One query's outcome: the expected document and the ranking (doc, confidence).
