@@ -12,6 +12,7 @@
 //! No HTTP and no storage here: the session is passed in locked, the reply is a
 //! plain value.
 
+pub mod context;
 pub mod decide;
 pub mod escalation;
 mod lookup;
@@ -94,8 +95,22 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
         candidates: ctx.thresholds.clarify_candidates,
         user_known: ctx.user.id.is_some(),
     };
-    let signals = signals::gather(ctx.engine, text, options)?;
+    let alone = signals::gather(ctx.engine, text, options)?;
+    let answer = ctx.thresholds.answer;
+    let signals = match previous_message(session) {
+        Some(previous) if session.state.problem.is_some() && context::worth_trying(&alone, answer) => {
+            let joined_options = signals::SignalOptions { complaints: false, ..options };
+            let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
+            if context::prefer_context(&alone, &joined, answer) { context::with_context(alone, joined) } else { alone }
+        }
+        _ => alone,
+    };
     Ok(turn_with(ctx, session, signals))
+}
+
+/// The customer's previous message in this session, if any.
+fn previous_message(session: &Session) -> Option<&str> {
+    session.transcript.iter().rev().find(|l| l.speaker == Speaker::Customer).map(|l| l.text.as_str())
 }
 
 /// Decide and carry out a turn from signals already gathered (by [`turn`], or
