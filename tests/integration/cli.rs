@@ -94,3 +94,34 @@ fn a_bad_config_exits_1_and_names_the_key() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("answr"));
 }
+
+#[test]
+fn eval_plays_labelled_conversations_and_refuses_a_bad_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("conversations.csv");
+    std::fs::write(
+        &file,
+        "conversation,text,expected,kind,user\n\
+         c1,手机丢了 卡怎么办,account-simlost,faq,\nc1,补卡要带啥,account-replace-sim,faq,\n\
+         c2,WIFI免费吗,wlan-free,faq,\nc2,帮我转人工,,human,\n",
+    )
+    .unwrap();
+    let misses = dir.path().join("misses.csv");
+    let args = ["eval", "--knowledge", "knowledge", "--conversations", file.to_str().unwrap(), "--json"];
+    let out = bizbot(&[&args[..], &["--misses", misses.to_str().unwrap()]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("--json prints JSON");
+    let m = &v["metrics"];
+    assert_eq!(
+        (m["conversations"].as_u64(), m["turns"].as_u64(), m["answer_turns"].as_u64()),
+        (Some(2), Some(4), Some(3))
+    );
+    for key in ["right_end_to_end", "turns_right", "answered_right", "answered_or_offered"] {
+        assert!(m[key].as_f64().is_some_and(|x| (0.0..=1.0).contains(&x)), "{key}: {v}");
+    }
+    assert!(misses.is_file(), "the misses file is written");
+    std::fs::write(&file, "conversation,text,expected,kind,user\nc1,退货,no-such-entry,faq,\n").unwrap();
+    let out = bizbot(&args);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(":2: expected"), "{}", String::from_utf8_lossy(&out.stderr));
+}
