@@ -191,7 +191,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         FaqOutcome::Clarify(candidates) => candidates,
         FaqOutcome::NoMatch => {
             // A choice offered before is no longer on screen: a later "3" picks nothing.
-            let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
+            let next = DialogueState { pending: Pending::Nothing, lost: true, ..state.clone() };
             return settle(next, state.problem.clone(), Progress::Stuck, Decision::Fallback, policy);
         }
     };
@@ -201,9 +201,29 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         candidates: candidates.iter().map(|c| (c.id.clone(), c.score)).collect(),
         scenario: offered.map(|(s, c)| (s.id.clone(), c)),
     };
+    // The streak counts turns on one problem: a clarification about none of the
+    // entries the conversation was on (its problem, the choices on screen) is the
+    // customer's next question, and its count starts afresh.
+    let unresolved = if moved_on(state, &faqs) { 0 } else { state.unresolved };
     let pending = Pending::Choice { faqs, scenario: offered.map(|(s, _)| s.id.clone()) };
-    let next = DialogueState { pending, ..state.clone() };
+    let next = DialogueState { pending, unresolved, lost: state.lost && unresolved > 0, ..state.clone() };
     settle(next, Some(problem), Progress::Stuck, decision, policy)
+}
+
+/// Whether clarification candidates `faqs` leave the problem the conversation is
+/// on: there is one, neither its entry nor a choice on screen is among them, and
+/// no turn of the streak understood nothing (a customer the bot lost, who then
+/// gets guesses about other entries, is still stuck).
+fn moved_on(state: &DialogueState, faqs: &[FaqId]) -> bool {
+    let on_screen: &[FaqId] = match &state.pending {
+        Pending::Choice { faqs: shown, .. } => shown,
+        Pending::Nothing | Pending::Slot { .. } | Pending::Callback => &[],
+    };
+    let current = match &state.problem {
+        Some(Problem::Faq(id)) => Some(id),
+        Some(Problem::Scenario(_)) | None => None,
+    };
+    state.problem.is_some() && !state.lost && !faqs.iter().any(|f| Some(f) == current || on_screen.contains(f))
 }
 
 /// A scenario's look-up failed: apply its `on_failure` to the state before the turn.
@@ -489,7 +509,8 @@ fn settle(
     if progress == Progress::Stuck && escalation::unresolved_limit_reached(unresolved, policy.escalation) {
         return handoff(HandoffReason::Unresolved, problem);
     }
-    Outcome { decision, next: DialogueState { problem, unresolved, ..next } }
+    let lost = next.lost && unresolved > 0;
+    Outcome { decision, next: DialogueState { problem, unresolved, lost, ..next } }
 }
 
 /// Hand off: the session starts afresh with the person (the problem is kept for
@@ -497,7 +518,7 @@ fn settle(
 fn handoff(reason: HandoffReason, problem: Option<Problem>) -> Outcome {
     Outcome {
         decision: Decision::Handoff { reason, problem: problem.clone(), shown: None },
-        next: DialogueState { problem, unresolved: 0, pending: Pending::Nothing, with_agent: false },
+        next: DialogueState { problem, unresolved: 0, pending: Pending::Nothing, with_agent: false, lost: false },
     }
 }
 

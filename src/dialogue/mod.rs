@@ -101,7 +101,15 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
         Some(previous) if session.state.problem.is_some() && context::worth_trying(&alone, answer) => {
             let joined_options = signals::SignalOptions { complaints: false, ..options };
             let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
-            if context::prefer_context(&alone, &joined, answer) { context::with_context(alone, joined) } else { alone }
+            let current = match &session.state.problem {
+                Some(session::Problem::Faq(id)) => Some(id),
+                _ => None,
+            };
+            if context::prefer_context(&alone, &joined, answer, current) {
+                context::with_context(alone, joined)
+            } else {
+                alone
+            }
         }
         _ => alone,
     };

@@ -118,6 +118,9 @@ pub struct DialogueState {
     pub problem: Option<Problem>,
     /// Consecutive unresolved turns (see `escalation::next_streak`).
     pub unresolved: u32,
+    /// A turn of the current streak understood nothing (a fallback): the customer
+    /// is lost, not moving from one question to the next.
+    pub lost: bool,
     /// What the bot asked for.
     pub pending: Pending,
     /// A person at the agent desk holds the conversation: the bot forwards the
@@ -404,6 +407,7 @@ mod tests {
                 filled: BTreeMap::from([("order_id".to_owned(), "123".to_owned())]),
             },
             with_agent: true,
+            lost: true,
         };
         s.record(Speaker::Customer, "我的订单呢", limit);
         s.record(Speaker::Bot, "请提供订单号", limit);

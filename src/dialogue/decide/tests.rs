@@ -178,6 +178,20 @@ fn three_stuck_turns_hand_off_even_when_the_candidate_changes() {
 }
 
 #[test]
+fn a_clarification_about_a_new_question_starts_its_count_afresh() {
+    let d = run(&[
+        signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]),
+        // None of the entries on screen: the customer's next question.
+        signals("宽带", vec![faq("cancel", 0.5)]),
+        signals("宽带呢", vec![faq("cancel", 0.5)]),
+        signals("宽带啊", vec![faq("cancel", 0.5)]),
+    ]);
+    assert!(matches!(d[1], Decision::Clarify { .. }), "{d:?}");
+    assert!(matches!(d[2], Decision::Clarify { .. }), "the new question's second stuck turn: {d:?}");
+    assert_eq!(reason(&d[3]), Some(HandoffReason::Unresolved), "its third: {d:?}");
+}
+
+#[test]
 fn greetings_and_thanks_neither_count_as_stuck_nor_drop_a_clarification() {
     let d = run(&[
         signals("随便", vec![]),
