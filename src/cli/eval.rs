@@ -50,15 +50,9 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
         Ok(engine) => engine,
         Err(code) => return Ok(code),
     };
-    let queries = match load_queries(query_file, engine.knowledge()) {
+    let queries = match loaded(load_queries(query_file, engine.knowledge()), query_file) {
         Ok(q) => q,
-        Err(problems) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            eprintln!("{} problem(s) in {}", problems.len(), query_file.display());
-            return Ok(ExitCode::from(super::EXIT_INVALID));
-        }
+        Err(code) => return Ok(code),
     };
     let mut modes =
         if args.mode.is_empty() { vec![Mode::Lexical, Mode::Dense, Mode::Hybrid] } else { args.mode.clone() };
@@ -97,6 +91,18 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
         eprintln!("{} queries × {} mode(s) and as turns in {:.1}s", queries.len(), modes.len(), elapsed.as_secs_f64());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A labelled file as loaded, or every problem in it printed and the exit code
+/// for invalid input.
+fn loaded<T>(result: Result<T, Vec<bizbot::knowledge::Problem>>, file: &std::path::Path) -> Result<T, ExitCode> {
+    result.map_err(|problems| {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problem(s) in {}", problems.len(), file.display());
+        ExitCode::from(super::EXIT_INVALID)
+    })
 }
 
 /// A bot on `knowledge` that writes no turn log.
@@ -152,15 +158,9 @@ fn run_conversations(
         Ok(bot) => bot,
         Err(code) => return Ok(code),
     };
-    let conversations = match load_conversations(file, bot.snapshot().engine.knowledge()) {
+    let conversations = match loaded(load_conversations(file, bot.snapshot().engine.knowledge()), file) {
         Ok(c) => c,
-        Err(problems) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            eprintln!("{} problem(s) in {}", problems.len(), file.display());
-            return Ok(ExitCode::from(super::EXIT_INVALID));
-        }
+        Err(code) => return Ok(code),
     };
     let started = Instant::now();
     let mut outcomes = Vec::with_capacity(conversations.len());
