@@ -202,41 +202,37 @@ fn run_conversations(
     Ok(ExitCode::SUCCESS)
 }
 
+/// The columns of a turn that went wrong, after any that say where it was.
+const MISS_COLUMNS: [&str; 9] =
+    ["line", "kind", "expected", "text", "action", "matched", "confidence", "candidates", "reason"];
+
+/// A turn that went wrong, as [`MISS_COLUMNS`].
+fn miss_row(q: &LabelledQuery, o: &TurnOutcome) -> [String; 9] {
+    [
+        q.line.to_string(),
+        q.kind.as_str().to_owned(),
+        q.expected.clone().unwrap_or_default(),
+        q.text.clone(),
+        o.action.clone(),
+        o.matched.clone().unwrap_or_default(),
+        o.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
+        o.candidates.join(" "),
+        o.reason.clone().unwrap_or_default(),
+    ]
+}
+
 fn write_conversation_misses(
     path: &std::path::Path,
     conversations: &[Conversation],
     outcomes: &[Vec<TurnOutcome>],
 ) -> anyhow::Result<()> {
     let mut out = csv::Writer::from_path(path)?;
-    out.write_record([
-        "conversation",
-        "turn",
-        "line",
-        "kind",
-        "expected",
-        "text",
-        "action",
-        "matched",
-        "candidates",
-        "reason",
-    ])?;
+    out.write_record(["conversation", "turn"].into_iter().chain(MISS_COLUMNS))?;
     for (c, turns) in conversations.iter().zip(outcomes) {
         for (n, (q, o)) in c.turns.iter().zip(turns).enumerate() {
-            if bizbot::eval::dialogue::succeeded(q, o) {
-                continue;
+            if !bizbot::eval::dialogue::succeeded(q, o) {
+                out.write_record([c.id.clone(), (n + 1).to_string()].into_iter().chain(miss_row(q, o)))?;
             }
-            out.write_record([
-                c.id.as_str(),
-                (n + 1).to_string().as_str(),
-                q.line.to_string().as_str(),
-                q.kind.as_str(),
-                q.expected.as_deref().unwrap_or(""),
-                &q.text,
-                &o.action,
-                o.matched.as_deref().unwrap_or(""),
-                &o.candidates.join(" "),
-                o.reason.as_deref().unwrap_or(""),
-            ])?;
         }
     }
     out.flush()?;
@@ -245,22 +241,11 @@ fn write_conversation_misses(
 
 fn write_misses(path: &std::path::Path, queries: &[LabelledQuery], outcomes: &[TurnOutcome]) -> anyhow::Result<()> {
     let mut out = csv::Writer::from_path(path)?;
-    out.write_record(["line", "kind", "expected", "text", "action", "matched", "confidence", "candidates", "reason"])?;
+    out.write_record(MISS_COLUMNS)?;
     for (q, o) in queries.iter().zip(outcomes) {
-        if bizbot::eval::dialogue::succeeded(q, o) {
-            continue;
+        if !bizbot::eval::dialogue::succeeded(q, o) {
+            out.write_record(miss_row(q, o))?;
         }
-        out.write_record([
-            q.line.to_string().as_str(),
-            q.kind.as_str(),
-            q.expected.as_deref().unwrap_or(""),
-            &q.text,
-            &o.action,
-            o.matched.as_deref().unwrap_or(""),
-            &o.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
-            &o.candidates.join(" "),
-            o.reason.as_deref().unwrap_or(""),
-        ])?;
     }
     out.flush()?;
     Ok(())
