@@ -533,11 +533,15 @@ impl Engine {
     /// Slot values in `text`: `(scenario, slot, first match)` for every slot
     /// pattern that matches.
     pub fn slot_values(&self, text: &str) -> Vec<SlotValue> {
+        let joined = crate::text::joined_codes(text);
         self.slot_patterns
             .iter()
             .filter_map(|p| {
-                let m = p.regex.find(text)?;
-                Some(SlotValue { scenario: p.scenario.clone(), slot: p.slot.clone(), value: m.as_str().to_owned() })
+                let value = match p.regex.find(text) {
+                    Some(m) => m.as_str().to_owned(),
+                    None => joined.iter().find_map(|code| p.regex.find(code))?.as_str().to_owned(),
+                };
+                Some(SlotValue { scenario: p.scenario.clone(), slot: p.slot.clone(), value })
             })
             .collect()
     }

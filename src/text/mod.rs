@@ -4,6 +4,7 @@
 //! lexical index registers it as its tantivy tokenizer so index and query time can
 //! never disagree. It does no I/O: vocabularies come from the knowledge loader.
 
+mod codes;
 mod homophone;
 mod mask;
 mod mask_patterns;
@@ -14,6 +15,7 @@ mod synonyms;
 
 use std::collections::HashSet;
 
+pub use codes::joined_codes;
 pub use homophone::Homophones;
 pub use mask::{find_mobile, mask_pii};
 pub use names::BusinessNames;
