@@ -33,6 +33,8 @@ pub struct Policy<'a> {
     pub greetings: &'a [String],
     /// Phrases a thank-you alone consists of (`messages.thanks`).
     pub thanks: &'a [String],
+    /// Phrases that call off a pending detail or choice (`messages.cancel`).
+    pub cancel: &'a [String],
 }
 
 /// What the bot does with a turn.
@@ -155,6 +157,14 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     if let Some(reason) = escalation_request(signals, policy) {
         return handoff(reason, state.problem.clone());
     }
+    if state.pending != Pending::Nothing
+        && pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks, policy.cancel)
+            == Some(Pleasantry::Cancel)
+    {
+        // The customer called off what the bot waited for: not stuck, nothing pending.
+        let next = DialogueState { pending: Pending::Nothing, unresolved: 0, lost: false, ..state.clone() };
+        return Outcome { decision: Decision::Pleasantry(Pleasantry::Cancel), next };
+    }
     if let Some((scenario, filled)) = continue_pending_slot(state, signals, kb, policy) {
         return scenario_turn(state, scenario, filled, Route::Chosen, signals, policy);
     }
@@ -172,7 +182,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         }
         None => {}
     }
-    if let Some(kind) = pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks) {
+    if let Some(kind) = pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks, &[]) {
         return Outcome { decision: Decision::Pleasantry(kind), next: state.clone() };
     }
     // A text naming another business is most likely a question for it: never

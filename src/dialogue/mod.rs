@@ -131,6 +131,7 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
         agents_available: ctx.agents_available,
         greetings: &ctx.messages.greetings,
         thanks: &ctx.messages.thanks,
+        cancel: &ctx.messages.cancel,
     };
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();

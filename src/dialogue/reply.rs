@@ -54,6 +54,11 @@ pub struct MessagesConfig {
     pub greeting_reply: String,
     /// The reply to thanks alone (action `fallback`).
     pub thanks_reply: String,
+    /// Phrases a message that calls off what the bot asked for consists of
+    /// ("不查了", "算了"): it drops the pending detail or choice.
+    pub cancel: Vec<String>,
+    /// The reply to a message calling off what was pending (action `fallback`).
+    pub cancel_reply: String,
 }
 
 /// What the bot does with a turn.
@@ -236,6 +241,9 @@ pub(super) fn build(
         }
         Decision::Pleasantry(Pleasantry::Thanks) => {
             Reply::new(turn, TurnAction::Fallback, ctx.messages.thanks_reply.clone())
+        }
+        Decision::Pleasantry(Pleasantry::Cancel) => {
+            Reply::new(turn, TurnAction::Fallback, ctx.messages.cancel_reply.clone())
         }
         Decision::WithAgent => Reply::new(turn, TurnAction::WithAgent, ctx.messages.with_agent.clone()),
         Decision::Callback { phone } => {

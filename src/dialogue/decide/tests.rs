@@ -97,6 +97,7 @@ fn run(turns: &[Signals]) -> Vec<Decision> {
     let (kb, t, e) = (kb(), thresholds(), escalation());
     let greetings = ["你好".to_owned(), "在吗".to_owned()];
     let thanks = ["谢谢".to_owned()];
+    let cancel = ["不查了".to_owned(), "算了".to_owned()];
     let policy = Policy {
         thresholds: &t,
         escalation: &e,
@@ -104,6 +105,7 @@ fn run(turns: &[Signals]) -> Vec<Decision> {
         agents_available: true,
         greetings: &greetings,
         thanks: &thanks,
+        cancel: &cancel,
     };
     let mut state = DialogueState::default();
     turns
@@ -285,6 +287,16 @@ fn a_pending_detail_yields_only_to_a_clear_new_question() {
 }
 
 #[test]
+fn calling_off_a_pending_detail_drops_it_and_is_not_stuck() {
+    let pending = Signals { intents: vec![intent("order-status", 0.9)], ..signals("订单", vec![]) };
+    let d = run(&[pending.clone(), signals("算了 不查了", vec![]), signals("不知道", vec![])]);
+    assert_eq!(d[1], Decision::Pleasantry(Pleasantry::Cancel), "{d:?}");
+    assert!(!matches!(d[2], Decision::AskSlot { .. }), "nothing pending any more: {d:?}");
+    let d = run(&[signals("不查了", vec![])]);
+    assert_ne!(d[0], Decision::Pleasantry(Pleasantry::Cancel), "nothing to call off: {d:?}");
+}
+
+#[test]
 fn a_bare_keyword_two_entries_contain_is_a_tie() {
     let keyword = |text: &str, best: f32| {
         let both = |id: &str, score: f32| FaqCandidate { lexical: 1.0, ..faq(id, score) };
@@ -322,6 +334,7 @@ fn a_failed_lookup_follows_on_failure() {
         agents_available: true,
         greetings: &[],
         thanks: &[],
+        cancel: &[],
     };
     let before = DialogueState::default();
     let order = kb.scenario("order-status").unwrap();
