@@ -7,6 +7,7 @@
 //! values, exact questions, complaint probability and other businesses named (a
 //! complaint or a request for a person is never read into a follow-up).
 
+use super::session::{DialogueState, Pending, Problem};
 use super::signals::Signals;
 use crate::knowledge::FaqId;
 
@@ -45,10 +46,67 @@ pub fn with_context(alone: Signals, joined: Signals) -> Signals {
     Signals { faqs: joined.faqs, intents: joined.intents, vector: joined.vector, ..alone }
 }
 
+/// How a customer says the bot got them wrong, at the start of a message ("不是，我是问
+/// 宽带到期怎么续", "不对", "答非所问").
+const CORRECTIONS: &[&str] = &[
+    "不是",
+    "不对",
+    "都不是",
+    "都不对",
+    "错了",
+    "答非所问",
+    "没问这个",
+    "我问的不是",
+    "我不是问",
+    "我问的是",
+    "我是问",
+    "我是说",
+];
+
+/// The entries a correction rules out: what the bot just gave (the entry it
+/// answered, or the choices on screen), when `normalized` starts by saying it was
+/// wrong; none otherwise.
+pub fn ruled_out(state: &DialogueState, normalized: &str) -> Vec<FaqId> {
+    let text = normalized.trim_start_matches(|c: char| !c.is_alphanumeric());
+    if !CORRECTIONS.iter().any(|m| text.starts_with(m)) {
+        return Vec::new();
+    }
+    match (&state.pending, &state.problem) {
+        (Pending::Choice { faqs, .. }, _) => faqs.clone(),
+        (Pending::Nothing, Some(Problem::Faq(id))) => vec![id.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// `signals` without the entries `ruled_out`: neither candidates nor exact.
+pub fn without(mut signals: Signals, ruled_out: &[FaqId]) -> Signals {
+    signals.faqs.retain(|c| !ruled_out.contains(&c.id));
+    signals.exact.retain(|id| !ruled_out.contains(id));
+    signals
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dialogue::signals::{FaqCandidate, IntentCandidate};
+
+    #[test]
+    fn a_correction_rules_out_what_was_just_given() {
+        let answered = DialogueState { problem: Some(Problem::Faq("wlan".into())), ..DialogueState::default() };
+        assert_eq!(ruled_out(&answered, "不是，我是问宽带到期怎么续"), ["wlan"]);
+        assert_eq!(ruled_out(&answered, "，，不对"), ["wlan"]);
+        assert!(ruled_out(&answered, "宽带到期怎么续").is_empty());
+        let shown = DialogueState {
+            problem: Some(Problem::Faq("a".into())),
+            pending: Pending::Choice { faqs: vec!["a".into(), "b".into()], scenario: None },
+            ..DialogueState::default()
+        };
+        assert_eq!(ruled_out(&shown, "都不是"), ["a", "b"]);
+        assert_eq!(ruled_out(&shown, "不是这些 我要改套餐"), ["a", "b"]);
+        assert!(ruled_out(&DialogueState::default(), "不是").is_empty(), "nothing given yet");
+        let kept = without(signals(Some(("wlan", 0.9)), true), &["wlan".into(), "x".into()]);
+        assert!(kept.faqs.is_empty() && kept.exact.is_empty());
+    }
 
     fn signals(faq: Option<(&str, f32)>, exact: bool) -> Signals {
         Signals {

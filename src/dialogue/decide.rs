@@ -293,8 +293,7 @@ pub enum Picked<'k> {
 pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k KnowledgeBase) -> Option<Picked<'k>> {
     let Pending::Choice { faqs, scenario } = &state.pending else { return None };
     let scenario = scenario.as_ref().and_then(|id| kb.scenario(id));
-    if let Some(n) = choice_number(&signals.normalized) {
-        let i = n.checked_sub(1)?;
+    if let Some(i) = choice_index(&signals.normalized, faqs.len() + usize::from(scenario.is_some())) {
         return match faqs.get(i) {
             Some(id) => Some(Picked::Faq(id.clone())),
             None => scenario.filter(|_| i == faqs.len()).map(Picked::Scenario),
@@ -309,13 +308,24 @@ pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k Know
     scenario.filter(|s| said.contains(&squeeze(&s.title))).map(Picked::Scenario)
 }
 
-/// A choice by number: `2`, `第2个`, `二`, `第二条`.
-fn choice_number(normalized: &str) -> Option<usize> {
-    let t = normalized.trim_start_matches('第').trim_end_matches(['个', '条', '项']).trim();
-    if let Ok(n) = t.parse::<usize>() {
-        return Some(n);
+/// A choice by position among `count` choices, 0-based: `2`, `第2个`, `二`,
+/// `第二条`, `选2吧`, `就第一个`, `最后那个`.
+fn choice_index(normalized: &str, count: usize) -> Option<usize> {
+    let t = normalized
+        .trim_matches(|c: char| !c.is_alphanumeric())
+        .trim_start_matches(['选', '就', '要', '是'])
+        .trim_end_matches(['吧', '呢', '啊', '哈', '的', '吗'])
+        .trim();
+    if ["最后", "最后一个", "最后那个", "最后一条", "最后这个", "最下面", "最下面那个"].contains(&t)
+    {
+        return count.checked_sub(1);
     }
-    ["一", "二", "三", "四", "五"].iter().position(|c| *c == t).map(|p| p + 1)
+    let t = t.trim_start_matches('第').trim_end_matches(['个', '条', '项']).trim_end_matches(['那', '这']).trim();
+    let n = match t.parse::<usize>() {
+        Ok(n) => n,
+        Err(_) => ["一", "二", "三", "四", "五"].iter().position(|c| *c == t)? + 1,
+    };
+    n.checked_sub(1)
 }
 
 /// Rule 4: the best scenario intent, when it is at least `thresholds.intent` and at

@@ -96,11 +96,15 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
         user_known: ctx.user.id.is_some(),
     };
     let alone = signals::gather(ctx.engine, text, options)?;
+    // "不是，我是问…": what the bot just gave is out of both readings.
+    let ruled_out = context::ruled_out(&session.state, &alone.normalized);
+    let alone = context::without(alone, &ruled_out);
     let answer = ctx.thresholds.answer;
     let signals = match previous_message(session) {
         Some(previous) if session.state.problem.is_some() && context::worth_trying(&alone, answer) => {
             let joined_options = signals::SignalOptions { complaints: false, ..options };
             let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
+            let joined = context::without(joined, &ruled_out);
             let current = match &session.state.problem {
                 Some(session::Problem::Faq(id)) => Some(id),
                 _ => None,

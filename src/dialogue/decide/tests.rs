@@ -152,6 +152,14 @@ fn a_choice_by_number_or_question_is_answered() {
     let clarify = signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]);
     let d = run(&[clarify.clone(), signals("2", vec![])]);
     assert!(matches!(&d[1], Decision::Answer { faq, confidence, .. } if faq == "refund-late" && *confidence == 1.0));
+    for pick in ["第二个", "选2吧", "就第二个吧", "最后那个", "最后一个。"] {
+        let d = run(&[clarify.clone(), signals(pick, vec![])]);
+        assert!(matches!(&d[1], Decision::Answer { faq, .. } if faq == "refund-late"), "{pick}: {d:?}");
+    }
+    for pick in ["第一个", "一"] {
+        let d = run(&[clarify.clone(), signals(pick, vec![])]);
+        assert!(matches!(&d[1], Decision::Answer { faq, .. } if faq == "refund"), "{pick}: {d:?}");
+    }
     let by_text = Signals { exact: vec!["refund".into()], ..signals("怎么退货", vec![]) };
     let d = run(&[clarify, by_text]);
     assert!(matches!(&d[1], Decision::Answer { faq, .. } if faq == "refund"), "{d:?}");
@@ -289,7 +297,7 @@ fn a_pending_detail_yields_only_to_a_clear_new_question() {
 #[test]
 fn calling_off_a_pending_detail_drops_it_and_is_not_stuck() {
     let pending = Signals { intents: vec![intent("order-status", 0.9)], ..signals("订单", vec![]) };
-    let d = run(&[pending.clone(), signals("算了 不查了", vec![]), signals("不知道", vec![])]);
+    let d = run(&[pending, signals("算了 不查了", vec![]), signals("不知道", vec![])]);
     assert_eq!(d[1], Decision::Pleasantry(Pleasantry::Cancel), "{d:?}");
     assert!(!matches!(d[2], Decision::AskSlot { .. }), "nothing pending any more: {d:?}");
     let d = run(&[signals("不查了", vec![])]);
