@@ -1,4 +1,5 @@
-//! Encoding one query with each prepared model (skipped without models/).
+//! Encoding one query with each prepared model: the default int8 e5-small, its
+//! float32 reference and USE (skipped without models/).
 
 #![allow(missing_docs, reason = "criterion_group! generates undocumented functions")]
 
@@ -9,7 +10,7 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 
 fn encode(c: &mut Criterion) {
-    for folder in ["e5-small", "use-multilingual"] {
+    for folder in ["e5-small", "e5-small-fp32", "use-multilingual"] {
         let Some(encoder) = common::encoder_in(folder) else { return };
         // Warm the session before measuring.
         let v = encoder.encode_one("怎么退货").expect("encode");
