@@ -546,6 +546,13 @@ impl Engine {
             .collect()
     }
 
+    /// Whether `text`, normalised with its slot values masked, is one of a
+    /// scenario's examples (what [`rank`](Self::rank) makes certain).
+    pub fn is_scenario_example(&self, text: &str) -> bool {
+        let normalized = self.analyzer().normalize(text);
+        self.examples.contains_key(&self.analyzer().normalize(&self.masked(&normalized)))
+    }
+
     /// Entries with a question (standard or similar) equal to `normalized`.
     pub fn exact_entries(&self, normalized: &str) -> Vec<FaqId> {
         self.questions.get(normalized).cloned().unwrap_or_default()

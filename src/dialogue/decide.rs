@@ -310,7 +310,7 @@ pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k Know
 
 /// A choice by position among `count` choices, 0-based: `2`, `第2个`, `二`,
 /// `第二条`, `选2吧`, `就第一个`, `最后那个`.
-fn choice_index(normalized: &str, count: usize) -> Option<usize> {
+pub fn choice_index(normalized: &str, count: usize) -> Option<usize> {
     let t = normalized
         .trim_matches(|c: char| !c.is_alphanumeric())
         .trim_start_matches(['选', '就', '要', '是'])

@@ -19,6 +19,7 @@ mod lookup;
 pub mod pleasantry;
 pub mod reply;
 pub mod session;
+pub mod shortcut;
 pub mod signals;
 pub mod templates;
 pub mod welcome;
@@ -30,6 +31,7 @@ pub use session::{
     DialogueState, Pending, Problem, Session, SessionBusy, SessionConfig, SessionSlot, SessionStore, Speaker,
     StoreKind, TranscriptLimit, TranscriptLine,
 };
+pub use shortcut::Shortcut;
 pub use signals::Signals;
 pub use templates::Templates;
 pub use welcome::{WelcomeSuggestion, WhySuggested};
@@ -86,10 +88,20 @@ pub struct Turn {
     pub signals: Signals,
     /// The decision (after the look-up, when there was one).
     pub decision: Decision,
+    /// Why the model did not run, when it did not.
+    pub shortcut: Option<Shortcut>,
 }
 
 /// Handle one customer turn: signals → decision → effects.
 pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<Turn, IndexError> {
+    let own = signals::text_signals(ctx.engine, text, ctx.user.id.is_some());
+    let kb = ctx.engine.knowledge();
+    let example = ctx.engine.is_scenario_example(text);
+    if let Some(shortcut) = shortcut::without_model(&session.state, &own, kb, policy(&ctx), example) {
+        let mut turn = turn_with(ctx, session, shortcut::signals(own));
+        turn.shortcut = Some(shortcut);
+        return Ok(turn);
+    }
     let options = signals::SignalOptions {
         complaints: ctx.escalation.complaint,
         candidates: ctx.thresholds.clarify_candidates,
@@ -128,15 +140,7 @@ fn previous_message(session: &Session) -> Option<&str> {
 /// Decide and carry out a turn from signals already gathered (by [`turn`], or
 /// built by hand in tests).
 pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) -> Turn {
-    let policy = Policy {
-        thresholds: ctx.thresholds,
-        escalation: ctx.escalation,
-        agent_desk: ctx.agent_desk,
-        agents_available: ctx.agents_available,
-        greetings: &ctx.messages.greetings,
-        thanks: &ctx.messages.thanks,
-        cancel: &ctx.messages.cancel,
-    };
+    let policy = policy(&ctx);
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();
     let mut outcome = decide::decide(&session.state, &signals, kb, policy);
@@ -164,7 +168,20 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
     };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
     session.record(Speaker::Bot, &reply.text, ctx.transcript);
-    Turn { reply, signals, decision: outcome.decision }
+    Turn { reply, signals, decision: outcome.decision, shortcut: None }
+}
+
+/// The decision's policy from the turn's context.
+fn policy<'a>(ctx: &TurnContext<'a>) -> Policy<'a> {
+    Policy {
+        thresholds: ctx.thresholds,
+        escalation: ctx.escalation,
+        agent_desk: ctx.agent_desk,
+        agents_available: ctx.agents_available,
+        greetings: &ctx.messages.greetings,
+        thanks: &ctx.messages.thanks,
+        cancel: &ctx.messages.cancel,
+    }
 }
 
 /// The agent desk gives the conversation back to the bot: it answers again, with

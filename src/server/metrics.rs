@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::dialogue::{HandoffReason, TurnAction};
+use crate::dialogue::{HandoffReason, Shortcut, TurnAction};
 use crate::identity::Identity;
 
 const BUCKETS_MS: [u64; 10] = [5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000];
@@ -22,6 +22,7 @@ pub struct Metrics {
     store_errors: AtomicU64,
     ratings: [AtomicU64; 5],
     identities: [AtomicU64; Identity::KINDS.len()],
+    without_model: [AtomicU64; Shortcut::ALL.len()],
 }
 
 impl Metrics {
@@ -40,6 +41,12 @@ impl Metrics {
         }
         self.latency_count.fetch_add(1, Ordering::Relaxed);
         self.latency_sum_us.fetch_add(micros, Ordering::Relaxed);
+    }
+
+    /// Count one turn decided without the model, and why.
+    pub fn without_model(&self, shortcut: Shortcut) {
+        let i = Shortcut::ALL.iter().position(|x| *x == shortcut).expect("listed");
+        self.without_model[i].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Count one rejected request.
@@ -96,6 +103,10 @@ impl Metrics {
         let _ = writeln!(out, "bizbot_turn_seconds_bucket{{le=\"+Inf\"}} {count}");
         let _ = writeln!(out, "bizbot_turn_seconds_sum {}", get(&self.latency_sum_us) as f64 / 1e6);
         let _ = writeln!(out, "bizbot_turn_seconds_count {count}");
+        out.push_str("# HELP bizbot_turns_without_model_total Turns decided without the embedding model, by why (a pick, the detail asked for, a pleasantry, an exact question, a person holding the conversation).\n# TYPE bizbot_turns_without_model_total counter\n");
+        for (s, c) in Shortcut::ALL.iter().zip(&self.without_model) {
+            let _ = writeln!(out, "bizbot_turns_without_model_total{{reason=\"{}\"}} {}", s.as_str(), get(c));
+        }
         out.push_str("# HELP bizbot_bad_requests_total Requests rejected with a 4xx.\n# TYPE bizbot_bad_requests_total counter\n");
         let _ = writeln!(out, "bizbot_bad_requests_total {}", get(&self.bad_requests));
         out.push_str("# HELP bizbot_session_busy_total Turns refused with 429: an earlier turn of the session was still running.\n# TYPE bizbot_session_busy_total counter\n");

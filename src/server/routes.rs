@@ -133,13 +133,16 @@ pub(super) async fn chat(
     };
     let bot = state.bot.clone();
     let (text, channel) = (req.text, req.channel);
-    let (locked, reply) = tokio::task::spawn_blocking(move || {
-        let reply = bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|turn| turn.reply);
-        (locked, reply)
+    let (locked, turn) = tokio::task::spawn_blocking(move || {
+        let turn = bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|t| (t.reply, t.shortcut));
+        (locked, turn)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
-    let mut reply = reply.map_err(|e| ApiError::Internal(e.to_string()))?;
+    let (mut reply, shortcut) = turn.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(shortcut) = shortcut {
+        state.metrics.without_model(shortcut);
+    }
     state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
     if let Some(handoff) = &mut reply.handoff {
         handoff.transcript.retain(|line| line.turn >= shown_from);

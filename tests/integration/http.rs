@@ -31,6 +31,15 @@ async fn clarification_accepts_a_number_or_the_question() {
     s.chat("d", "退货要怎么弄").await;
     let r = s.chat("d", &second_q).await;
     assert_eq!(r["match"]["id"], second.as_str(), "{r}");
+    let r = s.chat("e", "退货要怎么弄").await;
+    assert_eq!(r["action"], "clarify", "{r}");
+    let r = s.chat("e", "选2吧").await;
+    assert_eq!(r["match"]["id"], second.as_str(), "{r}");
+    // The two picks by position and the thanks ran no model; the rest did.
+    s.chat("e", "好的谢谢").await;
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("bizbot_turns_without_model_total{reason=\"pick\"} 2"), "{metrics}");
+    assert!(metrics.contains("bizbot_turns_without_model_total{reason=\"pleasantry\"} 1"), "{metrics}");
 }
 
 #[tokio::test]

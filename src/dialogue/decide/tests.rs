@@ -427,3 +427,56 @@ fn a_scenario_is_never_offered_alone_nor_below_the_clarify_threshold() {
     let weak = Signals { intents: vec![intent("order-status", 0.1)], ..signals("退", vec![faq("refund", 0.5)]) };
     assert!(matches!(&run(&[weak])[0], Decision::Clarify { scenario: None, .. }));
 }
+
+#[test]
+fn the_model_is_skipped_only_where_it_cannot_change_the_decision() {
+    use crate::dialogue::shortcut::{Shortcut, without_model};
+    let (kb, t, e) = (kb(), thresholds(), escalation());
+    let thanks = ["谢谢".to_owned()];
+    let cancel = ["不查了".to_owned()];
+    let policy = Policy {
+        thresholds: &t,
+        escalation: &e,
+        agent_desk: false,
+        agents_available: true,
+        greetings: &[],
+        thanks: &thanks,
+        cancel: &cancel,
+    };
+    let choice = DialogueState {
+        pending: Pending::Choice { faqs: vec!["refund".into(), "refund-late".into()], scenario: None },
+        ..DialogueState::default()
+    };
+    let slot = DialogueState {
+        pending: Pending::Slot { scenario: "order-status".into(), filled: BTreeMap::new() },
+        ..DialogueState::default()
+    };
+    let order = |text: &str| Signals {
+        slots: vec![SlotValue {
+            scenario: "order-status".into(),
+            slot: "order_id".into(),
+            value: "123456789012".into(),
+        }],
+        ..signals(text, vec![])
+    };
+    let exact = Signals { exact: vec!["refund".into()], ..signals("怎么退货", vec![]) };
+    let fresh = DialogueState::default();
+    let skip = |state: &DialogueState, s: &Signals| without_model(state, s, &kb, policy, false);
+    assert_eq!(skip(&choice, &signals("第二个", vec![])), Some(Shortcut::Pick));
+    assert_eq!(skip(&choice, &signals("第二个 我要投诉", vec![])), None, "complaints take the whole path");
+    assert_eq!(skip(&slot, &order("123456789012")), Some(Shortcut::Detail));
+    assert_eq!(skip(&slot, &order("订单号123456789012")), Some(Shortcut::Detail));
+    assert_eq!(skip(&slot, &order("123456789012 这个到底什么时候到啊")), None, "more than the detail");
+    assert_eq!(skip(&slot, &signals("不查了", vec![])), Some(Shortcut::Pleasantry));
+    assert_eq!(skip(&fresh, &signals("不查了", vec![])), None, "nothing to call off");
+    assert_eq!(skip(&fresh, &signals("谢谢", vec![])), Some(Shortcut::Pleasantry));
+    assert_eq!(skip(&fresh, &exact), Some(Shortcut::Exact));
+    assert_eq!(without_model(&fresh, &exact, &kb, policy, true), None, "a scenario's example too");
+    assert_eq!(skip(&slot, &exact), None, "a detail is pending");
+    assert_eq!(skip(&fresh, &signals("宽带怎么装", vec![])), None);
+    let held = DialogueState { with_agent: true, ..DialogueState::default() };
+    assert_eq!(skip(&held, &signals("宽带怎么装", vec![])), Some(Shortcut::WithAgent));
+    // The shortcut's signals decide as the whole path would: the exact entry answered.
+    let d = decide(&fresh, &crate::dialogue::shortcut::signals(exact), &kb, policy).decision;
+    assert!(matches!(&d, Decision::Answer { faq, confidence, .. } if faq == "refund" && *confidence == 1.0), "{d:?}");
+}
