@@ -7,6 +7,7 @@
 mod blend;
 mod cache;
 mod fake;
+mod micro_batch;
 mod onnx;
 mod query_cache;
 
@@ -73,6 +74,11 @@ pub struct EmbedConfig {
     /// ONNX Runtime intra-op threads per session.
     #[serde(default = "default_threads")]
     pub threads: usize,
+    /// Most texts of concurrent turns embedded in one inference call (1 = each
+    /// alone). Batches form only while every session is busy. Keep 1 for a model
+    /// whose vectors depend on their batch-mates.
+    #[serde(default = "default_micro_batch")]
+    pub micro_batch: usize,
     /// Folder for the embedding cache; empty disables it.
     #[serde(default = "default_cache_dir")]
     pub cache_dir: PathBuf,
@@ -112,6 +118,9 @@ fn default_max_tokens() -> usize {
 fn default_threads() -> usize {
     1
 }
+fn default_micro_batch() -> usize {
+    8
+}
 fn default_cache_dir() -> PathBuf {
     PathBuf::from(".cache/embeddings")
 }
@@ -128,6 +137,7 @@ impl Default for EmbedConfig {
             batch_size: default_batch_size(),
             max_tokens: default_max_tokens(),
             threads: default_threads(),
+            micro_batch: default_micro_batch(),
             cache_dir: default_cache_dir(),
             query_cache: default_query_cache(),
         }

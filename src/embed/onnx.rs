@@ -15,6 +15,7 @@ use ort::value::TensorRef;
 use sha2::{Digest, Sha256};
 use tokenizers::{Tokenizer, TruncationParams};
 
+use super::micro_batch::MicroBatcher;
 use super::{EmbedConfig, EmbedError, Encoder, normalize_l2};
 
 /// The ONNX Runtime environment of this process: one library, loaded once, kept
@@ -54,6 +55,9 @@ pub struct OnnxEncoder {
     batch_size: usize,
     dim: usize,
     model_id: String,
+    /// Single texts of concurrent callers, joined while every session is busy
+    /// (`None`: `model.micro_batch` = 1).
+    batcher: Option<MicroBatcher>,
 }
 
 impl std::fmt::Debug for OnnxEncoder {
@@ -104,10 +108,18 @@ impl OnnxEncoder {
             batch_size: config.batch_size.max(1),
             dim: 0,
             model_id,
+            batcher: (config.micro_batch > 1).then(|| MicroBatcher::new(config.micro_batch)),
         };
         encoder.dim = encoder.run_batch(&["维度"])?.first().map_or(0, Vec::len);
         if encoder.dim == 0 {
             return Err(load_err(&model_path, &"the model returned empty vectors"));
+        }
+        if encoder.batcher.is_some() && !encoder.batch_independent()? {
+            tracing::info!(
+                model = %encoder.model_id,
+                "a text's vector depends on its batch-mates in this model: micro-batching is off"
+            );
+            encoder.batcher = None;
         }
         Ok(encoder)
     }
@@ -123,7 +135,31 @@ impl OnnxEncoder {
         self.sessions[0].lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// Whether texts embedded together get the vectors they get alone (cosine
+    /// ≥ 0.99999): only then may concurrent turns share a call.
+    fn batch_independent(&self) -> Result<bool, EmbedError> {
+        let texts = ["宽带", "我上个月的话费怎么多扣了三十块钱"];
+        let together = self.run_batch(&texts)?;
+        for (text, joined) in texts.iter().zip(&together) {
+            let alone = self.run_batch(&[text])?;
+            let cosine: f32 = alone.first().map_or(0.0, |a| a.iter().zip(joined).map(|(x, y)| x * y).sum());
+            if cosine < 0.99999 {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    /// A free session, if one is.
+    fn try_session(&self) -> Option<std::sync::MutexGuard<'_, Session>> {
+        self.sessions.iter().find_map(|s| s.try_lock().ok())
+    }
+
     fn run_batch(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
+        self.run_on(&mut self.session(), texts)
+    }
+
+    fn run_on(&self, session: &mut Session, texts: &[&str]) -> Result<Vec<Vec<f32>>, EmbedError> {
         let infer = |e: &dyn std::fmt::Display| EmbedError::Inference { reason: e.to_string() };
         let encodings = self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| infer(&e))?;
         let seq = encodings.iter().map(|e| e.get_ids().len()).max().unwrap_or(0).max(1);
@@ -135,7 +171,6 @@ impl OnnxEncoder {
                 mask[[row, col]] = 1;
             }
         }
-        let mut session = self.session();
         let inputs = ort::inputs![
             "input_ids" => TensorRef::from_array_view(&ids).map_err(|e| infer(&e))?,
             "attention_mask" => TensorRef::from_array_view(&mask).map_err(|e| infer(&e))?,
@@ -173,6 +208,14 @@ impl Encoder for OnnxEncoder {
             out.extend(self.run_batch(chunk)?);
         }
         Ok(out)
+    }
+
+    fn encode_one(&self, text: &str) -> Result<Vec<f32>, EmbedError> {
+        let Some(batcher) = &self.batcher else {
+            let mut v = self.run_batch(&[text])?;
+            return v.pop().ok_or_else(|| EmbedError::Inference { reason: "the model returned no vector".into() });
+        };
+        batcher.encode(text, |texts| self.try_session().map(|mut s| self.run_on(&mut s, texts)))
     }
 }
 
@@ -213,4 +256,48 @@ mod tests {
     }
 
     crate::encoder_conformance!(onnx_conformance, super::real_encoder());
+
+    #[test]
+    fn concurrent_texts_share_calls_and_keep_their_own_vectors() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let config = super::EmbedConfig {
+            model_dir: root.join("models/e5-small"),
+            runtime_library: root.join("models/onnxruntime/libonnxruntime.so"),
+            ..Default::default()
+        };
+        if !config.model_dir.join("model.onnx").is_file() {
+            assert!(std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(), "models/ is not prepared");
+            return;
+        }
+        let encoder = std::sync::Arc::new(super::OnnxEncoder::load(&config).expect("the default model loads"));
+        assert!(encoder.batcher.is_some(), "the default model's vectors do not depend on their batch-mates");
+        let texts = [
+            "退货",
+            "宽带多少钱一年",
+            "我的话费怎么扣了这么多",
+            "手机丢了",
+            "怎么开发票",
+            "5G套餐",
+            "流量还剩多少",
+            "人工",
+        ];
+        let alone: Vec<Vec<f32>> = texts.iter().map(|t| super::Encoder::encode(&*encoder, &[t]).unwrap().remove(0)).collect();
+        let handles: Vec<_> = (0..4)
+            .flat_map(|_| texts.iter().enumerate())
+            .map(|(i, t)| {
+                let (encoder, t) = (encoder.clone(), t.to_string());
+                std::thread::spawn(move || (i, super::Encoder::encode_one(&*encoder, &t).unwrap()))
+            })
+            .collect();
+        for h in handles {
+            let (i, v) = h.join().unwrap();
+            let cosine: f32 = v.iter().zip(&alone[i]).map(|(a, b)| a * b).sum();
+            assert!(cosine > 0.99999, "{}: {cosine}", texts[i]);
+        }
+        // USE quantises activations per batch: its vectors depend on batch-mates, so
+        // its texts are never joined.
+        if let Some(use_model) = real_encoder() {
+            assert!(use_model.batcher.is_none());
+        }
+    }
 }
