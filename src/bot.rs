@@ -457,6 +457,9 @@ impl Bot {
             candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
             helpful: None,
             score_given: None,
+            read_with: turn.reading.context.then(|| "context".to_owned()),
+            ruled_out: turn.reading.ruled_out.iter().map(ToString::to_string).collect(),
+            without_model: turn.shortcut.map(|s| s.as_str().to_owned()),
         });
         Ok(turn)
     }
@@ -646,6 +649,9 @@ fn event_record(session_id: &str, action: &str) -> TurnRecord {
         candidates: Vec::new(),
         helpful: None,
         score_given: None,
+        read_with: None,
+        ruled_out: Vec::new(),
+        without_model: None,
     }
 }
 

@@ -19,7 +19,8 @@ pub(crate) struct ReportArgs {
     top: usize,
     /// Print one JSON object: {turns, answer_rate, actions, handoffs, unanswered: [[text, count]],
     /// by_channel, by_category: {name: {turns, answered, answer_rate}},
-    /// by_day: {YYYY-MM-DD: {turns, handoffs, handoff_rate, reasons}}, bad_lines}.
+    /// by_day: {YYYY-MM-DD: {turns, handoffs, handoff_rate, reasons}}, follow_ups: {turns, answered,
+    /// answer_rate}, unanswered_follow_ups: [[text, count]], bad_lines}.
     #[arg(long)]
     json: bool,
 }
@@ -102,6 +103,15 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
     }
     println!("\nmost frequent unanswered questions:");
     for (text, n) in &report.unanswered {
+        println!("  {n:>5}  {}", printable(text));
+    }
+    let f = &report.follow_ups;
+    println!(
+        "\nfollow-ups read with their context: {} turns, answered {:.1}%; most frequent still unanswered:",
+        f.turns,
+        f.answer_rate * 100.0
+    );
+    for (text, n) in &report.unanswered_follow_ups {
         println!("  {n:>5}  {}", printable(text));
     }
     if !problems.is_empty() {

@@ -90,6 +90,17 @@ pub struct Turn {
     pub decision: Decision,
     /// Why the model did not run, when it did not.
     pub shortcut: Option<Shortcut>,
+    /// How the message was read besides alone.
+    pub reading: Reading,
+}
+
+/// How a message was read besides alone (for the turn log).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reading {
+    /// Ranked with the customer's previous message joined before it.
+    pub context: bool,
+    /// Entries a correction ruled out.
+    pub ruled_out: Vec<crate::knowledge::FaqId>,
 }
 
 /// Handle one customer turn: signals → decision → effects.
@@ -112,6 +123,7 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
     let ruled_out = context::ruled_out(&session.state, &alone.normalized);
     let alone = context::without(alone, &ruled_out);
     let answer = ctx.thresholds.answer;
+    let mut with_context = false;
     let signals = match previous_message(session) {
         Some(previous) if session.state.problem.is_some() && context::worth_trying(&alone, answer) => {
             let joined_options = signals::SignalOptions { complaints: false, ..options };
@@ -122,6 +134,7 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
                 _ => None,
             };
             if context::prefer_context(&alone, &joined, answer, current) {
+                with_context = true;
                 context::with_context(alone, joined)
             } else {
                 alone
@@ -129,7 +142,9 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
         }
         _ => alone,
     };
-    Ok(turn_with(ctx, session, signals))
+    let mut turn = turn_with(ctx, session, signals);
+    turn.reading = Reading { context: with_context, ruled_out };
+    Ok(turn)
 }
 
 /// The customer's previous message in this session, if any.
@@ -168,7 +183,7 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) 
     };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
     session.record(Speaker::Bot, &reply.text, ctx.transcript);
-    Turn { reply, signals, decision: outcome.decision, shortcut: None }
+    Turn { reply, signals, decision: outcome.decision, shortcut: None, reading: Reading::default() }
 }
 
 /// The decision's policy from the turn's context.

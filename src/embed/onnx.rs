@@ -281,7 +281,8 @@ mod tests {
             "流量还剩多少",
             "人工",
         ];
-        let alone: Vec<Vec<f32>> = texts.iter().map(|t| super::Encoder::encode(&*encoder, &[t]).unwrap().remove(0)).collect();
+        let alone: Vec<Vec<f32>> =
+            texts.iter().map(|t| super::Encoder::encode(&*encoder, &[t]).unwrap().remove(0)).collect();
         let handles: Vec<_> = (0..4)
             .flat_map(|_| texts.iter().enumerate())
             .map(|(i, t)| {

@@ -276,6 +276,9 @@ mod tests {
             candidates: Vec::new(),
             helpful: None,
             score_given: None,
+            read_with: None,
+            ruled_out: Vec::new(),
+            without_model: None,
         }
     }
 

@@ -88,6 +88,16 @@ pub struct TurnRecord {
     /// The conversation's 1–5 score, for `rating` (its comment is `text`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score_given: Option<u8>,
+    /// How the message was read when not alone: `context` (ranked with the
+    /// customer's previous message joined before it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_with: Option<String>,
+    /// Entries a correction ("不是，我是问…") ruled out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ruled_out: Vec<String>,
+    /// Why the model did not run, when it did not (`pick`, `detail`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub without_model: Option<String>,
 }
 
 /// Appends turn records.
@@ -223,6 +233,9 @@ mod tests {
             candidates: Vec::new(),
             helpful: None,
             score_given: None,
+            read_with: None,
+            ruled_out: Vec::new(),
+            without_model: None,
         }
     }
 
@@ -241,6 +254,22 @@ mod tests {
         assert!((r.answer_rate - 1.0 / 6.0).abs() < 1e-6);
         assert_eq!(r.handoffs["unresolved"], 1);
         assert_eq!(r.unanswered, vec![("x".to_owned(), 3), ("y".to_owned(), 1)]);
+        assert_eq!(r.follow_ups.turns, 0);
+    }
+
+    #[test]
+    fn follow_ups_read_with_context_are_counted_apart() {
+        let follow_up =
+            |text: &str, action: &str| TurnRecord { read_with: Some("context".into()), ..rec(text, action, None) };
+        let records =
+            vec![rec("宽带多少钱", "answer", None), follow_up("那安装呢", "answer"), follow_up("要多久", "clarify")];
+        let r = summarize(&records, 5);
+        assert_eq!((r.follow_ups.turns, r.follow_ups.answered), (2, 1));
+        assert_eq!(r.unanswered_follow_ups, vec![("要多久".to_owned(), 1)]);
+        // The fields survive the log's JSON and are left out when empty.
+        let line = serde_json::to_string(&records[1]).unwrap();
+        assert!(line.contains("\"read_with\":\"context\"") && !line.contains("ruled_out"), "{line}");
+        assert_eq!(serde_json::from_str::<TurnRecord>(&line).unwrap(), records[1]);
     }
 
     #[test]

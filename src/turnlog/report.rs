@@ -34,6 +34,10 @@ pub struct Report {
     pub ratings: Ratings,
     /// Conversation scores (`/v1/rating`).
     pub csat: Csat,
+    /// Follow-ups: turns read with their context (`read_with` = `context`).
+    pub follow_ups: Share,
+    /// The most frequent follow-ups the bot still could not answer, with counts.
+    pub unanswered_follow_ups: Vec<(String, usize)>,
 }
 
 /// Conversation scores: overall, by the session's last hand-off reason (`none`
@@ -156,6 +160,8 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
     let mut by_channel: BTreeMap<String, Share> = BTreeMap::new();
     let mut by_category: BTreeMap<String, Share> = BTreeMap::new();
     let mut by_day: BTreeMap<String, Day> = BTreeMap::new();
+    let mut follow_ups = Share::default();
+    let mut unanswered_follow_ups: BTreeMap<String, usize> = BTreeMap::new();
     let csat = csat(records, &category_of);
     let records: Vec<&TurnRecord> = records.iter().filter(|r| r.action != "rating").collect();
     let (ratings, records): (Vec<&TurnRecord>, Vec<&TurnRecord>) = records.iter().partition(|r| r.action == "feedback");
@@ -186,10 +192,23 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
         if not_answered {
             *unanswered.entry(r.text.trim().to_owned()).or_insert(0) += 1;
         }
+        if r.read_with.is_some() {
+            follow_ups.turns += 1;
+            follow_ups.answered += answered;
+            if not_answered {
+                *unanswered_follow_ups.entry(r.text.trim().to_owned()).or_insert(0) += 1;
+            }
+        }
     }
-    let mut unanswered: Vec<(String, usize)> = unanswered.into_iter().collect();
-    unanswered.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
-    unanswered.truncate(top);
+    let most = |counts: BTreeMap<String, usize>| {
+        let mut counts: Vec<(String, usize)> = counts.into_iter().collect();
+        counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        counts.truncate(top);
+        counts
+    };
+    let unanswered = most(unanswered);
+    let unanswered_follow_ups = most(unanswered_follow_ups);
+    follow_ups.answer_rate = follow_ups.answered as f32 / follow_ups.turns.max(1) as f32;
     let answered = actions.get("answer").copied().unwrap_or(0);
     let answer_rate = if records.is_empty() { 0.0 } else { answered as f32 / records.len() as f32 };
     for share in by_channel.values_mut().chain(by_category.values_mut()) {
@@ -209,6 +228,8 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
         by_day,
         ratings: Ratings { helpful, not_helpful: ratings.len() - helpful },
         csat,
+        follow_ups,
+        unanswered_follow_ups,
     }
 }
 
