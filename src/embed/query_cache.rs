@@ -61,10 +61,19 @@ impl Encoder for QueryCache {
             self.hits.fetch_add(1, Ordering::Relaxed);
             return Ok(v.as_ref().clone());
         }
-        self.misses.fetch_add(1, Ordering::Relaxed);
-        let v = self.inner.encode_one(text)?;
-        self.cache.insert(text.to_owned(), Arc::new(v.clone()));
-        Ok(v)
+        // Concurrent misses of one text wait for a single model call; those that
+        // waited count as hits.
+        let ran = std::cell::Cell::new(false);
+        let v = self
+            .cache
+            .try_get_with(text.to_owned(), || {
+                ran.set(true);
+                self.inner.encode_one(text).map(Arc::new)
+            })
+            .map_err(|e| EmbedError::Inference { reason: e.to_string() })?;
+        let counter = if ran.get() { &self.misses } else { &self.hits };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(v.as_ref().clone())
     }
 }
 
@@ -83,5 +92,21 @@ mod tests {
         // Batches are not cached (indexing has its own on-disk cache).
         cache.encode(&["怎么退货"]).unwrap();
         assert_eq!(cache.stats(), (1, 2));
+    }
+
+    #[test]
+    fn concurrent_misses_of_one_text_run_the_model_once() {
+        let cache = Arc::new(QueryCache::new(Arc::new(FakeEncoder::new(8)), 100));
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                std::thread::spawn({
+                    let cache = cache.clone();
+                    move || cache.encode_one("怎么退货").unwrap()
+                })
+            })
+            .collect();
+        let vectors: Vec<Vec<f32>> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+        assert!(vectors.windows(2).all(|w| w[0] == w[1]));
+        assert_eq!(cache.stats(), (7, 1));
     }
 }
