@@ -238,9 +238,14 @@ mod tests {
     /// The real model, when scripts/setup.sh has prepared it (the README's test
     /// command always does); `None` otherwise so plain `cargo test` still runs.
     pub(crate) fn real_encoder() -> Option<super::OnnxEncoder> {
+        prepared("use-multilingual")
+    }
+
+    /// The prepared model in `models/<folder>`, or `None` when set-up has not run.
+    fn prepared(folder: &str) -> Option<super::OnnxEncoder> {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
         let config = super::EmbedConfig {
-            model_dir: root.join("models/use-multilingual"),
+            model_dir: root.join("models").join(folder),
             runtime_library: root.join("models/onnxruntime/libonnxruntime.so"),
             ..Default::default()
         };
@@ -259,17 +264,8 @@ mod tests {
 
     #[test]
     fn concurrent_texts_share_calls_and_keep_their_own_vectors() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-        let config = super::EmbedConfig {
-            model_dir: root.join("models/e5-small"),
-            runtime_library: root.join("models/onnxruntime/libonnxruntime.so"),
-            ..Default::default()
-        };
-        if !config.model_dir.join("model.onnx").is_file() {
-            assert!(std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(), "models/ is not prepared");
-            return;
-        }
-        let encoder = std::sync::Arc::new(super::OnnxEncoder::load(&config).expect("the default model loads"));
+        let Some(encoder) = prepared("e5-small") else { return };
+        let encoder = std::sync::Arc::new(encoder);
         assert!(encoder.batcher.is_some(), "the default model's vectors do not depend on their batch-mates");
         let texts = [
             "退货",

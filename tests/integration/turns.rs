@@ -32,7 +32,7 @@ impl Encoder for Counting {
 }
 
 #[test]
-fn every_turn_embeds_the_text_once() {
+fn every_turn_embeds_the_text_at_most_once() {
     let Some(inner) = real_encoder() else { return };
     let counting = Arc::new(Counting { inner, texts: std::sync::Mutex::new(Vec::new()) });
     let mut config = bizbot::config::load_from(None, []).unwrap();
@@ -70,9 +70,16 @@ fn every_turn_embeds_the_text_once() {
         actions.push(reply.action.as_str());
         let encoded = counting.texts.lock().unwrap()[before..].to_vec();
         // The message (as normalised) once; besides, only a follow-up's reading
-        // with the session's previous message joined before it.
+        // with the session's previous message joined before it. A pick by number,
+        // the detail asked for and one of the knowledge's questions exactly run no
+        // model at all.
         let follow_up = encoded.len() == 2 && previous.contains(session) && encoded[1].ends_with(&encoded[0]);
-        assert!(encoded.len() == 1 || follow_up, "{text:?} ({}): {encoded:?}", reply.action.as_str());
+        let skipped = ["2", "123456789012", "宽带怎么取消"].contains(&text);
+        assert!(
+            if skipped { encoded.is_empty() } else { encoded.len() == 1 || follow_up },
+            "{text:?} ({}): {encoded:?}",
+            reply.action.as_str()
+        );
         previous.insert(session);
     }
     for path in ["answer", "clarify", "fallback", "handoff", "ask_slot"] {
