@@ -157,11 +157,12 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     if let Some(reason) = escalation_request(signals, policy) {
         return handoff(reason, state.problem.clone());
     }
-    if state.pending != Pending::Nothing
+    if calling_off_applies(state)
         && pleasantry::classify(&signals.normalized, policy.greetings, policy.thanks, policy.cancel)
             == Some(Pleasantry::Cancel)
     {
-        // The customer called off what the bot waited for: not stuck, nothing pending.
+        // The customer called off what the bot waited for or worked on: not stuck,
+        // nothing pending.
         let next = DialogueState { pending: Pending::Nothing, unresolved: 0, lost: false, ..state.clone() };
         return Outcome { decision: Decision::Pleasantry(Pleasantry::Cancel), next };
     }
@@ -218,6 +219,14 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     let pending = Pending::Choice { faqs, scenario: offered.map(|(s, _)| s.id.clone()) };
     let next = DialogueState { pending, unresolved, lost: state.lost && unresolved > 0, ..state.clone() };
     settle(next, Some(problem), Progress::Stuck, decision, policy)
+}
+
+/// Whether a message of only calling-off phrases ("算了 不查了") calls something off:
+/// the bot waits for a detail or a choice, or works on a problem (a look-up that
+/// just failed). With neither, such a message is read as any other ("取消" alone
+/// may be a question).
+pub fn calling_off_applies(state: &DialogueState) -> bool {
+    state.pending != Pending::Nothing || state.problem.is_some()
 }
 
 /// Whether clarification candidates `faqs` leave the problem the conversation is

@@ -82,7 +82,7 @@ pub fn without_model(
         }
         Pending::Nothing | Pending::Callback => {}
     }
-    let cancel = if state.pending == Pending::Nothing { &[][..] } else { policy.cancel };
+    let cancel = if decide::calling_off_applies(state) { policy.cancel } else { &[][..] };
     if pleasantry::classify(normalized, policy.greetings, policy.thanks, cancel).is_some() {
         return Some(Shortcut::Pleasantry);
     }

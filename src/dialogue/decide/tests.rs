@@ -302,6 +302,9 @@ fn calling_off_a_pending_detail_drops_it_and_is_not_stuck() {
     assert!(!matches!(d[2], Decision::AskSlot { .. }), "nothing pending any more: {d:?}");
     let d = run(&[signals("不查了", vec![])]);
     assert_ne!(d[0], Decision::Pleasantry(Pleasantry::Cancel), "nothing to call off: {d:?}");
+    // After an answer the problem is still open: "算了" closes it.
+    let d = run(&[signals("怎么退货", vec![faq("refund", 1.0)]), signals("算了", vec![])]);
+    assert_eq!(d[1], Decision::Pleasantry(Pleasantry::Cancel), "{d:?}");
 }
 
 #[test]
