@@ -318,7 +318,7 @@ pub fn pending_choice<'k>(state: &DialogueState, signals: &Signals, kb: &'k Know
 }
 
 /// A choice by position among `count` choices, 0-based: `2`, `第2个`, `二`,
-/// `第二条`, `选2吧`, `就第一个`, `最后那个`.
+/// `第二条`, `选2吧`, `就第一个`, `最后那个`; `None` beyond them.
 pub fn choice_index(normalized: &str, count: usize) -> Option<usize> {
     let t = normalized
         .trim_matches(|c: char| !c.is_alphanumeric())
@@ -334,7 +334,8 @@ pub fn choice_index(normalized: &str, count: usize) -> Option<usize> {
         Ok(n) => n,
         Err(_) => ["一", "二", "三", "四", "五"].iter().position(|c| *c == t)? + 1,
     };
-    n.checked_sub(1)
+    // A number beyond the choices is no pick ("452120231108" is an order number).
+    n.checked_sub(1).filter(|&i| i < count)
 }
 
 /// Rule 4: the best scenario intent, when it is at least `thresholds.intent` and at

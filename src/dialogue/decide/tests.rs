@@ -466,6 +466,7 @@ fn the_model_is_skipped_only_where_it_cannot_change_the_decision() {
     let fresh = DialogueState::default();
     let skip = |state: &DialogueState, s: &Signals| without_model(state, s, &kb, policy, false);
     assert_eq!(skip(&choice, &signals("第二个", vec![])), Some(Shortcut::Pick));
+    assert_eq!(skip(&choice, &signals("452120231108", vec![])), None, "an order number, not a pick");
     assert_eq!(skip(&choice, &signals("第二个 我要投诉", vec![])), None, "complaints take the whole path");
     assert_eq!(skip(&slot, &order("123456789012")), Some(Shortcut::Detail));
     assert_eq!(skip(&slot, &order("订单号123456789012")), Some(Shortcut::Detail));
