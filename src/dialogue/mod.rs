@@ -118,7 +118,7 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
         candidates: ctx.thresholds.clarify_candidates,
         user_known: ctx.user.id.is_some(),
     };
-    let alone = signals::gather(ctx.engine, text, options)?;
+    let alone = signals::complete(ctx.engine, own, options)?;
     // "不是，我是问…": what the bot just gave is out of both readings.
     let ruled_out = context::ruled_out(&session.state, &alone.normalized);
     let alone = context::without(alone, &ruled_out);

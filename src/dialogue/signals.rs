@@ -88,7 +88,13 @@ pub struct SignalOptions {
 
 /// Run the model once and the indexes over `text`.
 pub fn gather(engine: &Engine, text: &str, options: SignalOptions) -> Result<Signals, IndexError> {
-    let mut signals = text_signals(engine, text, options.user_known);
+    complete(engine, text_signals(engine, text, options.user_known), options)
+}
+
+/// [`gather`] for a text whose [`text_signals`] are already known.
+pub fn complete(engine: &Engine, mut signals: Signals, options: SignalOptions) -> Result<Signals, IndexError> {
+    let text = signals.text.clone();
+    let text = text.as_str();
     let vector = engine.embed_query(text)?;
     let v = vector.as_deref();
     let ranking = engine.rank(text, v, options.candidates.max(FAQ_CANDIDATES))?;
