@@ -124,6 +124,7 @@ fn outcome(reply: &bizbot::dialogue::Reply) -> TurnOutcome {
         matched: reply.matched.as_ref().map(|m| m.id.clone()),
         confidence: reply.matched.as_ref().map(|m| m.score),
         candidates: reply.candidates.iter().map(|c| c.id.clone()).collect(),
+        scores: reply.candidates.iter().map(|c| c.score.unwrap_or(0.0)).collect(),
         reason: reply.handoff.as_ref().map(|h| h.reason.as_str().to_owned()),
     }
 }
@@ -216,7 +217,7 @@ fn miss_row(q: &LabelledQuery, o: &TurnOutcome) -> [String; 9] {
         o.action.clone(),
         o.matched.clone().unwrap_or_default(),
         o.confidence.map(|c| format!("{c:.3}")).unwrap_or_default(),
-        o.candidates.join(" "),
+        o.candidates.iter().zip(&o.scores).map(|(c, s)| format!("{c}:{s:.2}")).collect::<Vec<_>>().join(" "),
         o.reason.clone().unwrap_or_default(),
     ]
 }

@@ -162,6 +162,7 @@ mod tests {
             matched: matched.map(str::to_owned),
             confidence: matched.map(|_| 0.9),
             candidates: candidates.iter().map(|c| (*c).to_owned()).collect(),
+            scores: vec![0.0; candidates.len()],
             reason: reason.map(str::to_owned),
         }
     }

@@ -20,6 +20,8 @@ pub struct TurnOutcome {
     pub confidence: Option<f32>,
     /// Candidates offered (a clarification's, or beside a request to log in).
     pub candidates: Vec<String>,
+    /// The candidates' confidences, in the same order (0 where none was given).
+    pub scores: Vec<f32>,
     /// Hand-off reason.
     pub reason: Option<String>,
 }
@@ -173,6 +175,7 @@ mod tests {
             matched: matched.map(str::to_owned),
             confidence: Some(confidence),
             candidates: vec!["b".into()],
+            scores: vec![0.0],
             reason: None,
         }
     }
