@@ -175,7 +175,7 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
         Some(Picked::Faq(entry)) => {
             let source = kb.faq(&entry).map_or_else(String::new, |e| e.question.clone());
             let picked = DialogueState { problem: None, ..state.clone() };
-            return answer_entry(&picked, kb, entry, 1.0, source, policy);
+            return answer_entry(&picked, kb, (entry, 1.0, source), false, policy);
         }
         Some(Picked::Scenario(scenario)) => {
             let picked = DialogueState { problem: None, ..state.clone() };
@@ -196,10 +196,21 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     let offered = offered_scenario(signals, kb, policy);
     let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
         FaqOutcome::Answer(best) if !foreign => {
-            return answer_entry(state, kb, best.id.clone(), best.score, best.matched.clone(), policy);
+            return answer_entry(
+                state,
+                kb,
+                (best.id.clone(), best.score, best.matched.clone()),
+                signals.repeated,
+                policy,
+            );
         }
         FaqOutcome::Answer(_) => clarify_candidates(&signals.faqs, policy.thresholds),
         FaqOutcome::Clarify(candidates) => candidates,
+        // A follow-up the bot does not understand: the problem's own and related
+        // entries are offered rather than a blind fallback.
+        FaqOutcome::NoMatch if !signals.offers.is_empty() => {
+            signals.offers.iter().take(policy.thresholds.clarify_candidates.max(1)).collect()
+        }
         FaqOutcome::NoMatch => {
             // A choice offered before is no longer on screen: a later "3" picks nothing.
             let next = DialogueState { pending: Pending::Nothing, lost: true, ..state.clone() };
@@ -440,18 +451,20 @@ fn near_enough<'a>(ranked: &'a [FaqCandidate], thresholds: &ThresholdConfig, wit
         .collect()
 }
 
-/// Rule 6: answering an entry. The same entry again means the last answer did not
-/// help (stuck); a flagged entry goes to a person with its answer shown.
+/// Rule 6: answering an entry. The same entry again for a message that `repeated`
+/// the previous one means the last answer did not help (stuck); a flagged entry
+/// goes to a person with its answer shown.
 pub fn answer_entry(
     state: &DialogueState,
     kb: &KnowledgeBase,
-    faq: FaqId,
-    confidence: f32,
-    source: String,
+    (faq, confidence, source): (FaqId, f32, String),
+    repeated: bool,
     policy: Policy<'_>,
 ) -> Outcome {
     let problem = Problem::Faq(faq.clone());
-    let progress = if state.problem.as_ref() == Some(&problem) { Progress::Stuck } else { Progress::Moved };
+    // The same entry again is no progress when the customer asked the same again;
+    // a follow-up it answers ("要带什么" after the SIM answer) is.
+    let progress = if repeated && state.problem.as_ref() == Some(&problem) { Progress::Stuck } else { Progress::Moved };
     let next = DialogueState { pending: Pending::Nothing, ..state.clone() };
     let flagged = policy.escalation.flagged_entries && kb.faq(&faq).is_some_and(|e| e.handoff);
     let decision = if flagged {

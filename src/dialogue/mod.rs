@@ -106,6 +106,9 @@ pub struct Reading {
 /// Handle one customer turn: signals → decision → effects.
 pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<Turn, IndexError> {
     let own = signals::text_signals(ctx.engine, text, ctx.user.id.is_some());
+    // Asked again: read alone, so the conversation does not make the answer that
+    // did not help look surer.
+    let repeated = repeated(session, text);
     let kb = ctx.engine.knowledge();
     let example = ctx.engine.is_scenario_example(text);
     if let Some(shortcut) = shortcut::without_model(&session.state, &own, kb, policy(&ctx), example) {
@@ -124,16 +127,18 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
     let alone = context::without(alone, &ruled_out);
     let answer = ctx.thresholds.answer;
     let mut with_context = false;
-    let signals = match previous_message(session) {
-        Some(previous) if session.state.problem.is_some() && context::worth_trying(&alone, answer) => {
-            let joined_options = signals::SignalOptions { complaints: false, ..options };
+    let joined_options = signals::SignalOptions { complaints: false, ..options };
+    let signals = match (previous_message(session), &session.state.problem) {
+        (Some(previous), Some(session::Problem::Faq(current))) if alone.exact.is_empty() && !repeated => {
             let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
             let joined = context::without(joined, &ruled_out);
-            let current = match &session.state.problem {
-                Some(session::Problem::Faq(id)) => Some(id),
-                _ => None,
-            };
-            if context::prefer_context(&alone, &joined, answer, current) {
+            with_context = true;
+            context::in_context(alone, &joined, |id| context::relation(kb, current, id))
+        }
+        (Some(previous), Some(_)) if context::worth_trying(&alone, answer) => {
+            let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
+            let joined = context::without(joined, &ruled_out);
+            if context::prefer_context(&alone, &joined, answer, None) {
                 with_context = true;
                 context::with_context(alone, joined)
             } else {
@@ -152,9 +157,15 @@ fn previous_message(session: &Session) -> Option<&str> {
     session.transcript.iter().rev().find(|l| l.speaker == Speaker::Customer).map(|l| l.text.as_str())
 }
 
+/// Whether `text` says again what the customer's previous message said.
+fn repeated(session: &Session, text: &str) -> bool {
+    previous_message(session).is_some_and(|previous| context::repeats(previous, text))
+}
+
 /// Decide and carry out a turn from signals already gathered (by [`turn`], or
 /// built by hand in tests).
-pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, signals: Signals) -> Turn {
+pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, mut signals: Signals) -> Turn {
+    signals.repeated = repeated(session, &signals.text);
     let policy = policy(&ctx);
     let text = signals.text.as_str();
     let kb = ctx.engine.knowledge();

@@ -73,6 +73,14 @@ pub struct Signals {
     /// FAQ candidate never mentions (without candidates: that the knowledge never
     /// mentions).
     pub other_business: Option<String>,
+    /// The message says again what the customer's previous message said (most of
+    /// its character pairs): asked again, not followed up. Answering the same
+    /// entry again is then no progress.
+    pub repeated: bool,
+    /// Entries to offer when no candidate is sure enough to clarify ("您是想问"): for
+    /// a message read in its conversation, the problem's own entry and the entries
+    /// related to it, best first; empty for a message read alone.
+    pub offers: Vec<FaqCandidate>,
 }
 
 /// What [`gather`] needs to know besides the text.

@@ -233,15 +233,34 @@ fn a_text_naming_another_business_is_clarified_not_answered_or_routed() {
 }
 
 #[test]
-fn an_answer_resets_the_streak_and_the_same_answer_again_does_not() {
+fn an_answer_resets_the_streak_and_the_same_answer_to_the_same_question_does_not() {
     let answer = signals("怎么退", vec![faq("refund", 0.9)]);
     let d = run(&[signals("x", vec![]), signals("x", vec![]), answer.clone(), signals("x", vec![])]);
     assert_eq!(d[3], Decision::Fallback);
-    let d = run(&[answer.clone(), answer.clone(), answer.clone()]);
+    let again = Signals { repeated: true, ..answer.clone() };
+    let d = run(&[answer.clone(), again.clone(), again.clone()]);
     assert!(matches!(d[1], Decision::Answer { .. }));
     assert!(matches!(d[2], Decision::Answer { .. }), "the first ask and two repeats: {d:?}");
-    let d = run(&[answer.clone(), answer.clone(), answer.clone(), answer]);
+    let d = run(&[answer, again.clone(), again.clone(), again]);
     assert_eq!(reason(&d[3]), Some(HandoffReason::Unresolved));
+}
+
+#[test]
+fn follow_ups_the_same_entry_answers_are_progress() {
+    // "怎么退货" → "要带发票吗" → "运费谁出" → "多久到账", each answered by the one entry.
+    let follow_up = signals("运费谁出", vec![faq("refund", 0.9)]);
+    let d = run(&[follow_up.clone(), follow_up.clone(), follow_up.clone(), follow_up]);
+    assert!(d.iter().all(|d| matches!(d, Decision::Answer { .. })), "{d:?}");
+}
+
+#[test]
+fn a_follow_up_not_understood_offers_the_problems_entries() {
+    let answer = signals("怎么退货", vec![faq("refund", 0.9)]);
+    let vague = Signals { offers: vec![faq("refund", 0.1), faq("refund-late", 0.08)], ..signals("那个呢", vec![]) };
+    let d = run(&[answer, vague]);
+    let Decision::Clarify { candidates, .. } = &d[1] else { panic!("{d:?}") };
+    assert_eq!(candidates.iter().map(|(id, _)| id.as_str()).collect::<Vec<_>>(), ["refund", "refund-late"]);
+    assert_eq!(run(&[signals("那个呢", vec![])])[0], Decision::Fallback, "nothing to offer alone");
 }
 
 #[test]
