@@ -104,7 +104,8 @@ pub struct RetrievalConfig {
     #[serde(default = "default_dense_ceiling")]
     pub dense_ceiling: f32,
     /// An entry's dense score is the mean cosine of its this many questions
-    /// nearest to the query (1 = the best one alone).
+    /// nearest to the query (1 = the best one alone); at most what nine entries in
+    /// ten have ([`comparable_neighbours`]).
     #[serde(default = "default_dense_neighbours")]
     pub dense_neighbours: usize,
     /// How much of a text's hubness (its mean cosine to its nearest texts of other
@@ -252,7 +253,23 @@ pub struct Retriever {
     entries: EntryTerms,
     dense: Option<(Arc<dyn Encoder>, VectorIndex)>,
     config: RetrievalConfig,
+    /// The neighbours a document's dense score averages ([`comparable_neighbours`]).
+    neighbours: usize,
     docs: usize,
+}
+
+/// The nearest texts a document's dense score averages, for documents of `texts`
+/// texts each: `wanted`, but no more than nine documents in ten have. Scores are then
+/// means over as many texts for nearly every document: where most entries have one
+/// question (public FAQ sets), an entry's best cosine is not set against another's
+/// mean of three, which a lucky single question always beats.
+pub fn comparable_neighbours(texts: impl Iterator<Item = usize>, wanted: usize) -> usize {
+    let mut counts: Vec<usize> = texts.filter(|&n| n > 0).collect();
+    if counts.is_empty() {
+        return wanted.max(1);
+    }
+    counts.sort_unstable();
+    wanted.clamp(1, counts[counts.len() / 10].max(1))
 }
 
 impl std::fmt::Debug for Retriever {
@@ -288,7 +305,8 @@ impl Retriever {
             }
             None => None,
         };
-        Ok((Self { analyzer, lexical, entries, dense, config, docs: docs.len() }, stats))
+        let neighbours = comparable_neighbours(docs.iter().map(|d| d.texts.len()), config.dense_neighbours);
+        Ok((Self { analyzer, lexical, entries, dense, config, neighbours, docs: docs.len() }, stats))
     }
 
     /// Whether dense retrieval is available.
@@ -425,10 +443,7 @@ impl Retriever {
         let dense = match dense {
             Some((index, v)) => {
                 let also: Vec<usize> = lexical.iter().map(|l| l.doc).collect();
-                let r = index.nearest(
-                    v,
-                    DenseQuery { exclude, neighbours: self.config.dense_neighbours, limit: n, also: &also },
-                )?;
+                let r = index.nearest(v, DenseQuery { exclude, neighbours: self.neighbours, limit: n, also: &also })?;
                 r.matches
             }
             None => Vec::new(),
@@ -437,5 +452,22 @@ impl Retriever {
         let mut hits = fuse(&lexical, &dense, weight, &self.config);
         hits.truncate(k);
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::comparable_neighbours;
+
+    #[test]
+    fn neighbours_are_no_more_than_nearly_every_document_has() {
+        // Entries of 12 to 16 questions (the demo): the configured 3.
+        assert_eq!(comparable_neighbours([12, 13, 14, 16, 15, 13, 14, 12, 13, 14].into_iter(), 3), 3);
+        // Most entries with one question (a public FAQ set): their best cosine.
+        assert_eq!(comparable_neighbours([1, 1, 1, 1, 1, 1, 1, 2, 3, 3].into_iter(), 3), 1);
+        // A few short documents (one in ten or fewer) do not lower it.
+        assert_eq!(comparable_neighbours([2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5].into_iter(), 3), 3);
+        assert_eq!(comparable_neighbours(std::iter::empty(), 3), 3);
+        assert_eq!(comparable_neighbours([4].into_iter(), 0), 1);
     }
 }
