@@ -32,6 +32,11 @@ pub(crate) struct EvalArgs {
     /// Modes to evaluate (repeatable); default: lexical, dense and hybrid.
     #[arg(long, value_enum)]
     mode: Vec<Mode>,
+    /// Also rank with the embedding model used plainly (each entry by its best
+    /// question's cosine; no hubness reduction, lexical part or calibration): the
+    /// baseline the dense and hybrid modes are compared with.
+    #[arg(long)]
+    baseline: bool,
     /// Print one JSON object: {knowledge, queries, model, results: [Metrics…]}.
     #[arg(long)]
     json: bool,
@@ -67,7 +72,13 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &EvalArgs
         }
     }
     let started = Instant::now();
-    let results = run_eval(&engine, &queries, &modes)?;
+    let mut results = run_eval(&engine, &queries, &modes)?;
+    if args.baseline {
+        match bizbot::eval::run_plain(&engine, &queries)? {
+            Some(plain) => results.push(plain),
+            None => tracing::warn!("no embedding model: no plain baseline"),
+        }
+    }
     drop(engine);
     let outcomes = match run_dialogue(config, config_path, &args.knowledge, &queries)? {
         Ok(o) => o,

@@ -126,10 +126,13 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
     let ruled_out = context::ruled_out(&session.state, &alone.normalized);
     let alone = context::without(alone, &ruled_out);
     let answer = ctx.thresholds.answer;
+    // A message the scenario intents route alone has a topic of its own.
+    let best_faq = alone.faqs.first().map_or(0.0, |c| c.score);
+    let routed = alone.intents.first().is_some_and(|i| i.score >= ctx.thresholds.intent && i.score >= best_faq);
     let mut with_context = false;
     let joined_options = signals::SignalOptions { complaints: false, ..options };
     let signals = match (previous_message(session), &session.state.problem) {
-        (Some(previous), Some(session::Problem::Faq(current))) if alone.exact.is_empty() && !repeated => {
+        (Some(previous), Some(session::Problem::Faq(current))) if alone.exact.is_empty() && !repeated && !routed => {
             let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
             let joined = context::without(joined, &ruled_out);
             with_context = true;

@@ -169,11 +169,36 @@ pub struct ThresholdPoint {
     pub out_of_scope_answered: f32,
 }
 
+/// What ranked the queries: one of bizbot's retrieval modes, or the embedding
+/// model used plainly (the baseline the dense and hybrid modes are compared with).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ranking {
+    /// BM25 only.
+    Lexical,
+    /// bizbot's dense retrieval.
+    Dense,
+    /// bizbot's hybrid retrieval with calibrated confidences, as a chat turn ranks.
+    Hybrid,
+    /// The same model used plainly: each entry by its best question's cosine.
+    Plain,
+}
+
+impl From<Mode> for Ranking {
+    fn from(mode: Mode) -> Self {
+        match mode {
+            Mode::Lexical => Self::Lexical,
+            Mode::Dense => Self::Dense,
+            Mode::Hybrid => Self::Hybrid,
+        }
+    }
+}
+
 /// Accuracy figures.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Metrics {
-    /// Retrieval mode evaluated.
-    pub mode: Mode,
+    /// What ranked the queries.
+    pub mode: Ranking,
     /// Queries evaluated.
     pub queries: usize,
     /// Queries with an expected entry.
@@ -191,7 +216,7 @@ pub struct Metrics {
 }
 
 /// Compute the figures for `results`.
-pub fn metrics(mode: Mode, results: &[QueryResult]) -> Metrics {
+pub fn metrics(mode: Ranking, results: &[QueryResult]) -> Metrics {
     let in_scope: Vec<&QueryResult> = results.iter().filter(|r| r.expected.is_some()).collect();
     let rank = |r: &QueryResult| r.ranked.iter().position(|(d, _)| Some(*d) == r.expected);
     let share = |n: usize, of: usize| if of == 0 { 0.0 } else { n as f32 / of as f32 };
@@ -262,7 +287,43 @@ pub fn run(engine: &Engine, queries: &[LabelledQuery], modes: &[Mode]) -> Result
             results[m].push(QueryResult { expected, ranked });
         }
     }
-    Ok(modes.iter().zip(&results).map(|(mode, r)| metrics(*mode, r)).collect())
+    Ok(modes.iter().zip(&results).map(|(mode, r)| metrics((*mode).into(), r)).collect())
+}
+
+/// The same model used plainly, the baseline of the dense and hybrid modes: every
+/// entry ranked by its best question's cosine to the query (full-precision vectors;
+/// no hubness reduction, averaging, lexical part or calibration). `None` without a
+/// model.
+pub fn run_plain(engine: &Engine, queries: &[LabelledQuery]) -> Result<Option<Metrics>, IndexError> {
+    let kb = engine.knowledge();
+    let index: HashMap<&str, usize> = kb.faqs.iter().enumerate().map(|(i, f)| (f.id.as_str(), i)).collect();
+    let mut questions: Vec<(usize, Vec<f32>)> = Vec::new();
+    for (doc, faq) in kb.faqs.iter().enumerate() {
+        for question in faq.questions() {
+            let Some(v) = engine.embed_query(question)? else { return Ok(None) };
+            questions.push((doc, v));
+        }
+    }
+    let mut results = Vec::with_capacity(queries.len());
+    for q in queries.iter().filter(|q| q.kind != Kind::Scenario) {
+        let expected = q.expected.as_deref().filter(|_| q.kind == Kind::Faq).and_then(|id| index.get(id).copied());
+        let Some(v) = engine.embed_query(&q.text)? else { return Ok(None) };
+        let mut best = vec![f32::NEG_INFINITY; kb.faqs.len()];
+        for (doc, u) in &questions {
+            best[*doc] = best[*doc].max(cosine(&v, u));
+        }
+        let mut ranked: Vec<(usize, f32)> = best.into_iter().enumerate().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked.truncate(EVAL_DEPTH);
+        results.push(QueryResult { expected, ranked });
+    }
+    Ok(Some(metrics(Ranking::Plain, &results)))
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b)).max(1e-12)
 }
 
 #[cfg(test)]
@@ -277,7 +338,7 @@ mod tests {
             QueryResult { expected: Some(3), ranked: vec![(1, 0.5)] },
             QueryResult { expected: None, ranked: vec![(4, 0.6)] },
         ];
-        let m = metrics(Mode::Hybrid, &results);
+        let m = metrics(Ranking::Hybrid, &results);
         assert_eq!((m.in_scope, m.out_of_scope), (3, 1));
         assert!((m.recall_at_1 - 1.0 / 3.0).abs() < 1e-6);
         assert!((m.recall_at_3 - 2.0 / 3.0).abs() < 1e-6);

@@ -125,3 +125,21 @@ fn eval_plays_labelled_conversations_and_refuses_a_bad_file() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains(":2: expected"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn eval_prints_the_plain_model_beside_the_modes_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("queries.csv");
+    std::fs::write(&file, "query,expected_id\nWIFI免费吗,wlan-free\n请问怎么退货,return-apply\n量子纠缠是什么,\n")
+        .unwrap();
+    let args = ["eval", "--knowledge", "knowledge", "--queries", file.to_str().unwrap(), "--mode", "dense"];
+    let out = bizbot(&[&args[..], &["--baseline", "--json"]].concat());
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("--json prints JSON");
+    let results = v["results"].as_array().expect("results");
+    let modes: Vec<&str> = results.iter().filter_map(|r| r["mode"].as_str()).collect();
+    assert_eq!(modes, ["dense", "plain"], "{v}");
+    let plain = &results[1];
+    assert_eq!((plain["in_scope"].as_u64(), plain["out_of_scope"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(plain["recall_at_3"].as_f64(), Some(1.0), "both questions are near their entries: {plain}");
+}
