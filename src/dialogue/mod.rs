@@ -130,17 +130,19 @@ pub fn turn(ctx: TurnContext<'_>, session: &mut Session, text: &str) -> Result<T
     let best_faq = alone.faqs.first().map_or(0.0, |c| c.score);
     let routed = alone.intents.first().is_some_and(|i| i.score >= ctx.thresholds.intent && i.score >= best_faq);
     let mut with_context = false;
-    let joined_options = signals::SignalOptions { complaints: false, ..options };
+    // The message ranked with the customer's previous one joined before it.
+    let joined = |previous: &str| -> Result<Signals, IndexError> {
+        let options = signals::SignalOptions { complaints: false, ..options };
+        Ok(context::without(signals::gather(ctx.engine, &format!("{previous} {text}"), options)?, &ruled_out))
+    };
     let signals = match (previous_message(session), &session.state.problem) {
         (Some(previous), Some(session::Problem::Faq(current))) if alone.exact.is_empty() && !repeated && !routed => {
-            let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
-            let joined = context::without(joined, &ruled_out);
+            let joined = joined(previous)?;
             with_context = true;
             context::in_context(alone, &joined, |id| context::relation(kb, current, id))
         }
         (Some(previous), Some(_)) if context::worth_trying(&alone, answer) => {
-            let joined = signals::gather(ctx.engine, &format!("{previous} {text}"), joined_options)?;
-            let joined = context::without(joined, &ruled_out);
+            let joined = joined(previous)?;
             if context::prefer_context(&alone, &joined, answer, None) {
                 with_context = true;
                 context::with_context(alone, joined)
