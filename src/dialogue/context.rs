@@ -130,7 +130,7 @@ pub fn contextual_score(alone: f32, joined: f32, relation: Relation) -> f32 {
 /// as [`Signals::offers`]. An entry the joined reading does not rank keeps its own
 /// confidence there (a message with a topic of its own is not held back by the
 /// previous message's); one the message alone does not rank counts as
-/// [`UNRANKED`] alone.
+/// 0.05 alone.
 pub fn in_context(alone: Signals, joined: &Signals, relation: impl Fn(&FaqId) -> Relation) -> Signals {
     let score_in = |s: &Signals, id: &FaqId| s.faqs.iter().find(|c| &c.id == id).map(|c| c.score);
     let mut faqs: Vec<FaqCandidate> = alone.faqs.clone();
