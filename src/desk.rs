@@ -34,17 +34,29 @@ pub struct DeskConfig {
     /// Deliveries that failed every attempt are appended here (JSON lines,
     /// customer text masked); empty = not kept.
     pub dead_letter: PathBuf,
+    /// A conversation waiting for a person longer than this many seconds goes
+    /// back to the bot, which asks for a number to call back; 0 = no limit.
+    pub max_wait_secs: u64,
     /// When agents work, `HH:MM-HH:MM` in local time (may run past midnight);
     /// empty = always. Outside, a hand-off asks for a number to call back.
     pub hours: String,
     /// Local time's offset from UTC in hours (China: 8).
     pub utc_offset_hours: i32,
-    /// Bearer token of the agents' endpoints (`/v1/assist`, session release);
-    /// the admin token works there too. Empty: only the admin token.
+    /// Bearer token of the agents' endpoints (`/v1/agent/*`, `/v1/assist`,
+    /// session release); the admin token works there too. Empty: only the admin
+    /// token.
     pub agent_token: String,
+    /// Agents answer in the customer's window (`/agent`, `/v1/agent/*`): a
+    /// hand-off waits in a queue for one instead of the bot answering on.
+    pub live_agents: bool,
 }
 
 impl DeskConfig {
+    /// Whether a person can take a hand-off: agents in the window or a webhook.
+    pub fn takes_handoffs(&self) -> bool {
+        self.live_agents || !self.webhook_url.trim().is_empty()
+    }
+
     /// Whether agents work at Unix time `now_secs`.
     pub fn agents_available(&self, now_secs: u64) -> bool {
         let Ok(Some((start, end))) = parse_hours(&self.hours) else { return true };
@@ -119,6 +131,18 @@ pub enum DeskEvent {
         customer: DeskCustomer,
         /// What they wrote.
         text: String,
+        /// Unix ms.
+        ts_ms: u64,
+    },
+    /// What agents in the customer's window did, as the customer's widget hears
+    /// it (`"type"`: `state` on a claim, transfer, close or a wait run out;
+    /// `message` for an agent's reply).
+    Live {
+        /// The session.
+        session_id: String,
+        /// The event.
+        #[serde(flatten)]
+        body: crate::live::EventBody,
         /// Unix ms.
         ts_ms: u64,
     },
@@ -345,9 +369,11 @@ mod tests {
             timeout_ms: 200,
             retries: 1,
             dead_letter: dead.clone(),
+            max_wait_secs: 0,
             hours: String::new(),
             utc_offset_hours: 8,
             agent_token: String::new(),
+            live_agents: false,
         };
         // Small files: every letter rotates the last one out, two are kept.
         let policy = RotatePolicy { max_bytes: 10, max_age: None, keep: 2 };
@@ -388,9 +414,11 @@ mod tests {
             timeout_ms: 1,
             retries: 0,
             dead_letter: PathBuf::new(),
+            max_wait_secs: 0,
             hours: hours.into(),
             utc_offset_hours: 8,
             agent_token: String::new(),
+            live_agents: false,
         };
         let at = |h: u64, m: u64| ((h + 24 - 8) % 24) * 3600 + m * 60; // local h:m as UTC seconds
         let day = config("08:00-22:00");

@@ -44,6 +44,7 @@ pub mod index;
 pub mod intent;
 pub mod knowledge;
 pub mod learn;
+pub mod live;
 pub mod rerank;
 pub mod server;
 pub mod shared;

@@ -24,6 +24,13 @@ use crate::dialogue::{Session, SessionConfig};
 #[error("session store (Redis) unavailable: {0}")]
 pub struct StoreError(String);
 
+impl StoreError {
+    /// An error of another kind (a value that does not serialise, a timeout).
+    pub(crate) fn other(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
 impl From<redis::RedisError> for StoreError {
     fn from(e: redis::RedisError) -> Self {
         Self(e.to_string())
@@ -93,7 +100,8 @@ impl RedisSessions {
         })
     }
 
-    async fn connection(&self) -> Result<ConnectionManager, StoreError> {
+    /// The shared connection (opened on first use).
+    pub(crate) async fn connection(&self) -> Result<ConnectionManager, StoreError> {
         let mut held = self.connection.lock().await;
         if let Some(connection) = held.as_ref() {
             return Ok(connection.clone());
@@ -109,6 +117,21 @@ impl RedisSessions {
                 .map_err(|_| StoreError("connecting timed out".into()))??;
         *held = Some(connection.clone());
         Ok(connection)
+    }
+
+    /// The client, for connections of their own (subscriptions).
+    pub(crate) fn client(&self) -> &redis::Client {
+        &self.client
+    }
+
+    /// `session.redis_prefix`: every key of this deployment starts with it.
+    pub(crate) fn prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    /// Session TTL in seconds.
+    pub(crate) fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
     }
 
     fn session_key(&self, id: &str) -> String {

@@ -116,7 +116,8 @@ fn loaded<T>(result: Result<T, Vec<bizbot::knowledge::Problem>>, file: &std::pat
     })
 }
 
-/// A bot on `knowledge` that writes no turn log.
+/// A bot on `knowledge` that writes no turn log and hands off to nobody: the
+/// bot's own decisions are measured, and after a hand-off it answers on.
 fn eval_bot(
     config: &Config,
     config_path: Option<PathBuf>,
@@ -124,6 +125,8 @@ fn eval_bot(
 ) -> anyhow::Result<Result<bizbot::bot::Bot, ExitCode>> {
     let mut config = config.clone();
     config.log.path = PathBuf::new();
+    config.desk.live_agents = false;
+    config.desk.webhook_url.clear();
     let overrides = bizbot::bot::Overrides { knowledge: Some(knowledge.to_path_buf()), bind: None };
     super::start_bot(config, config_path, overrides)
 }

@@ -81,6 +81,11 @@ pub fn validate(config: &Config) -> Vec<String> {
     if let Err(e) = crate::desk::parse_hours(&desk.hours) {
         problems.push(e);
     }
+    if desk.live_agents && desk.agent_token.trim().is_empty() && server.admin_token.trim().is_empty() {
+        problems.push(
+            "desk.live_agents = true, but no agent can log in: set desk.agent_token (BIZBOT__DESK__AGENT_TOKEN)".into(),
+        );
+    }
     if !(-12..=14).contains(&desk.utc_offset_hours) {
         problems.push(format!("desk.utc_offset_hours = {} must be between -12 and 14", desk.utc_offset_hours));
     }

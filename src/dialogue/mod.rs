@@ -28,8 +28,8 @@ pub use decide::{Decision, Outcome, Policy};
 pub use escalation::{EscalationConfig, HandoffReason};
 pub use reply::{Handoff, MatchInfo, MessagesConfig, Reply, SuggestedAnswer, Suggestion, TurnAction};
 pub use session::{
-    DialogueState, Pending, Problem, Session, SessionBusy, SessionConfig, SessionSlot, SessionStore, Speaker,
-    StoreKind, TranscriptLimit, TranscriptLine,
+    DialogueState, Holder, Pending, Problem, Seat, Session, SessionBusy, SessionConfig, SessionSlot, SessionStore,
+    Speaker, StoreKind, TranscriptLimit, TranscriptLine,
 };
 pub use shortcut::Shortcut;
 pub use signals::Signals;
@@ -73,10 +73,13 @@ pub struct TurnContext<'a> {
     pub channel: Option<&'a str>,
     /// Back-ends for scenario lookups.
     pub backends: &'a Backends,
-    /// An agent desk is connected (`[desk] webhook_url`).
+    /// A person can take a hand-off: an agent desk is connected (`[desk]
+    /// webhook_url`) or agents answer in the same window (`desk.agent_token`).
     pub agent_desk: bool,
     /// Agents are working now (`desk.hours`).
     pub agents_available: bool,
+    /// The time of the turn, Unix ms (when a hand-off starts waiting).
+    pub now_ms: u64,
 }
 
 /// A turn's reply with what it was decided from.
@@ -198,7 +201,26 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, mut signals: Signa
         channel: ctx.channel,
     };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
-    session.record(Speaker::Bot, &reply.text, ctx.transcript);
+    if session.state.with_agent
+        && session.seat.is_none()
+        && let Some(handoff) = &reply.handoff
+    {
+        session.seat = Some(Seat {
+            queue: handoff.queue.clone(),
+            reason: handoff.reason,
+            summary: handoff.summary.clone(),
+            queued_ms: ctx.now_ms,
+            agent: None,
+            claimed_ms: None,
+            customer: ctx.user.id.clone(),
+            tags: ctx.user.tags.clone(),
+            channel: ctx.channel.map(str::to_owned),
+        });
+    }
+    if !reply.text.is_empty() {
+        session.record(Speaker::Bot, &reply.text, ctx.transcript);
+    }
+    let reply = Reply { owner: session.holder(), ..reply };
     Turn { reply, signals, decision: outcome.decision, shortcut: None, reading: Reading::default() }
 }
 
@@ -216,10 +238,11 @@ fn policy<'a>(ctx: &TurnContext<'a>) -> Policy<'a> {
 }
 
 /// The agent desk gives the conversation back to the bot: it answers again, with
-/// a fresh problem and streak.
+/// a fresh problem and streak. Whether a person held it (or it waited for one).
 pub fn release(session: &mut Session) -> bool {
     let held = session.state.with_agent;
     session.state = DialogueState::default();
+    session.seat = None;
     held
 }
 

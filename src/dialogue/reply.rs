@@ -36,8 +36,14 @@ pub struct MessagesConfig {
     pub default_queue: String,
     /// When a scenario needs a logged-in customer.
     pub login_required: String,
-    /// Said while an agent holds the conversation (the message went to the agent).
+    /// Said while the conversation waits for a person (the message went to the
+    /// agents); nothing is said once an agent holds it.
     pub with_agent: String,
+    /// Said when a conversation waited longer than `desk.max_wait_secs`: it is
+    /// back with the bot, which asks for a number to call back.
+    pub agent_wait_over: String,
+    /// Said when an agent closes the conversation and the bot answers again.
+    pub agent_closed: String,
     /// A hand-off outside agent hours (`desk.hours`): asks for a number to call back.
     pub handoff_after_hours: String,
     /// The number was taken; `{phone}` is replaced by the masked number.
@@ -173,6 +179,9 @@ pub struct Reply {
     pub actions: Vec<Action>,
     /// Present when handed off.
     pub handoff: Option<Handoff>,
+    /// Who holds the conversation after this turn (a hand-off a person takes
+    /// leaves it `queued`).
+    pub owner: super::Holder,
 }
 
 impl Reply {
@@ -186,6 +195,7 @@ impl Reply {
             related: Vec::new(),
             actions: Vec::new(),
             handoff: None,
+            owner: super::Holder::Bot,
         }
     }
 }
@@ -245,7 +255,15 @@ pub(super) fn build(
         Decision::Pleasantry(Pleasantry::Cancel) => {
             Reply::new(turn, TurnAction::Fallback, ctx.messages.cancel_reply.clone())
         }
-        Decision::WithAgent => Reply::new(turn, TurnAction::WithAgent, ctx.messages.with_agent.clone()),
+        // While a person holds the conversation the person answers: the bot says
+        // nothing. While it waits, the bot says the message was passed on.
+        Decision::WithAgent => {
+            let text = match session.holder() {
+                super::Holder::Agent => String::new(),
+                _ => ctx.messages.with_agent.clone(),
+            };
+            Reply::new(turn, TurnAction::WithAgent, text)
+        }
         Decision::Callback { phone } => {
             let masked = crate::text::mask_pii(phone);
             let text = ctx.messages.callback_recorded.replace("{phone}", &masked);

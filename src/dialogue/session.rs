@@ -59,6 +59,10 @@ pub enum Speaker {
     Customer,
     /// The bot.
     Bot,
+    /// A person at the agent desk.
+    Agent,
+    /// A notice of the service itself (a long wait, a conversation closed).
+    System,
 }
 
 /// One line of the transcript.
@@ -145,6 +149,58 @@ pub struct Session {
     /// The first turn the owner spoke: what came before (somebody anonymous, who
     /// knew the session id) is never shown to them.
     pub owner_since: u64,
+    /// The place of a conversation handed to a person: waiting in a queue, or
+    /// held by an agent. `None` while the bot holds it. Set with
+    /// `state.with_agent` and cleared with it.
+    pub seat: Option<Seat>,
+}
+
+/// Who holds a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Holder {
+    /// The bot answers.
+    Bot,
+    /// Handed off, waiting for a person.
+    Queued,
+    /// A person (an agent) holds it.
+    Agent,
+}
+
+/// A conversation handed to a person: where it waits and who took it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Seat {
+    /// The queue it waits in (the problem's category, or another an agent
+    /// transferred it to).
+    pub queue: String,
+    /// Why the bot handed it off.
+    pub reason: super::HandoffReason,
+    /// The one-line summary the hand-off gave.
+    pub summary: String,
+    /// When it was handed off, Unix ms.
+    pub queued_ms: u64,
+    /// The agent holding it, once claimed.
+    #[serde(default)]
+    pub agent: Option<String>,
+    /// When the agent claimed it, Unix ms.
+    #[serde(default)]
+    pub claimed_ms: Option<u64>,
+    /// The customer's id, if known.
+    #[serde(default)]
+    pub customer: Option<String>,
+    /// The customer's tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// The channel the customer writes from.
+    #[serde(default)]
+    pub channel: Option<String>,
+}
+
+impl Seat {
+    /// Waiting or held.
+    pub fn holder(&self) -> Holder {
+        if self.agent.is_some() { Holder::Agent } else { Holder::Queued }
+    }
 }
 
 impl SessionConfig {
@@ -164,6 +220,11 @@ pub struct TranscriptLimit {
 }
 
 impl Session {
+    /// Who holds the conversation.
+    pub fn holder(&self) -> Holder {
+        self.seat.as_ref().map_or(Holder::Bot, Seat::holder)
+    }
+
     /// Whether a request for `owner` (its tag; `None`: not verified) may use this
     /// session: an owned session only by its owner, an unowned one by anybody.
     /// With `bind` (a customer turn), the first verified customer becomes the
@@ -212,7 +273,8 @@ impl Session {
             Pending::Slot { filled, .. } => filled.iter().map(|(k, v)| k.len() + v.len() + 48).sum(),
         };
         let owner = self.owner.as_ref().map_or(0, String::len);
-        std::mem::size_of::<Session>() + lines + pending + owner + ENTRY_OVERHEAD
+        let seat = self.seat.as_ref().map_or(0, |s| s.summary.len() + s.queue.len() + 128);
+        std::mem::size_of::<Session>() + lines + pending + owner + seat + ENTRY_OVERHEAD
     }
 }
 

@@ -279,6 +279,10 @@ mod tests {
             read_with: None,
             ruled_out: Vec::new(),
             without_model: None,
+            agent: None,
+            waited_ms: None,
+            handled_ms: None,
+            resolved: None,
         }
     }
 

@@ -93,13 +93,16 @@ pub struct ChatResponse {
     /// Hand-off details.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub handoff: Option<Handoff>,
+    /// Who holds the conversation now: `bot`, `queued` (handed off, waiting for
+    /// a person: follow `/v1/sessions/{id}/events`), `agent`.
+    pub owner: crate::dialogue::Holder,
 }
 
 impl ChatResponse {
     /// From the domain reply.
     pub fn new(session_id: String, reply: Reply) -> Self {
-        let Reply { turn, action, text, matched, candidates, related, actions, handoff } = reply;
-        Self { session_id, turn, action: action.as_str(), text, matched, candidates, related, actions, handoff }
+        let Reply { turn, action, text, matched, candidates, related, actions, handoff, owner } = reply;
+        Self { session_id, turn, action: action.as_str(), text, matched, candidates, related, actions, handoff, owner }
     }
 }
 
@@ -194,6 +197,76 @@ pub struct ReleaseResponse {
     pub was_with_agent: bool,
 }
 
+/// `POST /v1/agent/sessions/{id}/claim` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClaimRequest {
+    /// The agent's display name, shown to the customer (1 to 32 characters).
+    pub agent: String,
+}
+
+/// `POST /v1/agent/sessions/{id}/messages` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgentMessageRequest {
+    /// What the customer reads.
+    pub text: String,
+    /// The agent writing; when given, it must be the agent holding the conversation.
+    #[serde(default)]
+    pub agent: Option<String>,
+}
+
+/// `POST /v1/agent/sessions/{id}/typing` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TypingRequest {
+    /// The agent typing.
+    pub agent: String,
+}
+
+/// `POST /v1/agent/sessions/{id}/close` body.
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseRequest {
+    /// Whether the problem was solved (reported as resolved by a person).
+    #[serde(default)]
+    pub resolved: Option<bool>,
+}
+
+/// `POST /v1/agent/sessions/{id}/transfer` body.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    /// The queue it goes to (1 to 32 characters).
+    pub queue: String,
+}
+
+/// `GET /v1/agent/queue` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct QueueResponse {
+    /// Conversations waiting for or held by a person, longest waiting first.
+    pub conversations: Vec<crate::bot::QueueItem>,
+}
+
+/// `GET /v1/agent/sessions/{id}` response.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ConversationResponse {
+    /// Owner, seat and transcript.
+    #[serde(flatten)]
+    pub conversation: crate::bot::Conversation,
+    /// Answers and scenarios for the customer's latest message.
+    pub suggestions: crate::bot::Assist,
+}
+
+/// Response of a claim or transfer: where the conversation is now.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeatResponse {
+    /// Always true.
+    pub ok: bool,
+    /// Queue, agent, waiting since.
+    pub seat: crate::dialogue::Seat,
+}
+
 /// `POST /admin/reload` response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ReloadResponse {
@@ -224,9 +297,12 @@ pub struct Health {
 /// a refused reload, or seconds to wait.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
-    /// invalid_json, unsupported_media_type, payload_too_large, invalid_field,
-    /// unknown_session, unauthorized, admin_disabled, reload_failed, session_busy,
-    /// overloaded, not_found, method_not_allowed, internal.
+    /// invalid_json, unsupported_media_type, payload_too_large, body_timeout,
+    /// invalid_field, unknown_session, session_of_another_customer, unauthorized,
+    /// agent_unauthorized, admin_disabled, reload_failed, session_busy,
+    /// overloaded, session_store_unavailable, not_handed_off,
+    /// held_by_another_agent, not_claimed, not_found, method_not_allowed,
+    /// internal.
     pub code: String,
     /// For people.
     pub message: String,

@@ -48,6 +48,14 @@ pub enum ApiError {
     Overloaded,
     /// The shared session store (Redis) cannot be reached; retry shortly.
     SessionStoreUnavailable(String),
+    /// The conversation is not in a state that allows the request (an agent
+    /// claiming one nobody handed off, or one another agent holds).
+    Conflict {
+        /// Stable code: `not_handed_off`, `held_by_another_agent`, `not_claimed`.
+        code: &'static str,
+        /// What is wrong.
+        message: String,
+    },
     /// Anything else; details are logged, not sent.
     Internal(String),
 }
@@ -69,6 +77,7 @@ impl ApiError {
             Self::SessionBusy => (StatusCode::TOO_MANY_REQUESTS, "session_busy"),
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::SessionStoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
+            Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -124,6 +133,7 @@ impl IntoResponse for ApiError {
                     "retry_after": RETRY_AFTER_SECS,
                 })
             }
+            Self::Conflict { message, .. } => json!({"code": code, "message": message}),
             Self::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 json!({"code": code, "message": "internal error"})

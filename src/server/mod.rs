@@ -3,6 +3,7 @@
 //! Only this module knows axum. Handlers validate input, call the [`Bot`] off the
 //! async runtime, and convert domain values to wire types.
 
+mod agent;
 mod demo_backend;
 pub mod dto;
 mod error;
@@ -88,6 +89,16 @@ fn app(state: AppState, with_metrics: bool, in_flight: Option<Arc<AtomicUsize>>)
         .route("/widget.js", get(routes::widget_js))
         .route("/admin/reload", post(routes::reload))
         .route("/v1/sessions/{id}/release", post(routes::release))
+        .route("/v1/sessions/{id}/events", get(agent::customer_events))
+        .route("/v1/agent/events", get(agent::agent_events))
+        .route("/v1/agent/queue", get(agent::queue))
+        .route("/v1/agent/sessions/{id}", get(agent::conversation))
+        .route("/v1/agent/sessions/{id}/claim", post(agent::claim))
+        .route("/v1/agent/sessions/{id}/messages", post(agent::message))
+        .route("/v1/agent/sessions/{id}/typing", post(agent::typing))
+        .route("/v1/agent/sessions/{id}/transfer", post(agent::transfer))
+        .route("/v1/agent/sessions/{id}/close", post(agent::close))
+        .route("/agent", get(agent::agent_page))
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
         .fallback(routes::not_found)
@@ -119,7 +130,12 @@ fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, Any, CorsLayer};
     let layer = CorsLayer::new()
         .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([axum::http::header::CONTENT_TYPE]);
+        .allow_headers([
+            axum::http::header::CONTENT_TYPE,
+            axum::http::HeaderName::from_static("last-event-id"),
+            axum::http::HeaderName::from_static("x-bizbot-user-id"),
+            axum::http::HeaderName::from_static("x-bizbot-user-token"),
+        ]);
     if origins.iter().any(|o| o == "*") {
         return layer.allow_origin(Any);
     }
@@ -160,6 +176,21 @@ pub async fn serve_until(
             }
         });
     }
+    // Conversations that waited too long for a person go back to the bot.
+    let sweeper = {
+        let bot = Arc::clone(&bot);
+        let every = Duration::from_secs((server_wait_secs(&bot) / 10).clamp(1, 30));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                match bot.end_long_waits().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!("{n} conversation(s) waited longer than desk.max_wait_secs"),
+                    Err(e) => tracing::warn!("long waits not checked: {e}"),
+                }
+            }
+        })
+    };
     // Requests being handled, so shutdown can wait for them and not for idle or
     // half-sent connections.
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -233,8 +264,14 @@ pub async fn serve_until(
     if finished.is_err() {
         tracing::warn!("shutdown: requests still open after {} s were cut off", grace.as_secs());
     }
+    sweeper.abort();
     bot.flush();
     Ok(())
+}
+
+/// `desk.max_wait_secs` (restart-only).
+fn server_wait_secs(bot: &Bot) -> u64 {
+    bot.snapshot().config.desk.max_wait_secs
 }
 
 async fn shutdown() {

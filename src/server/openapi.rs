@@ -4,7 +4,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::routes;
+use super::{agent, routes};
 
 /// The API description.
 #[derive(OpenApi)]
@@ -18,6 +18,15 @@ use super::routes;
         routes::search,
         routes::assist,
         routes::release,
+        agent::customer_events,
+        agent::agent_events,
+        agent::queue,
+        agent::conversation,
+        agent::claim,
+        agent::message,
+        agent::typing,
+        agent::transfer,
+        agent::close,
         routes::reload,
         routes::health
     ),

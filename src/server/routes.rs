@@ -20,7 +20,7 @@ use crate::index::Mode;
 /// Longest session id and customer id, in characters.
 const MAX_ID: usize = 128;
 /// Longest channel name and tag, in characters.
-const MAX_NAME: usize = 32;
+pub(super) const MAX_NAME: usize = 32;
 /// Most tags per customer.
 const MAX_TAGS: usize = 20;
 /// Largest profile, in bytes of JSON.
@@ -29,7 +29,7 @@ const MAX_PROFILE_BYTES: usize = 4096;
 const MAX_TOKEN: usize = 4096;
 
 /// A name-like field: 1 to `max` characters, none of them control characters.
-fn check_name(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
+pub(super) fn check_name(field: &'static str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.is_empty() || value.chars().count() > max || value.chars().any(char::is_control) {
         return Err(ApiError::InvalidField {
             field,
@@ -39,7 +39,7 @@ fn check_name(field: &'static str, value: &str, max: usize) -> Result<(), ApiErr
     Ok(())
 }
 
-fn check_session_id(id: &str) -> Result<(), ApiError> {
+pub(super) fn check_session_id(id: &str) -> Result<(), ApiError> {
     check_name("session_id", id, MAX_ID)
 }
 
@@ -85,7 +85,7 @@ fn invisible(c: char) -> bool {
     c.is_whitespace() || c.is_control() || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
 }
 
-fn check_text(text: &str, max: usize) -> Result<(), ApiError> {
+pub(super) fn check_text(text: &str, max: usize) -> Result<(), ApiError> {
     if text.chars().all(invisible) {
         return Err(ApiError::InvalidField { field: "text", message: "text is empty".into() });
     }
@@ -99,7 +99,7 @@ fn check_text(text: &str, max: usize) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn counted<T>(state: &AppState, r: Result<T, ApiError>) -> Result<T, ApiError> {
+pub(super) fn counted<T>(state: &AppState, r: Result<T, ApiError>) -> Result<T, ApiError> {
     if r.is_err() {
         state.metrics.bad_request();
     }
@@ -153,7 +153,7 @@ pub(super) async fn chat(
 }
 
 /// A session that could not be had: busy (429) or its store down (503).
-fn session_error(state: &AppState, e: SessionError) -> ApiError {
+pub(super) fn session_error(state: &AppState, e: SessionError) -> ApiError {
     match e {
         SessionError::Busy(_) => {
             state.metrics.busy();
@@ -168,7 +168,7 @@ fn session_error(state: &AppState, e: SessionError) -> ApiError {
 
 /// The customer a request speaks for (`[identity]`): the user the turn sees (an
 /// id only when believed) and the owner tag of a verified customer.
-fn customer(state: &AppState, user: Option<UserDto>) -> (crate::dialogue::UserInfo, Option<String>) {
+pub(super) fn customer(state: &AppState, user: Option<UserDto>) -> (crate::dialogue::UserInfo, Option<String>) {
     let user = user.unwrap_or_default();
     let snapshot = state.bot.snapshot();
     let config = &snapshot.config.identity;
@@ -185,7 +185,7 @@ fn customer(state: &AppState, user: Option<UserDto>) -> (crate::dialogue::UserIn
 
 /// Lock session `id` for a request by `owner` (binding nothing) and hand it back:
 /// `Ok(false)` when it belongs to another customer.
-async fn admitted(state: &AppState, id: &str, owner: Option<&str>) -> Result<bool, ApiError> {
+pub(super) async fn admitted(state: &AppState, id: &str, owner: Option<&str>) -> Result<bool, ApiError> {
     let mut locked = state.bot.lock_session(id).await.map_err(|e| session_error(state, e))?;
     let admitted = locked.admit(owner, false).is_some();
     state.bot.finish(locked).await.map_err(|e| session_error(state, e))?;
@@ -373,7 +373,7 @@ fn authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 }
 
 /// An agent's request: the bearer token is `desk.agent_token` or the admin token.
-fn agent_authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(super) fn agent_authorized(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let snapshot = state.bot.snapshot();
     let tokens = [&snapshot.config.desk.agent_token, &snapshot.config.server.admin_token];
     let given = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(bearer);

@@ -98,6 +98,20 @@ pub struct TurnRecord {
     /// Why the model did not run, when it did not (`pick`, `detail`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub without_model: Option<String>,
+    /// For the events of a person's work (`agent_claim`, `agent_message`,
+    /// `agent_close`, `agent_transfer`, `agent_timeout`): the agent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// How long the conversation waited for a person, ms (claims, closes, waits
+    /// run out).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub waited_ms: Option<u64>,
+    /// How long the agent held it, ms (closes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub handled_ms: Option<u64>,
+    /// Whether the agent solved the problem, when the close said so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<bool>,
 }
 
 /// Appends turn records.
@@ -236,6 +250,10 @@ mod tests {
             read_with: None,
             ruled_out: Vec::new(),
             without_model: None,
+            agent: None,
+            waited_ms: None,
+            handled_ms: None,
+            resolved: None,
         }
     }
 

@@ -5,7 +5,13 @@
  * the README, "Customer identity"); window.bizbotSetUser(id, token) replaces both,
  * e.g. after a login or when the token is renewed.
  * Answers are rendered from a small, safe Markdown subset: all text is escaped
- * first, so no HTML from the knowledge or the customer ever runs. */
+ * first, so no HTML from the knowledge or the customer ever runs. Agents' messages
+ * are shown as plain text.
+ * Once the conversation exists the widget follows its events
+ * (GET /v1/sessions/{id}/events, Server-Sent Events read with fetch so the
+ * customer's token can go in a header): an agent's messages and typing, the
+ * conversation waiting for or held by a person, and a close, after which it asks
+ * for a rating. It resumes after the last event it showed (Last-Event-ID). */
 (function () {
   "use strict";
   var me = document.currentScript;
@@ -66,6 +72,10 @@
     ".bzb-log{flex:1;overflow-y:auto;padding:12px;background:#f4f6f8}",
     ".bzb-msg{max-width:85%;margin:6px 0;padding:8px 11px;border-radius:10px;white-space:normal;word-wrap:break-word}",
     ".bzb-bot{background:#fff;border:1px solid #e0e4e8}",
+    ".bzb-agent{background:#e8f5e9;border:1px solid #a5d6a7}",
+    ".bzb-name{font-size:12px;color:#2e7d32;margin-bottom:2px}",
+    ".bzb-status{padding:6px 12px;font-size:13px;background:#e8f5e9;color:#1b5e20;border-bottom:1px solid #c8e6c9}",
+    ".bzb-status[hidden]{display:none}",
     ".bzb-me{margin-left:auto;background:#1565c0;color:#fff}",
     ".bzb-note{margin:8px auto;text-align:center;font-size:13px;color:#555;background:#fff3cd;border-radius:8px;padding:6px 10px}",
     ".bzb-row{display:flex;flex-wrap:wrap;gap:6px;margin:4px 0 8px}",
@@ -89,6 +99,7 @@
     el.launch = h("button", { "class": "bzb-launch", type: "button", "aria-haspopup": "dialog", text: cfg.title, onclick: open });
     el.log = h("div", { "class": "bzb-log", role: "log", "aria-live": "polite", "aria-label": "对话记录" });
     el.typing = h("div", { "class": "bzb-typing", hidden: "", text: "客服正在输入…" });
+    el.status = h("div", { "class": "bzb-status", role: "status", hidden: "" });
     el.input = h("input", { id: "bzb-input", type: "text", maxlength: "500", autocomplete: "off", placeholder: "请输入您的问题" });
     el.form = h("form", { "class": "bzb-form", onsubmit: function (e) { e.preventDefault(); send(el.input.value); } }, [
       h("label", { "for": "bzb-input", "class": "bzb-sr", text: "您的问题" }), el.input,
@@ -100,12 +111,14 @@
         h("button", { type: "button", "class": "bzb-end", text: "结束对话", onclick: askRating }),
         h("button", { type: "button", "aria-label": "关闭", text: "✕", onclick: close })
       ]),
-      el.log, el.typing, el.form
+      el.status, el.log, el.typing, el.form
     ]);
     el.panel.addEventListener("keydown", function (e) { if (e.key === "Escape") close(); });
     document.body.appendChild(el.launch);
     document.body.appendChild(el.panel);
     state.log.forEach(function (item) { render(item, true); });
+    showOwner();
+    if (state.log.length) follow();
     if (cfg.open) open();
   }
 
@@ -139,7 +152,97 @@
   function welcome() {
     post("/v1/welcome", { session_id: state.session, channel: cfg.channel, user: user() }).then(function (r) {
       if (r.status === 200) push({ kind: "welcome", text: r.body.text, suggestions: r.body.suggestions || [] });
+      follow();
     }).catch(function () { push({ kind: "note", text: "暂时连接不上客服，请稍后再试。" }); });
+  }
+
+  /* Server-Sent Events over fetch: calls onEvent(type, data, id) for each event,
+   * reconnects (1 s, then up to 15 s apart) with Last-Event-ID = lastId(), until
+   * the server refuses for good (401/403/422). */
+  function sse(url, headers, onEvent, lastId) {
+    var wait = 1000;
+    function connect() {
+      var hs = {};
+      Object.keys(headers()).forEach(function (k) { hs[k] = headers()[k]; });
+      if (lastId()) hs["Last-Event-ID"] = lastId();
+      fetch(url, { headers: hs, cache: "no-store" }).then(function (r) {
+        if (r.status === 401 || r.status === 403 || r.status === 422) return "stop";
+        if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
+        wait = 1000;
+        var reader = r.body.getReader(), decoder = new TextDecoder(), buf = "";
+        function pump() {
+          return reader.read().then(function (x) {
+            if (x.done) throw new Error("stream closed");
+            buf += decoder.decode(x.value, { stream: true }).replace(/\r\n/g, "\n");
+            var i;
+            while ((i = buf.indexOf("\n\n")) >= 0) { dispatch(buf.slice(0, i)); buf = buf.slice(i + 2); }
+            return pump();
+          });
+        }
+        return pump();
+      }).then(function (how) { if (how !== "stop") retry(); }, retry);
+    }
+    function retry() { setTimeout(connect, wait); wait = Math.min(wait * 2, 15000); }
+    function dispatch(block) {
+      var ev = { type: "message", data: "", id: "" };
+      block.split("\n").forEach(function (line) {
+        if (!line || line.charAt(0) === ":") return;
+        var k = line.indexOf(":"), f = k < 0 ? line : line.slice(0, k), v = k < 0 ? "" : line.slice(k + 1).replace(/^ /, "");
+        if (f === "data") ev.data += (ev.data ? "\n" : "") + v;
+        else if (f === "event") ev.type = v;
+        else if (f === "id") ev.id = v;
+      });
+      if (ev.data) { try { onEvent(ev.type, JSON.parse(ev.data), ev.id); } catch (e) { /* a bad event is skipped */ } }
+    }
+    connect();
+  }
+
+  var following = false, waitTimer = null, typingTimer = null;
+  function follow() {
+    if (following || !window.fetch || !window.ReadableStream) return;
+    following = true;
+    sse(cfg.endpoint + "/v1/sessions/" + encodeURIComponent(state.session) + "/events", function () {
+      var hs = {};
+      if (cfg.userId) hs["X-Bizbot-User-Id"] = cfg.userId;
+      if (cfg.userToken) hs["X-Bizbot-User-Token"] = cfg.userToken;
+      return hs;
+    }, onEvent, function () { return state.lastEvent || ""; });
+  }
+
+  function onEvent(type, e, id) {
+    if (id) state.lastEvent = id;
+    if (type === "message" && e.from === "agent") {
+      el.typing.hidden = true;
+      push({ kind: "agent", name: e.agent || "人工客服", text: e.text });
+    } else if (type === "message" && e.from === "system") {
+      push({ kind: "note", text: e.text });
+    } else if (type === "state") {
+      state.owner = { owner: e.owner, agent: e.agent || "", queued_ms: e.queued_ms || state.owner && state.owner.queued_ms || 0 };
+      save();
+      showOwner();
+      if (e.closed) askRating();
+    } else if (type === "typing") {
+      el.typing.textContent = (e.agent || "客服") + " 正在输入…";
+      el.typing.hidden = false;
+      clearTimeout(typingTimer);
+      typingTimer = setTimeout(function () { el.typing.hidden = true; el.typing.textContent = "客服正在输入…"; }, 4000);
+    }
+    save();
+  }
+
+  /* The line under the title: waiting for a person (and how long), or who answers. */
+  function showOwner() {
+    var o = state.owner;
+    clearInterval(waitTimer);
+    if (!o || o.owner === "bot") { el.status.hidden = true; return; }
+    el.status.hidden = false;
+    if (o.owner === "agent") { el.status.textContent = "人工客服 " + (o.agent || "") + " 正在为您服务"; return; }
+    var tick = function () {
+      var s = Math.max(0, Math.round((Date.now() - (o.queued_ms || Date.now())) / 1000));
+      el.status.textContent = "正在为您转接人工客服，已等待 " + Math.floor(s / 60) + " 分 " + (s % 60) + " 秒";
+    };
+    tick();
+    waitTimer = setInterval(tick, 1000);
   }
 
   function send(text) {
@@ -150,7 +253,12 @@
     el.typing.hidden = false;
     post("/v1/chat", { session_id: state.session, text: text, channel: cfg.channel, user: user() }).then(function (r) {
       el.typing.hidden = true;
-      if (r.status === 200) push({ kind: "bot", reply: r.body });
+      if (r.status === 200) {
+        if (r.body.owner && r.body.owner !== "bot") { state.owner = state.owner || { owner: r.body.owner, queued_ms: Date.now() }; showOwner(); }
+        // While a person holds the conversation the bot says nothing.
+        if (r.body.text) push({ kind: "bot", reply: r.body });
+        follow();
+      }
       else if (r.status === 429 || r.status === 503) push({ kind: "note", text: "消息较多，请稍后再发。" });
       else if (r.body && r.body.code === "session_of_another_customer") {
         // The conversation was a logged-in customer's and this page has another
@@ -191,6 +299,11 @@
   function render(item, restoring) {
     var log = el.log;
     if (item.kind === "me") log.appendChild(h("div", { "class": "bzb-msg bzb-me", text: item.text }));
+    else if (item.kind === "agent") {
+      log.appendChild(h("div", { "class": "bzb-msg bzb-agent" }, [
+        h("div", { "class": "bzb-name", text: item.name }), h("div", { "class": "bzb-text", text: item.text })
+      ]));
+    }
     else if (item.kind === "note") log.appendChild(h("div", { "class": "bzb-note", role: "status", text: item.text }));
     else if (item.kind === "welcome") {
       log.appendChild(h("div", { "class": "bzb-msg bzb-bot", html: md(item.text) }));
@@ -231,7 +344,9 @@
       }
       if (r.action === "handoff") {
         log.appendChild(h("div", { "class": "bzb-note bzb-handoff", role: "status", text: "已为您转接人工客服（" + (r.handoff && r.handoff.queue || "人工") + "），请稍候。" }));
-        if (!restoring) askRating();
+        // Nobody takes hand-offs in this window: the conversation ends here.
+        // Otherwise the rating comes when the agent closes it.
+        if (!restoring && (!r.owner || r.owner === "bot")) askRating();
       }
     }
     log.scrollTop = log.scrollHeight;

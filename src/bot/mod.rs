@@ -22,7 +22,12 @@ use crate::engine::Engine;
 use crate::index::IndexError;
 use crate::knowledge::Customer;
 use crate::knowledge::{KnowledgeBase, KnowledgeError};
+use crate::live::{Author, Board, EventBody, EventHub, Stream};
 use crate::shared::{RedisSessions, SharedLock, StoreError};
+
+mod agents;
+
+pub use agents::{AgentError, Conversation, QueueItem};
 use crate::turnlog::{TurnLog, TurnRecord};
 
 /// Config and knowledge in force, immutable.
@@ -117,17 +122,36 @@ impl Overrides {
 }
 
 /// A session held for one turn (see [`Bot::lock_session`]). [`Bot::finish`]
-/// saves it to a shared store; dropping it lets the next turn of the session in
-/// (without saving, when the store is shared).
+/// saves it to a shared store and sends the events the turn caused; dropping it
+/// lets the next turn of the session in (without saving, when the store is
+/// shared, and without its events).
 #[derive(Debug)]
 pub struct LockedSession {
     id: String,
     slot: Arc<SessionSlot>,
     guard: tokio::sync::OwnedMutexGuard<Session>,
     shared: Option<(Arc<RedisSessions>, SharedLock)>,
+    /// Events to send once the session is saved.
+    outbox: Vec<Outgoing>,
+    /// The seat changed: the board is written once the session is saved.
+    seat_changed: bool,
+}
+
+/// An event waiting for its session to be saved.
+#[derive(Debug)]
+struct Outgoing {
+    /// To the conversation's own stream (the customer's widget).
+    customer: bool,
+    /// To the agents' stream.
+    agents: bool,
+    body: EventBody,
 }
 
 impl LockedSession {
+    fn new(id: &str, slot: Arc<SessionSlot>, guard: tokio::sync::OwnedMutexGuard<Session>) -> Self {
+        Self { id: id.to_owned(), slot, guard, shared: None, outbox: Vec::new(), seat_changed: false }
+    }
+
     /// Whether a request for `owner` may use this session, binding it with `bind`
     /// (see [`Session::admit`]): the first transcript turn it may see, or `None`.
     pub fn admit(&mut self, owner: Option<&str>, bind: bool) -> Option<u64> {
@@ -229,6 +253,8 @@ pub struct Bot {
     snapshot: ArcSwap<Snapshot>,
     sessions: SessionStore,
     shared: Option<Arc<RedisSessions>>,
+    events: Arc<EventHub>,
+    board: Board,
     memory: Memory,
     desk: Option<crate::desk::Desk>,
     log: TurnLog,
@@ -272,6 +298,10 @@ impl Bot {
             dialogue::StoreKind::Redis => Some(Arc::new(RedisSessions::new(&snapshot.config.session)?)),
         };
         let memory = Memory::new(&snapshot.config.session);
+        let (events, board) = match &shared {
+            Some(store) => (EventHub::in_redis(Arc::clone(store)), Board::Redis(Arc::clone(store))),
+            None => (EventHub::in_memory(snapshot.config.session.ttl_secs), Board::Memory(Default::default())),
+        };
         let dead_letters = crate::desk::DeadLetters::new(
             snapshot.config.desk.dead_letter.clone(),
             snapshot.config.log.rotate_policy(),
@@ -282,6 +312,8 @@ impl Bot {
             snapshot: ArcSwap::from_pointee(snapshot),
             sessions,
             shared,
+            events: Arc::new(events),
+            board,
             memory,
             desk,
             log,
@@ -324,7 +356,7 @@ impl Bot {
     ) -> Result<Turn, IndexError> {
         let slot = self.sessions.get_or_create(session_id);
         let guard = slot.lock_blocking();
-        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard, shared: None };
+        let mut locked = LockedSession::new(session_id, slot, guard);
         self.turn_locked(&mut locked, text, user, channel)
     }
 
@@ -339,7 +371,7 @@ impl Bot {
         let (wait, queue) = (std::time::Duration::from_millis(server.session_wait_ms), server.session_queue);
         let slot = self.sessions.get_or_create(session_id);
         let guard = slot.lock_within(wait, queue).await?;
-        let mut locked = LockedSession { id: session_id.to_owned(), slot, guard, shared: None };
+        let mut locked = LockedSession::new(session_id, slot, guard);
         if let Some(store) = &self.shared {
             let lock = store.lock(session_id, wait.saturating_sub(started.elapsed())).await?.ok_or(SessionBusy)?;
             locked.shared = Some((Arc::clone(store), lock));
@@ -352,10 +384,34 @@ impl Bot {
     /// shared store, save it there and release its lock. A turn that outlived
     /// `session.lock_ms` is not saved (another turn may have moved on) and is
     /// logged.
+    ///
+    /// Then the board of handed-off conversations is written and the turn's
+    /// events are sent (a store that fails then is logged: the turn stands).
     pub async fn finish(&self, mut locked: LockedSession) -> Result<(), SessionError> {
-        let Some((store, lock)) = locked.shared.take() else { return Ok(()) };
-        if !store.save_and_unlock(&lock, &locked.guard).await? {
+        if let Some((store, lock)) = locked.shared.take()
+            && !store.save_and_unlock(&lock, &locked.guard).await?
+        {
             tracing::warn!("a turn outlived its session lock (session.lock_ms); its state was not saved");
+            return Ok(());
+        }
+        if locked.seat_changed
+            && let Err(e) = self.board.set(&locked.id, locked.guard.seat.as_ref()).await
+        {
+            tracing::error!("desk board not updated: {e}");
+        }
+        for out in std::mem::take(&mut locked.outbox) {
+            let streams = [(out.customer, Stream::Session(locked.id.clone())), (out.agents, Stream::Agents)];
+            for (_, stream) in streams.into_iter().filter(|(to, _)| *to) {
+                if let Err(e) = self.events.publish(&stream, &locked.id, out.body.clone()).await {
+                    tracing::error!("event not sent: {e}");
+                }
+            }
+            if out.agents
+                && let Some(desk) = &self.desk
+                && !matches!(out.body, EventBody::Message { from: Author::Customer, .. })
+            {
+                desk.send(DeskEvent::Live { session_id: locked.id.clone(), body: out.body, ts_ms: now_ms() });
+            }
         }
         Ok(())
     }
@@ -394,7 +450,8 @@ impl Bot {
         channel: Option<&str>,
     ) -> Result<Turn, IndexError> {
         let started = std::time::Instant::now();
-        let LockedSession { id: session_id, slot, guard: session, .. } = locked;
+        let LockedSession { id: session_id, slot, guard: session, outbox, seat_changed, .. } = locked;
+        let seated = session.seat.is_some();
 
         let snapshot = self.snapshot();
         let config = &snapshot.config;
@@ -408,11 +465,26 @@ impl Bot {
             user,
             channel,
             backends: &snapshot.backends,
-            agent_desk: self.desk.is_some(),
+            agent_desk: self.desk.is_some() || config.desk.takes_handoffs(),
             agents_available: config.desk.agents_available(now_ms() / 1000),
+            now_ms: now_ms(),
         };
         let turn = dialogue::turn(ctx, session, text)?;
         self.sessions.update(session_id, slot, session);
+        match (&session.seat, seated) {
+            // Handed to a person: it waits in a queue.
+            (Some(seat), false) => {
+                *seat_changed = true;
+                outbox.push(Outgoing { customer: true, agents: true, body: agents::queued(seat) });
+            }
+            // The customer writes to a person: the agents hear it.
+            (Some(_), true) => outbox.push(Outgoing {
+                customer: true,
+                agents: true,
+                body: EventBody::Message { from: Author::Customer, text: text.to_owned(), agent: None },
+            }),
+            _ => {}
+        }
         self.memory.learn(user, &turn.reply, session);
         if let Some(desk) = &self.desk {
             let customer = DeskCustomer { id: user.id.clone(), tags: user.tags.clone() };
@@ -460,6 +532,10 @@ impl Bot {
             read_with: turn.reading.context.then(|| "context".to_owned()),
             ruled_out: turn.reading.ruled_out.iter().map(ToString::to_string).collect(),
             without_model: turn.shortcut.map(|s| s.as_str().to_owned()),
+            agent: None,
+            waited_ms: None,
+            handled_ms: None,
+            resolved: None,
         });
         Ok(turn)
     }
@@ -505,16 +581,17 @@ impl Bot {
         Ok(Assist { suggested_answers, scenarios })
     }
 
-    /// The agent desk gives session `session_id` back to the bot: `None` when the
-    /// session is unknown, else whether an agent held it.
+    /// The agent desk gives session `session_id` back to the bot (as a close
+    /// whose outcome is not said): `None` when the session is unknown, else
+    /// whether a person held it or it waited for one.
     pub async fn release(&self, session_id: &str) -> Result<Option<bool>, SessionError> {
-        if !self.session_exists(session_id).await? {
-            return Ok(None);
+        match self.close(session_id, None).await {
+            Ok(()) => Ok(Some(true)),
+            Err(AgentError::UnknownSession) => Ok(None),
+            Err(AgentError::NotHandedOff) => Ok(Some(false)),
+            Err(AgentError::Session(e)) => Err(e),
+            Err(other) => unreachable!("a close fails only so: {other}"),
         }
-        let mut locked = self.lock_session(session_id).await?;
-        let was_with_agent = dialogue::release(&mut locked.guard);
-        self.finish(locked).await?;
-        Ok(Some(was_with_agent))
     }
 
     /// Hits and misses of the query-vector cache, if one is in front of the model.
@@ -652,6 +729,10 @@ fn event_record(session_id: &str, action: &str) -> TurnRecord {
         read_with: None,
         ruled_out: Vec::new(),
         without_model: None,
+        agent: None,
+        waited_ms: None,
+        handled_ms: None,
+        resolved: None,
     }
 }
 
