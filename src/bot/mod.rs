@@ -27,8 +27,8 @@ use crate::shared::{RedisSessions, SharedLock, StoreError};
 
 mod agents;
 
-pub use agents::{AgentError, Conversation, QueueItem};
 use crate::turnlog::{TurnLog, TurnRecord};
+pub use agents::{AgentError, Conversation, QueueItem};
 
 /// Config and knowledge in force, immutable.
 #[derive(Debug)]

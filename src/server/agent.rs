@@ -43,10 +43,7 @@ fn resume_after(headers: &HeaderMap, resume: &Resume) -> Result<Option<EventId>,
     let given = headers.get("last-event-id").and_then(|v| v.to_str().ok()).or(resume.after.as_deref());
     match given.map(str::trim).filter(|s| !s.is_empty()) {
         None => Ok(None),
-        Some(id) => id
-            .parse()
-            .map(Some)
-            .map_err(|message| ApiError::InvalidField { field: "Last-Event-ID", message }),
+        Some(id) => id.parse().map(Some).map_err(|message| ApiError::InvalidField { field: "Last-Event-ID", message }),
     }
 }
 

@@ -128,14 +128,12 @@ fn app(state: AppState, with_metrics: bool, in_flight: Option<Arc<AtomicUsize>>)
 /// `*` allows any origin; none: same origin only.
 fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
     use tower_http::cors::{AllowOrigin, Any, CorsLayer};
-    let layer = CorsLayer::new()
-        .allow_methods([axum::http::Method::GET, axum::http::Method::POST])
-        .allow_headers([
-            axum::http::header::CONTENT_TYPE,
-            axum::http::HeaderName::from_static("last-event-id"),
-            axum::http::HeaderName::from_static("x-bizbot-user-id"),
-            axum::http::HeaderName::from_static("x-bizbot-user-token"),
-        ]);
+    let layer = CorsLayer::new().allow_methods([axum::http::Method::GET, axum::http::Method::POST]).allow_headers([
+        axum::http::header::CONTENT_TYPE,
+        axum::http::HeaderName::from_static("last-event-id"),
+        axum::http::HeaderName::from_static("x-bizbot-user-id"),
+        axum::http::HeaderName::from_static("x-bizbot-user-token"),
+    ]);
     if origins.iter().any(|o| o == "*") {
         return layer.allow_origin(Any);
     }

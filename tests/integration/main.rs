@@ -3,6 +3,7 @@
 //! sets BIZBOT_REQUIRE_MODEL so a missing model fails instead of skipping).
 
 mod abuse;
+mod agents;
 mod cases;
 mod cli;
 mod common;
