@@ -7,8 +7,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+use crate::agents::EventStream;
 use crate::common::redis::{RedisServer, redis_server};
-use crate::common::server::{SLOW_ORDER, TOKEN, TestServer, verified};
+use crate::common::server::{AGENT_TOKEN, SLOW_ORDER, TOKEN, TestServer, verified};
 
 async fn replicas(redis: &RedisServer, extra: &str) -> (TestServer, TestServer) {
     let config =
@@ -65,6 +66,67 @@ async fn a_session_moves_between_replicas_turn_by_turn() {
     assert_eq!(status, 200);
     let (status, body) = b.post("/v1/rating", &json!({"session_id": "never-seen", "score": 5})).await;
     assert_eq!((status, body["code"].as_str()), (404, Some("unknown_session")));
+}
+
+#[tokio::test]
+async fn an_agent_on_one_replica_answers_a_customer_following_another() {
+    if redis_server().is_none() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let (a, b) = replicas(&redis, "[desk]\nlive_agents = true\n").await;
+    assert_eq!(a.chat("live", "转人工").await["owner"], "queued");
+    // The customer's widget follows on B, the agents on A.
+    let (_, customer) = EventStream::open(&b, "/v1/sessions/live/events", &[]).await;
+    let mut customer = customer.unwrap();
+    assert_eq!(customer.next().await["owner"], "queued", "what came before the stream opened");
+    let (_, agents) = EventStream::open(&a, "/v1/agent/events", &[("authorization", "Bearer test-agent-token")]).await;
+    let mut agents = agents.unwrap();
+    assert_eq!(agents.next().await["owner"], "queued");
+    let queue = b.client.get(format!("{}/v1/agent/queue", b.base)).bearer_auth(AGENT_TOKEN).send().await.unwrap();
+    let queue: Value = queue.json().await.unwrap();
+    assert_eq!(queue["conversations"][0]["session_id"], "live", "{queue}");
+
+    // Two agents on two replicas claim at once: one wins.
+    let (wang, li) = (json!({"agent": "王芳"}), json!({"agent": "李雷"}));
+    let (x, y) = tokio::join!(
+        a.post_as("/v1/agent/sessions/live/claim", &wang, AGENT_TOKEN),
+        b.post_as("/v1/agent/sessions/live/claim", &li, AGENT_TOKEN),
+    );
+    let mut statuses = [x.0, y.0];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{x:?} {y:?}");
+    let winner = if x.0 == 200 { "王芳" } else { "李雷" };
+    let holder = if x.0 == 200 { &a } else { &b };
+    assert_eq!(customer.next().await["agent"], winner);
+
+    // Messages cross replicas in order, both ways; the bot on either stays silent.
+    for n in 0..5 {
+        let text = format!("第{n}条");
+        let (status, _) = holder.post_as("/v1/agent/sessions/live/messages", &json!({"text": text}), AGENT_TOKEN).await;
+        assert_eq!(status, 200);
+    }
+    for n in 0..5 {
+        assert_eq!(customer.next().await["text"], format!("第{n}条"));
+    }
+    let r = b.chat("live", "好的，我等你们处理").await;
+    assert_eq!((r["action"].as_str(), r["text"].as_str()), (Some("with_agent"), Some("")), "{r}");
+    let mut heard = agents.next().await;
+    while heard["from"] != "customer" {
+        heard = agents.next().await;
+    }
+    assert_eq!(heard["text"], "好的，我等你们处理");
+
+    // Closed on one replica, the bot answers on the other.
+    let (status, _) = a.post_as("/v1/agent/sessions/live/close", &json!({"resolved": false}), AGENT_TOKEN).await;
+    assert_eq!(status, 200);
+    let mut closed = customer.next().await;
+    while closed["_event"] != "state" {
+        closed = customer.next().await;
+    }
+    assert_eq!((closed["owner"].as_str(), closed["resolved"].as_bool()), (Some("bot"), Some(false)), "{closed}");
+    let r = b.chat("live", "WIFI免费吗").await;
+    assert_eq!((r["action"].as_str(), r["owner"].as_str()), (Some("answer"), Some("bot")), "{r}");
 }
 
 #[tokio::test]
