@@ -90,7 +90,6 @@ fn desk_record(id: &str, action: &str, seat: &Seat, now: u64) -> TurnRecord {
     TurnRecord {
         agent: seat.agent.clone(),
         waited_ms: Some(waited_until.saturating_sub(seat.queued_ms)),
-        handoff_reason: Some(seat.reason.as_str().to_owned()),
         channel: seat.channel.clone(),
         user: seat.customer.clone(),
         ..event_record(id, action)

@@ -20,7 +20,9 @@ pub(crate) struct ReportArgs {
     /// Print one JSON object: {turns, answer_rate, actions, handoffs, unanswered: [[text, count]],
     /// by_channel, by_category: {name: {turns, answered, answer_rate}},
     /// by_day: {YYYY-MM-DD: {turns, handoffs, handoff_rate, reasons}}, follow_ups: {turns, answered,
-    /// answer_rate}, unanswered_follow_ups: [[text, count]], bad_lines}.
+    /// answer_rate}, unanswered_follow_ups: [[text, count]], people: {conversations,
+    /// resolved_by_bot, handed_off, claimed, resolved_by_person, unresolved_by_person,
+    /// waits_run_out, waiting_ms: {count, median, p90}, handling_ms: {…}}, bad_lines}.
     #[arg(long)]
     json: bool,
 }
@@ -114,6 +116,25 @@ pub(crate) fn run(config: &Config, args: &ReportArgs) -> anyhow::Result<ExitCode
     for (text, n) in &report.unanswered_follow_ups {
         println!("  {n:>5}  {}", printable(text));
     }
+    let p = &report.people;
+    println!(
+        "\nconversations: {}; solved by the bot {}; handed to a person {} (claimed {}, solved {}, not solved {}, waits run out {})",
+        p.conversations,
+        p.resolved_by_bot,
+        p.handed_off,
+        p.claimed,
+        p.resolved_by_person,
+        p.unresolved_by_person,
+        p.waits_run_out
+    );
+    let secs = |ms: u64| ms as f64 / 1000.0;
+    println!(
+        "  waiting for a person: median {:.0} s, 90% within {:.0} s; with the agent: median {:.0} s, 90% within {:.0} s",
+        secs(p.waiting_ms.median),
+        secs(p.waiting_ms.p90),
+        secs(p.handling_ms.median),
+        secs(p.handling_ms.p90)
+    );
     if !problems.is_empty() {
         eprintln!("\n{} malformed line(s) skipped", problems.len());
     }

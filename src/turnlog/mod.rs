@@ -291,6 +291,38 @@ mod tests {
     }
 
     #[test]
+    fn people_are_counted_apart_from_the_bots_turns() {
+        let at = |session: &str, r: TurnRecord| TurnRecord { session: session.into(), ..r };
+        let desk = |action: &str, waited: Option<u64>, handled: Option<u64>, resolved: Option<bool>| TurnRecord {
+            agent: Some("王芳".into()),
+            waited_ms: waited,
+            handled_ms: handled,
+            resolved,
+            ..rec("", action, None)
+        };
+        let records = vec![
+            at("bot", rec("宽带多少钱", "answer", None)),
+            at("p1", rec("我要投诉", "handoff", Some("complaint"))),
+            at("p1", desk("agent_claim", Some(4_000), None, None)),
+            at("p1", desk("agent_message", Some(4_000), None, None)),
+            at("p1", desk("agent_close", Some(4_000), Some(60_000), Some(true))),
+            at("p2", rec("转人工", "handoff", Some("human_requested"))),
+            at("p2", desk("agent_claim", Some(10_000), None, None)),
+            at("p2", desk("agent_close", Some(10_000), Some(30_000), Some(false))),
+            at("p3", rec("转人工", "handoff", Some("human_requested"))),
+            at("p3", desk("agent_timeout", Some(300_000), None, None)),
+        ];
+        let r = summarize(&records, 5);
+        assert_eq!(r.turns, 4, "the people's work is not the bot's turns");
+        assert_eq!(r.handoffs.values().sum::<usize>(), 3);
+        let p = &r.people;
+        assert_eq!((p.conversations, p.resolved_by_bot, p.handed_off, p.claimed), (4, 1, 3, 2));
+        assert_eq!((p.resolved_by_person, p.unresolved_by_person, p.waits_run_out), (1, 1, 1));
+        assert_eq!((p.waiting_ms.count, p.waiting_ms.median, p.waiting_ms.p90), (2, 4_000, 10_000));
+        assert_eq!((p.handling_ms.median, p.handling_ms.p90), (30_000, 60_000));
+    }
+
+    #[test]
     fn the_log_masks_and_the_reader_reports_bad_lines() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("logs/turns.jsonl");

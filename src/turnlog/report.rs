@@ -38,6 +38,96 @@ pub struct Report {
     pub follow_ups: Share,
     /// The most frequent follow-ups the bot still could not answer, with counts.
     pub unanswered_follow_ups: Vec<(String, usize)>,
+    /// Conversations by who solved them, and the people's waiting and handling
+    /// times.
+    pub people: People,
+}
+
+/// Who solved conversations, and what the people's part of them took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct People {
+    /// Conversations (sessions) in the log.
+    pub conversations: usize,
+    /// Answered by the bot and never handed off.
+    pub resolved_by_bot: usize,
+    /// Handed to a person (a hand-off turn).
+    pub handed_off: usize,
+    /// Claimed by an agent in the window.
+    pub claimed: usize,
+    /// Closed by an agent as solved.
+    pub resolved_by_person: usize,
+    /// Closed by an agent as not solved.
+    pub unresolved_by_person: usize,
+    /// Waited longer than `desk.max_wait_secs` and went back to the bot.
+    pub waits_run_out: usize,
+    /// Time from hand-off to claim, ms.
+    pub waiting_ms: Spread,
+    /// Time from claim to close, ms.
+    pub handling_ms: Spread,
+}
+
+/// Median and 90th percentile of some durations.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Spread {
+    /// How many.
+    pub count: usize,
+    /// Median.
+    pub median: u64,
+    /// 90th percentile.
+    pub p90: u64,
+}
+
+impl Spread {
+    fn of(mut values: Vec<u64>) -> Self {
+        values.sort_unstable();
+        let at = |q: f64| values.get(((values.len() as f64 * q).ceil() as usize).saturating_sub(1)).copied();
+        Self { count: values.len(), median: at(0.5).unwrap_or(0), p90: at(0.9).unwrap_or(0) }
+    }
+}
+
+/// Whether a log line is a person's work (claim, message, transfer, close, a
+/// wait run out) rather than a turn of the bot.
+fn desk_action(action: &str) -> bool {
+    action.starts_with("agent_")
+}
+
+/// Who solved what, from every line of the log.
+fn people(records: &[TurnRecord]) -> People {
+    #[derive(Default)]
+    struct Seen {
+        answered: bool,
+        handed_off: bool,
+    }
+    let mut sessions: BTreeMap<&str, Seen> = BTreeMap::new();
+    let mut out = People::default();
+    let (mut waits, mut handling) = (Vec::new(), Vec::new());
+    for r in records {
+        let seen = sessions.entry(r.session.as_str()).or_default();
+        match r.action.as_str() {
+            "answer" => seen.answered = true,
+            "handoff" => seen.handed_off = true,
+            "agent_claim" => {
+                out.claimed += 1;
+                waits.extend(r.waited_ms);
+            }
+            "agent_close" => {
+                match r.resolved {
+                    Some(true) => out.resolved_by_person += 1,
+                    Some(false) => out.unresolved_by_person += 1,
+                    None => {}
+                }
+                handling.extend(r.handled_ms);
+            }
+            "agent_timeout" => out.waits_run_out += 1,
+            _ => {}
+        }
+    }
+    out.conversations = sessions.len();
+    out.resolved_by_bot = sessions.values().filter(|s| s.answered && !s.handed_off).count();
+    out.handed_off = sessions.values().filter(|s| s.handed_off).count();
+    out.waiting_ms = Spread::of(waits);
+    out.handling_ms = Spread::of(handling);
+    out
 }
 
 /// Conversation scores: overall, by the session's last hand-off reason (`none`
@@ -163,7 +253,9 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
     let mut follow_ups = Share::default();
     let mut unanswered_follow_ups: BTreeMap<String, usize> = BTreeMap::new();
     let csat = csat(records, &category_of);
-    let records: Vec<&TurnRecord> = records.iter().filter(|r| r.action != "rating").collect();
+    let people = people(records);
+    let records: Vec<&TurnRecord> =
+        records.iter().filter(|r| r.action != "rating" && !desk_action(&r.action)).collect();
     let (ratings, records): (Vec<&TurnRecord>, Vec<&TurnRecord>) = records.iter().partition(|r| r.action == "feedback");
     let helpful = ratings.iter().filter(|r| r.helpful == Some(true)).count();
     for r in &records {
@@ -230,6 +322,7 @@ pub fn summarize_with(records: &[TurnRecord], top: usize, category_of: impl Fn(&
         csat,
         follow_ups,
         unanswered_follow_ups,
+        people,
     }
 }
 
