@@ -70,11 +70,13 @@ pub struct EntryFeedback {
     pub handed_off_after: usize,
 }
 
-/// The log's turns (not feedback lines) of each session, in log order.
+/// The log's turns of the bot (not feedback, ratings nor people's work) of each
+/// session, in log order.
 fn sessions(records: &[TurnRecord]) -> Vec<Vec<&TurnRecord>> {
     let mut order: Vec<&str> = Vec::new();
     let mut by: HashMap<&str, Vec<&TurnRecord>> = HashMap::new();
-    for r in records.iter().filter(|r| !matches!(r.action.as_str(), "feedback" | "rating")) {
+    let turns = records.iter().filter(|r| !matches!(r.action.as_str(), "feedback" | "rating"));
+    for r in turns.filter(|r| !r.action.starts_with("agent_")) {
         by.entry(r.session.as_str())
             .or_insert_with(|| {
                 order.push(&r.session);
