@@ -219,3 +219,102 @@ async fn a_customer_uses_the_widget_from_question_to_rating() {
     let turns = records.iter().filter(|r| r["action"] != "feedback" && r["action"] != "rating");
     assert!(turns.clone().count() >= 5 && turns.into_iter().all(|r| r["channel"] == "web"), "{text}");
 }
+
+/// Wait until `js` evaluates to true in the agent's page.
+fn until_agent(tab: &Tab, js: &str, what: &str) {
+    for _ in 0..400 {
+        if eval(tab, js) == Value::Bool(true) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("timed out waiting for {what}; the agent's page shows: {}", eval(tab, "document.body.innerText"));
+}
+
+fn type_into(tab: &Tab, selector: &str, text: &str) {
+    tab.wait_for_element(selector).unwrap().click().unwrap();
+    tab.type_str(text).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_and_an_agent_talk_in_the_widget_and_the_agent_workspace() {
+    let Some(chromium) = chromium() else { return };
+    let s = TestServer::start("[desk]\nlive_agents = true\n").await;
+    let (base, log) = (s.base.clone(), s.dir.path().join("turns.jsonl"));
+    tokio::task::spawn_blocking(move || {
+        // Two browsers: the customer's and the agent's.
+        let customer_browser = browser(&chromium, (1280, 860));
+        let customer = customer_browser.new_tab().unwrap();
+        customer.set_default_timeout(Duration::from_secs(20));
+        customer.navigate_to(&format!("{base}/")).unwrap().wait_until_navigated().unwrap();
+        until(&customer, "document.querySelector('.bzb-log .bzb-bot') !== null", "the greeting");
+        let agent_browser = browser(&chromium, (1280, 860));
+        let agent = agent_browser.new_tab().unwrap();
+        agent.set_default_timeout(Duration::from_secs(20));
+        agent.navigate_to(&format!("{base}/agent")).unwrap().wait_until_navigated().unwrap();
+        type_into(&agent, "#agent-name", "王芳");
+        type_into(&agent, "#token", crate::common::server::AGENT_TOKEN);
+        agent.wait_for_element("#login").unwrap().click().unwrap();
+        until_agent(&agent, "document.querySelector('#status').innerText === '已连接'", "the agent's event stream");
+
+        // A complaint hands off: the customer waits, the agent's queue shows it.
+        let (action, _) = ask(&customer, "你们的服务太差了，宽带三天两头断，我要投诉");
+        assert_eq!(action, "handoff");
+        until(&customer, "!document.querySelector('.bzb-status').hidden", "the waiting line");
+        let waiting = eval(&customer, "document.querySelector('.bzb-status').innerText");
+        assert!(waiting.as_str().unwrap().contains("等待"), "{waiting}");
+        assert_eq!(eval(&customer, "document.querySelector('.bzb-rate') === null"), Value::Bool(true), "no rating yet");
+        until_agent(&agent, "document.querySelector('#queue li[data-session]') !== null", "the queue");
+        agent.wait_for_element("#queue li[data-session]").unwrap().click().unwrap();
+        until_agent(&agent, "!document.querySelector('#claim').disabled", "the claim button");
+        agent.wait_for_element("#claim").unwrap().click().unwrap();
+        until(&customer, "document.querySelector('.bzb-status').innerText.includes('王芳')", "the agent's name");
+
+        // The agent picks a suggested answer, edits nothing, sends it.
+        until_agent(&agent, "!document.querySelector('#reply').disabled", "the reply box");
+        until_agent(&agent, "document.querySelector('.suggestion') !== null", "suggested answers");
+        agent.wait_for_element(".suggestion").unwrap().click().unwrap();
+        until_agent(&agent, "document.querySelector('#reply').value.length > 0", "the suggestion in the reply box");
+        agent.wait_for_element("#send").unwrap().click().unwrap();
+        until(&customer, "document.querySelectorAll('.bzb-agent').length === 1", "the agent's first message");
+        assert_eq!(eval(&customer, "document.querySelector('.bzb-agent .bzb-name').innerText"), Value::from("王芳"));
+
+        // The customer answers: the bot stays silent, the agent reads it.
+        let bots = bot_count(&customer);
+        type_into(&customer, "#bzb-input", "我家在城东，今天早上又断了");
+        customer.press_key("Enter").unwrap();
+        until_agent(
+            &agent,
+            "document.querySelector('#transcript').innerText.includes('今天早上又断了')",
+            "the customer's reply",
+        );
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(bot_count(&customer), bots, "the bot does not answer while the agent holds the conversation");
+
+        // The customer reloads the page; a message sent meanwhile arrives once.
+        customer.reload(false, None).unwrap().wait_until_navigated().unwrap();
+        type_into(&agent, "#reply", "已为您安排师傅今天下午上门检修。");
+        agent.wait_for_element("#send").unwrap().click().unwrap();
+        until(&customer, "document.querySelectorAll('.bzb-agent').length === 2", "the second message after a reload");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(eval(&customer, "document.querySelectorAll('.bzb-agent').length"), Value::from(2));
+        screenshot(&customer, "widget-agent.png");
+        screenshot(&agent, "agent-workspace.png");
+
+        // The agent closes it as solved: the customer is asked for a rating.
+        agent.wait_for_element("#close-resolved").unwrap().click().unwrap();
+        until(&customer, "document.querySelector('.bzb-rate') !== null", "the rating after the close");
+        until(&customer, "document.querySelector('.bzb-status').hidden", "the agent line gone");
+        customer.wait_for_element(".bzb-star[data-score='5']").unwrap().click().unwrap();
+        until(&customer, "document.querySelector('.bzb-log').innerText.includes('感谢您的评价')", "the thank-you");
+        // And the bot answers again.
+        let (action, _) = ask(&customer, "WIFI免费吗");
+        assert_eq!(action, "answer");
+    })
+    .await
+    .unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    for action in ["agent_claim", "agent_message", "agent_close", "rating"] {
+        assert!(text.contains(&format!("\"action\":\"{action}\"")), "{action} not in {text}");
+    }
+}
