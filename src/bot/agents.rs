@@ -49,7 +49,6 @@ pub struct QueueItem {
     /// Seconds since it was handed off.
     pub waited_secs: u64,
     /// Queue, reason, summary, agent, customer.
-    #[serde(flatten)]
     pub seat: Seat,
 }
 

@@ -127,7 +127,8 @@ pub(super) async fn conversation(
         }
         None => crate::bot::Assist { suggested_answers: Vec::new(), scenarios: Vec::new() },
     };
-    Ok(Json(ConversationResponse { conversation, suggestions }))
+    let crate::bot::Conversation { session_id, owner, seat, transcript } = conversation;
+    Ok(Json(ConversationResponse { session_id, owner, seat, transcript, suggestions }))
 }
 
 /// An agent's refusal as an HTTP error.

@@ -251,9 +251,14 @@ pub struct QueueResponse {
 /// `GET /v1/agent/sessions/{id}` response.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ConversationResponse {
-    /// Owner, seat and transcript.
-    #[serde(flatten)]
-    pub conversation: crate::bot::Conversation,
+    /// The session.
+    pub session_id: String,
+    /// Who holds it: `bot`, `queued`, `agent`.
+    pub owner: crate::dialogue::Holder,
+    /// Where it waits and who holds it; none while the bot holds it.
+    pub seat: Option<crate::dialogue::Seat>,
+    /// The conversation so far.
+    pub transcript: Vec<crate::dialogue::TranscriptLine>,
     /// Answers and scenarios for the customer's latest message.
     pub suggestions: crate::bot::Assist,
 }

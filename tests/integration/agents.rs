@@ -107,7 +107,7 @@ async fn a_person_answers_in_the_same_window_and_gives_the_conversation_back() {
     assert_eq!(status, 200, "{q}");
     let item = &q["conversations"][0];
     assert_eq!((item["session_id"].as_str(), item["position"].as_u64()), (Some("c1"), Some(1)), "{q}");
-    assert_eq!((item["reason"].as_str(), item["owner"].as_str()), (Some("complaint"), Some("queued")), "{q}");
+    assert_eq!((item["seat"]["reason"].as_str(), item["owner"].as_str()), (Some("complaint"), Some("queued")), "{q}");
 
     // While it waits the bot does not answer: the message goes to the agents.
     let r = s.chat("c1", "WIFI免费吗").await;
@@ -276,7 +276,7 @@ async fn transfer_puts_the_conversation_back_in_another_queue() {
     assert!(r["seat"]["agent"].is_null(), "{r}");
     let (_, q) = get_as(&s, "/v1/agent/queue", AGENT_TOKEN).await;
     let item = &q["conversations"][0];
-    assert_eq!((item["queue"].as_str(), item["owner"].as_str()), (Some("宽带专席"), Some("queued")), "{q}");
+    assert_eq!((item["seat"]["queue"].as_str(), item["owner"].as_str()), (Some("宽带专席"), Some("queued")), "{q}");
     let (status, _) = agent(&s, "/v1/agent/sessions/t/claim", json!({"agent": "李雷"})).await;
     assert_eq!(status, 200, "another agent takes it from the new queue");
 }

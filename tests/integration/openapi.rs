@@ -4,7 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::common::server::{TOKEN, TestServer};
+use crate::common::server::{AGENT_TOKEN, TOKEN, TestServer};
 
 /// Errors of `value` against `schema` (a small JSON-Schema subset: `$ref`, `type`,
 /// `oneOf`/`anyOf`/`allOf`, `enum`, `properties`, `required`, `items`); fields not
@@ -86,7 +86,7 @@ fn check(value: &Value, schema: &Value, doc: &Value, at: &str, errors: &mut Vec<
 
 #[tokio::test]
 async fn every_response_matches_the_openapi_description() {
-    let s = TestServer::start("").await;
+    let s = TestServer::start("[desk]\nlive_agents = true\n").await;
     let doc: Value = s.client.get(format!("{}/openapi.json", s.base)).send().await.unwrap().json().await.unwrap();
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "{doc}");
     let mut errors = Vec::new();
@@ -133,11 +133,37 @@ async fn every_response_matches_the_openapi_description() {
     validate("post", "/admin/reload", status, &r);
     let (status, r) = s.reload(TOKEN).await;
     validate("post", "/admin/reload", status, &r);
+    // The agents' side of the hand-off of o3.
+    for (path, token) in [("/v1/agent/queue", AGENT_TOKEN), ("/v1/agent/queue", "wrong")] {
+        let r = s.client.get(format!("{}{path}", s.base)).bearer_auth(token).send().await.unwrap();
+        let status = r.status().as_u16();
+        validate("get", path, status, &r.json().await.unwrap());
+    }
+    for id in ["o3", "nobody"] {
+        let r =
+            s.client.get(format!("{}/v1/agent/sessions/{id}", s.base)).bearer_auth(AGENT_TOKEN).send().await.unwrap();
+        let status = r.status().as_u16();
+        validate("get", "/v1/agent/sessions/{id}", status, &r.json().await.unwrap());
+    }
+    let calls = [
+        ("o3", "claim", json!({"agent": "王芳"})),
+        ("o3", "claim", json!({"agent": "李雷"})),
+        ("o3", "claim", json!({"agent": ""})),
+        ("o3", "messages", json!({"text": "您好，我是王芳"})),
+        ("o1", "messages", json!({"text": "您好"})),
+        ("o3", "typing", json!({"agent": "王芳"})),
+        ("o3", "transfer", json!({"queue": "账单"})),
+        ("o3", "close", json!({"resolved": true})),
+    ];
+    for (id, what, body) in calls {
+        let (status, r) = s.post_as(&format!("/v1/agent/sessions/{id}/{what}"), &body, AGENT_TOKEN).await;
+        validate("post", &format!("/v1/agent/sessions/{{id}}/{what}"), status, &r);
+    }
     let r = s.client.post(format!("{}/v1/sessions/o3/release", s.base)).bearer_auth(TOKEN).send().await.unwrap();
     let status = r.status().as_u16();
     validate("post", "/v1/sessions/{id}/release", status, &r.json().await.unwrap());
     assert!(errors.is_empty(), "{} problem(s):\n{}", errors.len(), errors.join("\n"));
-    assert_eq!(seen, 17);
+    assert_eq!(seen, 29);
     // The check itself catches an undocumented field and a wrong type.
     let mut probe = Vec::new();
     let error_body = json!({"$ref": "#/components/schemas/ErrorBody"});
