@@ -80,7 +80,7 @@ pub(super) fn queued(seat: &Seat) -> EventBody {
 }
 
 fn both(body: EventBody) -> Outgoing {
-    Outgoing { customer: true, agents: true, body }
+    Outgoing { customer: true, agents: true, desk: true, body }
 }
 
 /// A turn-log line for a person's work on session `id`.

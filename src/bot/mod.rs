@@ -144,6 +144,9 @@ struct Outgoing {
     customer: bool,
     /// To the agents' stream.
     agents: bool,
+    /// To the external desk's webhook (a turn's own events reach it as
+    /// hand-offs and messages already).
+    desk: bool,
     body: EventBody,
 }
 
@@ -406,9 +409,8 @@ impl Bot {
                     tracing::error!("event not sent: {e}");
                 }
             }
-            if out.agents
+            if out.desk
                 && let Some(desk) = &self.desk
-                && !matches!(out.body, EventBody::Message { from: Author::Customer, .. })
             {
                 desk.send(DeskEvent::Live { session_id: locked.id.clone(), body: out.body, ts_ms: now_ms() });
             }
@@ -475,12 +477,13 @@ impl Bot {
             // Handed to a person: it waits in a queue.
             (Some(seat), false) => {
                 *seat_changed = true;
-                outbox.push(Outgoing { customer: true, agents: true, body: agents::queued(seat) });
+                outbox.push(Outgoing { customer: true, agents: true, desk: false, body: agents::queued(seat) });
             }
             // The customer writes to a person: the agents hear it.
             (Some(_), true) => outbox.push(Outgoing {
                 customer: true,
                 agents: true,
+                desk: false,
                 body: EventBody::Message { from: Author::Customer, text: text.to_owned(), agent: None },
             }),
             _ => {}

@@ -132,3 +132,30 @@ async fn outside_agent_hours_a_hand_off_takes_a_callback_number() {
     let log = std::fs::read_to_string(s.dir.path().join("turns.jsonl")).unwrap();
     assert!(!log.contains("1234 5678") && log.contains("\"action\":\"callback\""), "{log}");
 }
+
+#[tokio::test]
+async fn with_agents_in_the_window_the_desk_hears_what_they_do() {
+    let (url, received) = start_desk(StatusCode::OK).await;
+    let s = TestServer::start(&format!("[desk]\nwebhook_url = \"{url}\"\nlive_agents = true\n")).await;
+    assert_eq!(s.chat("both", "转人工").await["owner"], "queued");
+    let agent = crate::common::server::AGENT_TOKEN;
+    let (status, _) = s.post_as("/v1/agent/sessions/both/claim", &json!({"agent": "王芳"}), agent).await;
+    assert_eq!(status, 200);
+    let (status, _) = s.post_as("/v1/agent/sessions/both/messages", &json!({"text": "您好"}), agent).await;
+    assert_eq!(status, 200);
+    let (status, _) = s.post_as("/v1/agent/sessions/both/close", &json!({"resolved": true}), agent).await;
+    assert_eq!(status, 200);
+    let got = events(&received, 6).await;
+    let kinds: Vec<String> = got
+        .iter()
+        .map(|(_, e)| {
+            format!("{}:{}", e["event"].as_str().unwrap(), e["type"].as_str().or(e["reason"].as_str()).unwrap_or(""))
+        })
+        .collect();
+    assert_eq!(kinds[0], "handoff:human_requested", "{kinds:?}");
+    for expected in ["live:state", "live:message"] {
+        assert!(kinds.iter().any(|k| k == expected), "{expected} not in {kinds:?}");
+    }
+    let closed = got.iter().find(|(_, e)| e["closed"] == true).expect("the close");
+    assert_eq!((closed.1["resolved"].as_bool(), closed.1["session_id"].as_str()), (Some(true), Some("both")));
+}
