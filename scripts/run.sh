@@ -19,6 +19,7 @@ backend=$!
 trap 'kill "$backend" 2>/dev/null || true' EXIT INT TERM
 echo "demo back-end (crm, shop) on http://127.0.0.1:8081; bot on http://127.0.0.1:8080"
 echo "chat widget demo page: http://127.0.0.1:8080/   (OpenAPI: http://127.0.0.1:8080/openapi.json)"
+echo "agents' workspace: http://127.0.0.1:8080/agent   (any name, token demo-agent; say 转人工 in the widget)"
 echo "try: curl -s localhost:8080/v1/chat -H 'content-type: application/json' \\"
 echo "       -d '{\"session_id\":\"s1\",\"user\":{\"id\":\"u1001\"},\"text\":\"我开通了什么业务\"}'"
 "$bin" serve

@@ -46,8 +46,10 @@ pub(crate) fn run(config: &Config, config_path: Option<PathBuf>, args: &AskArgs)
         return Ok(ExitCode::from(super::EXIT_INVALID));
     }
     let mut config = config.clone();
-    // A question asked from the command line is not a customer turn.
+    // A question asked from the command line is not a customer turn, and no agent
+    // takes its hand-off.
     config.log.path = PathBuf::new();
+    config.desk.live_agents = false;
     let overrides = bizbot::bot::Overrides { knowledge: args.knowledge.clone(), bind: None };
     let bot = match super::start_bot(config, config_path, overrides)? {
         Ok(bot) => bot,

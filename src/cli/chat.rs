@@ -22,6 +22,9 @@ pub(crate) fn run(
     args: &ChatArgs,
 ) -> anyhow::Result<ExitCode> {
     let max_chars = config.server.max_text_chars;
+    let mut config = config;
+    // No agent can reach a terminal: after a hand-off the bot answers on.
+    config.desk.live_agents = false;
     let bot = match super::start_bot(config, config_path, Default::default())? {
         Ok(bot) => bot,
         Err(code) => return Ok(code),
