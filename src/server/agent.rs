@@ -23,6 +23,7 @@ use super::dto::{
     self, AgentMessageRequest, ClaimRequest, CloseRequest, ConversationResponse, ErrorBody, QueueResponse,
     SeatResponse, TransferRequest, TypingRequest, UserDto,
 };
+use super::metrics::{OpenStream, StreamKind};
 use super::routes::{
     MAX_NAME, admitted, agent_authorized, check_name, check_session_id, check_text, counted, customer, session_error,
 };
@@ -47,9 +48,10 @@ fn resume_after(headers: &HeaderMap, resume: &Resume) -> Result<Option<EventId>,
     }
 }
 
-/// Events as Server-Sent Events.
-fn sse(events: impl Stream<Item = Event> + Send + 'static) -> impl IntoResponse {
-    let events = events.map(|event| {
+/// Events as Server-Sent Events, counted in `bizbot_event_streams` while open.
+fn sse(events: impl Stream<Item = Event> + Send + 'static, open: OpenStream) -> impl IntoResponse {
+    let events = events.map(move |event| {
+        let _counted = &open;
         let sse = SseEvent::default().id(event.id.to_string()).event(event.body.name());
         Ok::<_, Infallible>(sse.json_data(&event).unwrap_or_else(|_| SseEvent::default().comment("unserialisable")))
     });
@@ -82,7 +84,8 @@ pub(super) async fn customer_events(
     if !admitted(&state, &id, owner.as_deref()).await? {
         return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
     }
-    Ok(sse(state.bot.events().follow(EventStream::Session(id), after)))
+    let open = state.metrics.stream_opened(StreamKind::Customer);
+    Ok(sse(state.bot.events().follow(EventStream::Session(id), after), open))
 }
 
 #[utoipa::path(get, path = "/v1/agent/events", tag = "agent", security(("bearer" = [])), params(("Last-Event-ID" = Option<String>, Header, description = "resume after this event"), Resume), responses((status = 200, description = "text/event-stream of every handed-off conversation's events: state (queued, claimed, transferred, closed), message (customer and agent)", body = crate::live::Event, content_type = "text/event-stream"), (status = 401, description = "missing or wrong agent token", body = ErrorBody), (status = 422, description = "bad Last-Event-ID", body = ErrorBody)))]
@@ -94,7 +97,8 @@ pub(super) async fn agent_events(
     counted(&state, agent_authorized(&state, &headers))?;
     let Query(resume) = counted(&state, resume.map_err(ApiError::from))?;
     let after = counted(&state, resume_after(&headers, &resume))?;
-    Ok(sse(state.bot.events().follow(EventStream::Agents, after)))
+    let open = state.metrics.stream_opened(StreamKind::Agent);
+    Ok(sse(state.bot.events().follow(EventStream::Agents, after), open))
 }
 
 #[utoipa::path(get, path = "/v1/agent/queue", tag = "agent", security(("bearer" = [])), responses((status = 200, description = "conversations waiting for or held by a person", body = QueueResponse), (status = 401, description = "missing or wrong agent token", body = ErrorBody)))]

@@ -23,9 +23,37 @@ pub struct Metrics {
     ratings: [AtomicU64; 5],
     identities: [AtomicU64; Identity::KINDS.len()],
     without_model: [AtomicU64; Shortcut::ALL.len()],
+    /// Event streams open now: customers' and agents'.
+    streams: [std::sync::Arc<AtomicU64>; 2],
+}
+
+/// Whose event stream.
+#[derive(Debug, Clone, Copy)]
+pub enum StreamKind {
+    /// A customer's conversation.
+    Customer = 0,
+    /// The agents'.
+    Agent = 1,
+}
+
+/// Counts an open event stream until dropped (when its connection closes).
+#[derive(Debug)]
+pub struct OpenStream(std::sync::Arc<AtomicU64>);
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 impl Metrics {
+    /// Count an event stream as open until the returned guard is dropped.
+    pub fn stream_opened(&self, kind: StreamKind) -> OpenStream {
+        let counter = std::sync::Arc::clone(&self.streams[kind as usize]);
+        counter.fetch_add(1, Ordering::Relaxed);
+        OpenStream(counter)
+    }
+
     /// Count one turn.
     pub fn turn(&self, action: TurnAction, reason: Option<HandoffReason>, micros: u64) {
         let a = TurnAction::ALL.iter().position(|x| *x == action).expect("listed");
@@ -87,6 +115,11 @@ impl Metrics {
     pub fn render(&self, sessions: u64, entries: usize) -> String {
         let mut out = String::new();
         let get = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        out.push_str("# HELP bizbot_event_streams Event streams open (Server-Sent Events).\n");
+        out.push_str("# TYPE bizbot_event_streams gauge\n");
+        for (kind, open) in ["customer", "agent"].iter().zip(&self.streams) {
+            let _ = writeln!(out, "bizbot_event_streams{{kind=\"{kind}\"}} {}", get(open));
+        }
         out.push_str("# HELP bizbot_turns_total Customer turns by action.\n# TYPE bizbot_turns_total counter\n");
         for (a, c) in TurnAction::ALL.iter().zip(&self.turns) {
             let _ = writeln!(out, "bizbot_turns_total{{action=\"{}\"}} {}", a.as_str(), get(c));

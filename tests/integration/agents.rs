@@ -94,6 +94,10 @@ async fn a_person_answers_in_the_same_window_and_gives_the_conversation_back() {
     let mut customer = customer.unwrap();
     let (_, agents) = EventStream::open(&s, "/v1/agent/events", &[("authorization", "Bearer test-agent-token")]).await;
     let mut agents = agents.unwrap();
+    let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
+    for kind in ["customer", "agent"] {
+        assert!(metrics.contains(&format!("bizbot_event_streams{{kind=\"{kind}\"}} 1")), "{metrics}");
+    }
 
     // A complaint is handed off and waits for a person.
     let r = s.chat("c1", "你们的服务太差了，我要投诉").await;
