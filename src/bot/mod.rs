@@ -535,10 +535,7 @@ impl Bot {
             read_with: turn.reading.context.then(|| "context".to_owned()),
             ruled_out: turn.reading.ruled_out.iter().map(ToString::to_string).collect(),
             without_model: turn.shortcut.map(|s| s.as_str().to_owned()),
-            agent: None,
-            waited_ms: None,
-            handled_ms: None,
-            resolved: None,
+            ..TurnRecord::default()
         });
         Ok(turn)
     }
@@ -714,29 +711,7 @@ fn now_ms() -> u64 {
 
 /// A turn-log line for an event that is not a turn (`feedback`, `rating`).
 fn event_record(session_id: &str, action: &str) -> TurnRecord {
-    TurnRecord {
-        ts_ms: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
-        session: session_id.to_owned(),
-        channel: None,
-        user: None,
-        text: String::new(),
-        action: action.into(),
-        match_id: None,
-        score: None,
-        handoff_reason: None,
-        latency_ms: 0.0,
-        turn: 0,
-        candidates: Vec::new(),
-        helpful: None,
-        score_given: None,
-        read_with: None,
-        ruled_out: Vec::new(),
-        without_model: None,
-        agent: None,
-        waited_ms: None,
-        handled_ms: None,
-        resolved: None,
-    }
+    TurnRecord { ts_ms: now_ms(), session: session_id.to_owned(), action: action.into(), ..TurnRecord::default() }
 }
 
 /// Load knowledge, index it, connect back-ends, and check that every scenario's

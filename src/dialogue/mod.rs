@@ -215,6 +215,7 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, mut signals: Signa
             customer: ctx.user.id.clone(),
             tags: ctx.user.tags.clone(),
             channel: ctx.channel.map(str::to_owned),
+            profile: ctx.user.profile.clone(),
         });
     }
     if !reply.text.is_empty() {

@@ -194,6 +194,10 @@ pub struct Seat {
     /// The channel the customer writes from.
     #[serde(default)]
     pub channel: Option<String>,
+    /// The profile the customer's site sent (`user.profile`: name, plan, …).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub profile: serde_json::Value,
 }
 
 impl Seat {
@@ -273,7 +277,8 @@ impl Session {
             Pending::Slot { filled, .. } => filled.iter().map(|(k, v)| k.len() + v.len() + 48).sum(),
         };
         let owner = self.owner.as_ref().map_or(0, String::len);
-        let seat = self.seat.as_ref().map_or(0, |s| s.summary.len() + s.queue.len() + 128);
+        let seat =
+            self.seat.as_ref().map_or(0, |s| s.summary.len() + s.queue.len() + s.profile.to_string().len() + 128);
         std::mem::size_of::<Session>() + lines + pending + owner + seat + ENTRY_OVERHEAD
     }
 }

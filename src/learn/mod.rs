@@ -264,27 +264,12 @@ mod tests {
 
     fn rec(session: &str, turn: u64, text: &str, action: &str) -> TurnRecord {
         TurnRecord {
-            ts_ms: 0,
             session: session.into(),
-            channel: None,
-            user: None,
             text: text.into(),
             action: action.into(),
-            match_id: None,
-            score: None,
-            handoff_reason: None,
             latency_ms: 1.0,
             turn,
-            candidates: Vec::new(),
-            helpful: None,
-            score_given: None,
-            read_with: None,
-            ruled_out: Vec::new(),
-            without_model: None,
-            agent: None,
-            waited_ms: None,
-            handled_ms: None,
-            resolved: None,
+            ..TurnRecord::default()
         }
     }
 

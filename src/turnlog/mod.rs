@@ -51,7 +51,7 @@ impl LogConfig {
 }
 
 /// One logged turn.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TurnRecord {
     /// Unix time in milliseconds.
     pub ts_ms: u64,
@@ -233,27 +233,14 @@ mod tests {
 
     fn rec(text: &str, action: &str, reason: Option<&str>) -> TurnRecord {
         TurnRecord {
-            ts_ms: 0,
             session: "s".into(),
-            channel: None,
             user: Some("13812345678".into()),
             text: text.into(),
             action: action.into(),
-            match_id: None,
-            score: None,
             handoff_reason: reason.map(str::to_owned),
             latency_ms: 1.0,
             turn: 1,
-            candidates: Vec::new(),
-            helpful: None,
-            score_given: None,
-            read_with: None,
-            ruled_out: Vec::new(),
-            without_model: None,
-            agent: None,
-            waited_ms: None,
-            handled_ms: None,
-            resolved: None,
+            ..TurnRecord::default()
         }
     }
 

@@ -272,7 +272,9 @@ async fn a_long_wait_goes_back_to_the_bot_which_offers_a_callback() {
 #[tokio::test]
 async fn transfer_puts_the_conversation_back_in_another_queue() {
     let s = TestServer::start(LIVE).await;
-    assert_eq!(s.chat("t", "转人工").await["owner"], "queued");
+    let (_, r) =
+        s.post("/v1/chat", &json!({"session_id": "t", "text": "转人工", "user": {"profile": {"name": "张三"}}})).await;
+    assert_eq!(r["owner"], "queued", "{r}");
     let (status, _) = agent(&s, "/v1/agent/sessions/t/claim", json!({"agent": "王芳"})).await;
     assert_eq!(status, 200);
     let (status, r) = agent(&s, "/v1/agent/sessions/t/transfer", json!({"queue": "宽带专席"})).await;
@@ -281,6 +283,7 @@ async fn transfer_puts_the_conversation_back_in_another_queue() {
     let (_, q) = get_as(&s, "/v1/agent/queue", AGENT_TOKEN).await;
     let item = &q["conversations"][0];
     assert_eq!((item["seat"]["queue"].as_str(), item["owner"].as_str()), (Some("宽带专席"), Some("queued")), "{q}");
+    assert_eq!(item["seat"]["profile"]["name"], "张三", "the agent sees the profile the site sent: {q}");
     let (status, _) = agent(&s, "/v1/agent/sessions/t/claim", json!({"agent": "李雷"})).await;
     assert_eq!(status, 200, "another agent takes it from the new queue");
 }
