@@ -97,22 +97,26 @@ pub(crate) fn load_knowledge(path: &Path) -> Result<KnowledgeBase, ExitCode> {
     })
 }
 
-/// The encoder, or `None` with a warning when the model is disabled or missing:
-/// bizbot then runs lexical-only.
-pub(crate) fn encoder(config: &Config) -> Option<Arc<dyn Encoder>> {
+/// The encoder; `None` when the model is disabled (`model.enabled = false`: bizbot
+/// runs lexical-only). A model that is enabled but cannot be loaded is an error:
+/// a bot that quietly lost its model answers much worse.
+pub(crate) fn encoder(config: &Config) -> anyhow::Result<Option<Arc<dyn Encoder>>> {
     match bizbot::engine::load_encoder(&config.model) {
         Ok(Some(e)) if config.model.query_cache > 0 => {
-            Some(Arc::new(bizbot::embed::QueryCache::new(e, config.model.query_cache)))
+            Ok(Some(Arc::new(bizbot::embed::QueryCache::new(e, config.model.query_cache))))
         }
-        Ok(Some(e)) => Some(e),
+        Ok(Some(e)) => Ok(Some(e)),
         Ok(None) => {
             tracing::info!("embedding model disabled (model.enabled = false): lexical-only retrieval");
-            None
+            Ok(None)
         }
-        Err(e) => {
-            tracing::warn!("embedding model unavailable ({e}): lexical-only retrieval");
-            None
-        }
+        Err(e) => Err(anyhow::anyhow!(
+            "the embedding model (model.model_dir = {}) cannot be loaded: {e}\n\
+             run ./scripts/setup.sh to fetch it, point model.model_dir and model.runtime_library at it \
+             (relative paths are read from the config file's folder), or set model.enabled = false \
+             for lexical-only retrieval",
+            config.model.model_dir.display()
+        )),
     }
 }
 
@@ -122,7 +126,7 @@ pub(crate) fn engine(config: &Config, knowledge: Option<&Path>) -> anyhow::Resul
         Ok(kb) => kb,
         Err(code) => return Ok(Err(code)),
     };
-    let engine = Engine::build(kb, &config.engine_settings(), encoder(config)).context("indexing the knowledge")?;
+    let engine = Engine::build(kb, &config.engine_settings(), encoder(config)?).context("indexing the knowledge")?;
     Ok(Ok(engine))
 }
 
@@ -133,7 +137,7 @@ pub(crate) fn start_bot(
     config_path: Option<PathBuf>,
     overrides: Overrides,
 ) -> anyhow::Result<Result<Bot, ExitCode>> {
-    let encoder = encoder(&config);
+    let encoder = encoder(&config)?;
     let path = overrides.knowledge.clone().unwrap_or_else(|| config.knowledge.path.clone());
     match Bot::with_overrides(config, config_path, overrides, encoder) {
         Ok(bot) => Ok(Ok(bot)),

@@ -35,11 +35,34 @@ pub fn load_from(file: Option<&Path>, env: impl IntoIterator<Item = (String, Str
         set_path(&mut table, &path, env_value(&raw));
     }
     let origin = file.map_or_else(|| "configuration".to_owned(), |p| p.display().to_string());
-    let config: Config = Value::Table(table)
+    let mut config: Config = Value::Table(table)
         .try_into()
         .map_err(|e: toml::de::Error| ConfigError::Parse { origin, message: e.to_string() })?;
+    if let Some(folder) = file.and_then(Path::parent) {
+        resolve_paths(&mut config, folder);
+    }
     let problems = validate(&config);
     if problems.is_empty() { Ok(config) } else { Err(ConfigError::Invalid { problems }) }
+}
+
+/// Relative paths of every layer are read from the config file's folder, so the
+/// bot finds its knowledge and model whatever folder it is started from. Empty
+/// paths (a feature switched off) stay empty.
+fn resolve_paths(config: &mut Config, folder: &Path) {
+    let paths = [
+        &mut config.knowledge.path,
+        &mut config.model.model_dir,
+        &mut config.model.second_model_dir,
+        &mut config.model.runtime_library,
+        &mut config.model.cache_dir,
+        &mut config.log.path,
+        &mut config.desk.dead_letter,
+    ];
+    for path in paths {
+        if !path.as_os_str().is_empty() && path.is_relative() {
+            *path = folder.join(&*path);
+        }
+    }
 }
 
 fn parse_table(text: &str, origin: &str) -> Result<Table, ConfigError> {
@@ -112,6 +135,21 @@ mod tests {
     }
 
     #[test]
+    fn relative_paths_are_read_from_the_config_files_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("bizbot.toml");
+        std::fs::write(&file, "[knowledge]\npath = \"kb\"\n[log]\npath = \"/var/log/bizbot/turns.jsonl\"\n").unwrap();
+        let config = load_from(Some(&file), env(&[("BIZBOT__MODEL__CACHE_DIR", "")])).unwrap();
+        assert_eq!(config.knowledge.path, dir.path().join("kb"));
+        assert_eq!(config.model.model_dir, dir.path().join("models/e5-small"), "defaults too");
+        assert_eq!(config.log.path, std::path::PathBuf::from("/var/log/bizbot/turns.jsonl"), "absolute stays");
+        assert_eq!(config.model.cache_dir, std::path::PathBuf::new(), "empty (off) stays empty");
+        // ./bizbot.toml found in the working directory: paths stay as written.
+        let here = load_from(Some(std::path::Path::new("bizbot.toml")), env(&[])).unwrap();
+        assert_eq!(here.knowledge.path, std::path::PathBuf::from("knowledge"));
+    }
+
+    #[test]
     fn file_then_environment_override() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("bizbot.toml");
@@ -121,7 +159,7 @@ mod tests {
                 .unwrap();
         assert_eq!(config.retrieval.semantic_weight, 0.2);
         assert_eq!(config.retrieval.top_k, 3);
-        assert_eq!(config.knowledge.path, std::path::PathBuf::from("kb dir"));
+        assert_eq!(config.knowledge.path, dir.path().join("kb dir"));
     }
 
     #[test]

@@ -40,6 +40,38 @@ fn ask_json_has_the_documented_fields() {
 }
 
 #[test]
+fn started_from_another_folder_the_bot_finds_its_model_or_refuses_to_start() {
+    let elsewhere = tempfile::tempdir().unwrap();
+    let run = |env: &[(&str, &str)]| {
+        let config = crate::common::root().join("bizbot.toml");
+        std::process::Command::new(env!("CARGO_BIN_EXE_bizbot"))
+            .args(["--config", config.to_str().unwrap(), "ask", "--json", "宽带怎么报修"])
+            .current_dir(elsewhere.path())
+            .env("BIZBOT__MODEL__CACHE_DIR", "")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    // The config's relative paths (knowledge, model) are read from its own folder.
+    let out = run(&[("BIZBOT__MODEL__MODEL_DIR", "models/use-multilingual")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["model"], true, "the model was found: {v}");
+    assert_eq!(v["matches"][0]["id"], "broadband-repair", "{v}");
+    // A model that is enabled but missing stops the start with what to do.
+    let out = run(&[("BIZBOT__MODEL__MODEL_DIR", "models/nowhere")]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("models/nowhere") && err.contains("model.enabled = false"), "{err}");
+    // Switched off, it runs lexical-only.
+    let out = run(&[("BIZBOT__MODEL__ENABLED", "false")]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(v["model"], false, "{v}");
+}
+
+#[test]
 fn ask_rejects_empty_and_huge_text() {
     assert_eq!(bizbot(&["ask", "   "]).status.code(), Some(2));
     let huge = "退".repeat(5000);
