@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 cargo fmt --all -- --check
 ./scripts/module-graph.sh
 cargo clippy --all-targets -- -D warnings
-# BIZBOT_REQUIRE_MODEL turns "model not prepared, skipping" into a failure.
-BIZBOT_REQUIRE_MODEL=1 cargo test --lib --bins --tests
-BIZBOT_REQUIRE_MODEL=1 cargo test --doc
+# BIZBOT_REQUIRE_TEST_DEPS turns a missing test dependency (models, redis-server,
+# Chromium) into a failure instead of a skip.
+BIZBOT_REQUIRE_TEST_DEPS=1 cargo test --lib --bins --tests
+BIZBOT_REQUIRE_TEST_DEPS=1 cargo test --doc
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet

@@ -251,8 +251,8 @@ mod tests {
         };
         if !config.model_dir.join("model.onnx").is_file() {
             assert!(
-                std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
-                "BIZBOT_REQUIRE_MODEL is set but models/ is not prepared"
+                std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(),
+                "BIZBOT_REQUIRE_TEST_DEPS is set but models/ is not prepared"
             );
             eprintln!("models/ not prepared: skipping real-model checks (run scripts/setup.sh)");
             return None;

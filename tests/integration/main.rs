@@ -1,6 +1,6 @@
 //! Integration tests: the real `bizbot` binary, the real model (when
 //! `scripts/setup.sh` has prepared it; the README's test command always does and
-//! sets BIZBOT_REQUIRE_MODEL so a missing model fails instead of skipping).
+//! sets BIZBOT_REQUIRE_TEST_DEPS so a missing model fails instead of skipping).
 
 mod abuse;
 mod agents;

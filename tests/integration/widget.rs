@@ -15,11 +15,11 @@ use crate::common::root;
 use crate::common::server::{TOKEN, TestServer};
 
 /// Debian's Chromium, installed by scripts/setup-system.sh. Required when the
-/// README's test command runs (BIZBOT_REQUIRE_MODEL is set there too).
+/// README's test command runs (BIZBOT_REQUIRE_TEST_DEPS is set there too).
 fn chromium() -> Option<PathBuf> {
     let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file());
     if path.is_none() {
-        assert!(std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(), "Chromium is missing: run scripts/setup-system.sh");
+        assert!(std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(), "Chromium is missing: run scripts/setup-system.sh");
         eprintln!("no Chromium: skipping the widget test (run scripts/setup-system.sh)");
     }
     path

@@ -42,13 +42,13 @@ pub(crate) fn model_config() -> EmbedConfig {
 }
 
 /// The real encoder, or `None` (with a note) when models/ is not prepared and
-/// BIZBOT_REQUIRE_MODEL is unset.
+/// BIZBOT_REQUIRE_TEST_DEPS is unset.
 pub(crate) fn real_encoder() -> Option<Arc<dyn Encoder>> {
     let config = model_config();
     if !config.model_dir.join("model.onnx").is_file() {
         assert!(
-            std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
-            "BIZBOT_REQUIRE_MODEL is set but models/ is not prepared"
+            std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(),
+            "BIZBOT_REQUIRE_TEST_DEPS is set but models/ is not prepared"
         );
         eprintln!("models/ not prepared: skipping real-model checks (run scripts/setup.sh)");
         return None;

@@ -13,12 +13,12 @@ pub(crate) struct RedisServer {
 }
 
 /// `redis-server`, or `None` (with a note) when it is not installed and
-/// BIZBOT_REQUIRE_MODEL (the README's test command) is unset.
+/// BIZBOT_REQUIRE_TEST_DEPS (the README's test command) is unset.
 pub(crate) fn redis_server() -> Option<PathBuf> {
     let path = ["/usr/bin/redis-server", "/usr/local/bin/redis-server"].iter().map(PathBuf::from).find(|p| p.is_file());
     if path.is_none() {
         assert!(
-            std::env::var_os("BIZBOT_REQUIRE_MODEL").is_none(),
+            std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(),
             "redis-server is missing: run scripts/setup-system.sh"
         );
         eprintln!("no redis-server: skipping the shared-session test (run scripts/setup-system.sh)");
