@@ -58,6 +58,14 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0";
 
+/// Saves a session only while its lock still carries our token, keeping the lock.
+const SAVE: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+  return 1
+end
+return 0";
+
 /// Releases a lock only while it still carries our token.
 const UNLOCK: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
@@ -74,6 +82,7 @@ pub struct RedisSessions {
     lock_ms: u64,
     tokens: AtomicU64,
     save_script: redis::Script,
+    save_locked_script: redis::Script,
     unlock_script: redis::Script,
 }
 
@@ -96,6 +105,7 @@ impl RedisSessions {
             lock_ms: config.lock_ms.max(1),
             tokens: AtomicU64::new(0),
             save_script: redis::Script::new(SAVE_AND_UNLOCK),
+            save_locked_script: redis::Script::new(SAVE),
             unlock_script: redis::Script::new(UNLOCK),
         })
     }
@@ -197,6 +207,23 @@ impl RedisSessions {
         let json = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
         let saved: i64 = self
             .save_script
+            .key(self.lock_key(&lock.session_id))
+            .key(self.session_key(&lock.session_id))
+            .arg(&lock.token)
+            .arg(json)
+            .arg(self.ttl_secs)
+            .invoke_async(&mut connection)
+            .await?;
+        Ok(saved == 1)
+    }
+
+    /// Save `session` and keep `lock` (release it with [`unlock`](Self::unlock)):
+    /// `false` (and nothing saved) when the lock had run out.
+    pub async fn save_locked(&self, lock: &SharedLock, session: &Session) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let json = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
+        let saved: i64 = self
+            .save_locked_script
             .key(self.lock_key(&lock.session_id))
             .key(self.session_key(&lock.session_id))
             .arg(&lock.token)

@@ -152,13 +152,18 @@ impl Bot {
         id: &str,
         change: impl FnOnce(&mut LockedSession, u64) -> Result<T, AgentError>,
     ) -> Result<T, AgentError> {
-        let mut locked = self.lock_existing(id).await?.ok_or(AgentError::UnknownSession)?;
+        let Some(mut locked) = self.lock_existing(id).await? else {
+            // Expired: it leaves the queue too.
+            let _ = self.board.set(id, None).await;
+            return Err(AgentError::UnknownSession);
+        };
         let result = match &locked.guard.seat {
             None => Err(AgentError::NotHandedOff),
             Some(_) => change(&mut locked, now_ms()),
         };
-        if result.is_ok() {
-            self.finish(locked).await?;
+        if result.is_ok() && !self.finish_saved(locked).await? {
+            // The lock ran out (a store too slow): nothing was saved nor sent.
+            return Err(AgentError::Session(SessionError::Busy(crate::dialogue::SessionBusy)));
         }
         result
     }
@@ -233,15 +238,16 @@ impl Bot {
     }
 
     /// Conversation `id` goes to the back of queue `queue`, for any agent of it to
-    /// claim (it keeps its waiting time).
+    /// claim; it waits (and `desk.max_wait_secs` counts) from now.
     pub async fn transfer(&self, id: &str, queue: &str) -> Result<Seat, AgentError> {
         let seat = self
-            .with_seat(id, |locked, _| {
+            .with_seat(id, |locked, now| {
                 let Some(seat) = locked.guard.seat.as_mut() else { return Err(AgentError::NotHandedOff) };
                 let before = seat.clone();
                 seat.queue = queue.to_owned();
                 seat.agent = None;
                 seat.claimed_ms = None;
+                seat.queued_ms = now;
                 let seat = seat.clone();
                 locked.seat_changed = true;
                 locked.outbox.push(both(queued(&seat)));
@@ -289,18 +295,22 @@ impl Bot {
     }
 
     /// Conversations that waited for a person longer than `desk.max_wait_secs`
-    /// go back to the bot, which asks for a number to call back. How many did.
+    /// go back to the bot, which asks for a number to call back; conversations
+    /// whose session expired leave the queue. How many went back.
     pub async fn end_long_waits(&self) -> Result<usize, SessionError> {
         let snapshot = self.snapshot();
         let max_wait_ms = snapshot.config.desk.max_wait_secs.saturating_mul(1000);
-        if max_wait_ms == 0 {
-            return Ok(0);
-        }
         let message = snapshot.config.messages.agent_wait_over.clone();
         let limit = snapshot.config.session.transcript_limit();
-        let too_long = |seat: &Seat, now: u64| seat.agent.is_none() && now.saturating_sub(seat.queued_ms) > max_wait_ms;
+        let too_long = |seat: &Seat, now: u64| {
+            max_wait_ms > 0 && seat.agent.is_none() && now.saturating_sub(seat.queued_ms) > max_wait_ms
+        };
         let mut ended = 0;
         for (id, seat) in self.board.all().await? {
+            if !self.session_exists(&id).await? {
+                self.board.set(&id, None).await?;
+                continue;
+            }
             if !too_long(&seat, now_ms()) {
                 continue;
             }
@@ -341,6 +351,8 @@ impl Bot {
                 Err(AgentError::UnknownSession | AgentError::NotHandedOff) => {
                     let _ = self.board.set(&id, None).await;
                 }
+                // A turn holds it now: the next sweep looks again.
+                Err(AgentError::Session(SessionError::Busy(_))) => {}
                 Err(AgentError::Session(e)) => return Err(e),
                 Err(_) => {}
             }

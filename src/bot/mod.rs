@@ -388,15 +388,42 @@ impl Bot {
     /// `session.lock_ms` is not saved (another turn may have moved on) and is
     /// logged.
     ///
-    /// Then the board of handed-off conversations is written and the turn's
-    /// events are sent (a store that fails then is logged: the turn stands).
-    pub async fn finish(&self, mut locked: LockedSession) -> Result<(), SessionError> {
-        if let Some((store, lock)) = locked.shared.take()
-            && !store.save_and_unlock(&lock, &locked.guard).await?
-        {
+    /// The board of handed-off conversations is written and the turn's events
+    /// are sent after the session is saved and before its lock is released, so
+    /// the next change of the same conversation (on any replica) sends its
+    /// events after these. A store that fails then is logged: the turn stands.
+    pub async fn finish(&self, locked: LockedSession) -> Result<(), SessionError> {
+        self.finish_saved(locked).await.map(|_| ())
+    }
+
+    /// As [`finish`](Self::finish): `false` when the lock had run out, so nothing
+    /// was saved nor sent.
+    pub(crate) async fn finish_saved(&self, mut locked: LockedSession) -> Result<bool, SessionError> {
+        let effects = locked.seat_changed || !locked.outbox.is_empty();
+        let Some((store, lock)) = locked.shared.take() else {
+            self.send_effects(&mut locked).await;
+            return Ok(true);
+        };
+        let saved = if effects {
+            store.save_locked(&lock, &locked.guard).await?
+        } else {
+            store.save_and_unlock(&lock, &locked.guard).await?
+        };
+        if !saved {
             tracing::warn!("a turn outlived its session lock (session.lock_ms); its state was not saved");
-            return Ok(());
+            return Ok(false);
         }
+        if effects {
+            self.send_effects(&mut locked).await;
+            if let Err(e) = store.unlock(&lock).await {
+                tracing::warn!("session lock left to expire: {e}");
+            }
+        }
+        Ok(true)
+    }
+
+    /// Write the board and send the events a locked session's change caused.
+    async fn send_effects(&self, locked: &mut LockedSession) {
         if locked.seat_changed
             && let Err(e) = self.board.set(&locked.id, locked.guard.seat.as_ref()).await
         {
@@ -415,7 +442,6 @@ impl Bot {
                 desk.send(DeskEvent::Live { session_id: locked.id.clone(), body: out.body, ts_ms: now_ms() });
             }
         }
-        Ok(())
     }
 
     /// Whether session `session_id` exists (in the shared store, if there is one).
@@ -468,6 +494,7 @@ impl Bot {
             channel,
             backends: &snapshot.backends,
             agent_desk: self.desk.is_some() || config.desk.takes_handoffs(),
+            live_agents: config.desk.live_agents,
             agents_available: config.desk.agents_available(now_ms() / 1000),
             now_ms: now_ms(),
         };
@@ -479,9 +506,10 @@ impl Bot {
                 *seat_changed = true;
                 outbox.push(Outgoing { customer: true, agents: true, desk: false, body: agents::queued(seat) });
             }
-            // The customer writes to a person: the agents hear it.
+            // The customer writes to a person: the agents hear it (the customer's
+            // own stream does not replay it to whoever follows the session).
             (Some(_), true) => outbox.push(Outgoing {
-                customer: true,
+                customer: false,
                 agents: true,
                 desk: false,
                 body: EventBody::Message { from: Author::Customer, text: text.to_owned(), agent: None },
@@ -588,7 +616,13 @@ impl Bot {
         match self.close(session_id, None).await {
             Ok(()) => Ok(Some(true)),
             Err(AgentError::UnknownSession) => Ok(None),
-            Err(AgentError::NotHandedOff) => Ok(Some(false)),
+            // No seat: an external desk held it (or nobody did).
+            Err(AgentError::NotHandedOff) => {
+                let mut locked = self.lock_session(session_id).await?;
+                let held = dialogue::release(&mut locked.guard);
+                self.finish(locked).await?;
+                Ok(Some(held))
+            }
             Err(AgentError::Session(e)) => Err(e),
             Err(other) => unreachable!("a close fails only so: {other}"),
         }

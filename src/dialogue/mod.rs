@@ -78,6 +78,9 @@ pub struct TurnContext<'a> {
     pub agent_desk: bool,
     /// Agents are working now (`desk.hours`).
     pub agents_available: bool,
+    /// Agents answer in the customer's window (`desk.live_agents`): a hand-off
+    /// takes a seat in their queue.
+    pub live_agents: bool,
     /// The time of the turn, Unix ms (when a hand-off starts waiting).
     pub now_ms: u64,
 }
@@ -201,7 +204,8 @@ pub fn turn_with(ctx: TurnContext<'_>, session: &mut Session, mut signals: Signa
         channel: ctx.channel,
     };
     let reply = reply::build(reply_ctx, &outcome.decision, looked_up, &signals, session);
-    if session.state.with_agent
+    if ctx.live_agents
+        && session.state.with_agent
         && session.seat.is_none()
         && let Some(handoff) = &reply.handoff
     {

@@ -304,7 +304,9 @@ impl EventHub {
             Log::Memory(log) => Ok(log.after(&stream.key(), after)),
             Log::Redis(store) => {
                 let mut connection = store.connection().await?;
-                let start = after.map_or_else(|| "-".to_owned(), |id| format!("({id}"));
+                // The first id after `after` (an inclusive start works on every
+                // Redis with streams; `(id` needs 6.2).
+                let start = after.map_or_else(|| "-".to_owned(), |id| format!("{}-{}", id.ms, id.seq + 1));
                 let entries: Vec<(String, Vec<String>)> = redis::cmd("XRANGE")
                     .arg(Self::redis_key(store, stream))
                     .arg(start)
@@ -358,6 +360,7 @@ impl EventHub {
             pending: VecDeque::new(),
             wakeups: self.wakeups(),
             read_once: false,
+            page_full: false,
         };
         futures_util::stream::unfold(reader, |mut reader| async move {
             let event = reader.next().await?;
@@ -400,6 +403,7 @@ struct Reader {
     pending: VecDeque<Event>,
     wakeups: broadcast::Receiver<Arc<str>>,
     read_once: bool,
+    page_full: bool,
 }
 
 impl Reader {
@@ -409,12 +413,16 @@ impl Reader {
                 self.last = Some(event.id);
                 return Some(event);
             }
-            if self.read_once && !self.woken().await {
+            // After a full page there may be more: read on without waiting.
+            if self.read_once && !self.page_full && !self.woken().await {
                 return None;
             }
             self.read_once = true;
             match self.hub.after(&self.stream, self.last).await {
-                Ok(events) => self.pending.extend(events),
+                Ok(events) => {
+                    self.page_full = events.len() >= KEPT;
+                    self.pending.extend(events);
+                }
                 Err(e) => {
                     tracing::warn!("events: cannot read {}: {e}", self.key);
                     tokio::time::sleep(Duration::from_secs(1)).await;

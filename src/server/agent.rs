@@ -67,7 +67,7 @@ fn customer_headers(headers: &HeaderMap) -> Option<UserDto> {
     (id.is_some() || token.is_some()).then(|| UserDto { id, token, ..UserDto::default() })
 }
 
-#[utoipa::path(get, path = "/v1/sessions/{id}/events", tag = "customer", params(("id" = String, Path, description = "the session"), ("Last-Event-ID" = Option<String>, Header, description = "resume after this event"), ("X-Bizbot-User-Token" = Option<String>, Header, description = "a logged-in customer's token (as user.token)"), Resume), responses((status = 200, description = "text/event-stream of the conversation's events: message (from agent, system, customer), state (owner changes), typing", body = crate::live::Event, content_type = "text/event-stream"), (status = 403, description = "the conversation of another customer", body = ErrorBody), (status = 404, description = "unknown session", body = ErrorBody), (status = 422, description = "bad session id or Last-Event-ID", body = ErrorBody)))]
+#[utoipa::path(get, path = "/v1/sessions/{id}/events", tag = "customer", params(("id" = String, Path, description = "the session"), ("Last-Event-ID" = Option<String>, Header, description = "resume after this event"), ("X-Bizbot-User-Token" = Option<String>, Header, description = "a logged-in customer's token (as user.token)"), Resume), responses((status = 200, description = "text/event-stream of the conversation's events: message (from an agent or the system), state (owner changes), typing", body = crate::live::Event, content_type = "text/event-stream"), (status = 403, description = "the conversation of another customer", body = ErrorBody), (status = 404, description = "unknown session", body = ErrorBody), (status = 422, description = "bad session id or Last-Event-ID", body = ErrorBody)))]
 pub(super) async fn customer_events(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -241,7 +241,7 @@ pub(super) async fn agent_page() -> impl IntoResponse {
             (header::CONTENT_TYPE, "text/html; charset=utf-8"),
             (
                 header::CONTENT_SECURITY_POLICY,
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'",
             ),
             (header::CACHE_CONTROL, "no-store"),
         ],

@@ -174,8 +174,9 @@ pub async fn serve_until(
             }
         });
     }
-    // Conversations that waited too long for a person go back to the bot.
-    let sweeper = {
+    // Conversations that waited too long for a person go back to the bot, and
+    // the queue forgets conversations whose session expired.
+    let sweeper = bot.snapshot().config.desk.live_agents.then(|| {
         let bot = Arc::clone(&bot);
         let every = Duration::from_secs((server_wait_secs(&bot) / 10).clamp(1, 30));
         tokio::spawn(async move {
@@ -188,7 +189,7 @@ pub async fn serve_until(
                 }
             }
         })
-    };
+    });
     // Requests being handled, so shutdown can wait for them and not for idle or
     // half-sent connections.
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -262,14 +263,19 @@ pub async fn serve_until(
     if finished.is_err() {
         tracing::warn!("shutdown: requests still open after {} s were cut off", grace.as_secs());
     }
-    sweeper.abort();
+    if let Some(sweeper) = sweeper {
+        sweeper.abort();
+    }
     bot.flush();
     Ok(())
 }
 
-/// `desk.max_wait_secs` (restart-only).
+/// `desk.max_wait_secs` (restart-only); 0 (no limit) sweeps every 30 s.
 fn server_wait_secs(bot: &Bot) -> u64 {
-    bot.snapshot().config.desk.max_wait_secs
+    match bot.snapshot().config.desk.max_wait_secs {
+        0 => 300,
+        secs => secs,
+    }
 }
 
 async fn shutdown() {

@@ -322,6 +322,7 @@ fn decision_cases() {
                 backends: &backends,
                 agent_desk: false,
                 agents_available: true,
+                live_agents: false,
                 now_ms: 0,
             };
             let turn = bizbot::dialogue::turn_with(ctx, &mut session, signals);

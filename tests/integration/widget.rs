@@ -19,7 +19,10 @@ use crate::common::server::{TOKEN, TestServer};
 fn chromium() -> Option<PathBuf> {
     let path = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].iter().map(PathBuf::from).find(|p| p.is_file());
     if path.is_none() {
-        assert!(std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(), "Chromium is missing: run scripts/setup-system.sh");
+        assert!(
+            std::env::var_os("BIZBOT_REQUIRE_TEST_DEPS").is_none(),
+            "Chromium is missing: run scripts/setup-system.sh"
+        );
         eprintln!("no Chromium: skipping the widget test (run scripts/setup-system.sh)");
     }
     path

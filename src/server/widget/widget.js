@@ -158,15 +158,17 @@
 
   /* Server-Sent Events over fetch: calls onEvent(type, data, id) for each event,
    * reconnects (1 s, then up to 15 s apart) with Last-Event-ID = lastId(), until
-   * the server refuses for good (401/403/422). */
-  function sse(url, headers, onEvent, lastId) {
-    var wait = 1000;
+   * stopped or the server refuses for good (401/403/404/422: onEnd(status)). */
+  function sse(url, headers, onEvent, lastId, onEnd) {
+    var wait = 1000, stopped = false, abort = null;
     function connect() {
+      if (stopped) return;
       var hs = {};
       Object.keys(headers()).forEach(function (k) { hs[k] = headers()[k]; });
       if (lastId()) hs["Last-Event-ID"] = lastId();
-      fetch(url, { headers: hs, cache: "no-store" }).then(function (r) {
-        if (r.status === 401 || r.status === 403 || r.status === 422) return "stop";
+      abort = window.AbortController ? new AbortController() : null;
+      fetch(url, { headers: hs, cache: "no-store", signal: abort && abort.signal }).then(function (r) {
+        if ([401, 403, 404, 422].indexOf(r.status) >= 0) { stopped = true; onEnd(r.status); return "stop"; }
         if (!r.ok || !r.body) throw new Error("HTTP " + r.status);
         wait = 1000;
         var reader = r.body.getReader(), decoder = new TextDecoder(), buf = "";
@@ -182,7 +184,7 @@
         return pump();
       }).then(function (how) { if (how !== "stop") retry(); }, retry);
     }
-    function retry() { setTimeout(connect, wait); wait = Math.min(wait * 2, 15000); }
+    function retry() { if (!stopped) { setTimeout(connect, wait); wait = Math.min(wait * 2, 15000); } }
     function dispatch(block) {
       var ev = { type: "message", data: "", id: "" };
       block.split("\n").forEach(function (line) {
@@ -192,21 +194,38 @@
         else if (f === "event") ev.type = v;
         else if (f === "id") ev.id = v;
       });
-      if (ev.data) { try { onEvent(ev.type, JSON.parse(ev.data), ev.id); } catch (e) { /* a bad event is skipped */ } }
+      if (ev.data && !stopped) { try { onEvent(ev.type, JSON.parse(ev.data), ev.id); } catch (e) { /* a bad event is skipped */ } }
     }
     connect();
+    return { stop: function () { stopped = true; if (abort) abort.abort(); } };
   }
 
-  var following = false, waitTimer = null, typingTimer = null;
+  var stream = null, waitTimer = null, typingTimer = null;
   function follow() {
-    if (following || !window.fetch || !window.ReadableStream) return;
-    following = true;
-    sse(cfg.endpoint + "/v1/sessions/" + encodeURIComponent(state.session) + "/events", function () {
+    if (stream || !window.fetch || !window.ReadableStream) return;
+    stream = sse(cfg.endpoint + "/v1/sessions/" + encodeURIComponent(state.session) + "/events", function () {
       var hs = {};
       if (cfg.userId) hs["X-Bizbot-User-Id"] = cfg.userId;
       if (cfg.userToken) hs["X-Bizbot-User-Token"] = cfg.userToken;
       return hs;
-    }, onEvent, function () { return state.lastEvent || ""; });
+    }, onEvent, function () { return state.lastEvent || ""; }, function () {
+      // The conversation is gone (expired) or not ours: nobody is waiting in it.
+      stream = null;
+      state.owner = null;
+      save();
+      showOwner();
+    });
+  }
+  /* A new conversation: forget the old one's stream, owner and rating. */
+  function restart() {
+    if (stream) stream.stop();
+    stream = null;
+    state.session = newId();
+    state.lastEvent = "";
+    state.owner = null;
+    state.rated = false;
+    save();
+    showOwner();
   }
 
   function onEvent(type, e, id) {
@@ -254,7 +273,11 @@
     post("/v1/chat", { session_id: state.session, text: text, channel: cfg.channel, user: user() }).then(function (r) {
       el.typing.hidden = true;
       if (r.status === 200) {
-        if (r.body.owner && r.body.owner !== "bot") { state.owner = state.owner || { owner: r.body.owner, queued_ms: Date.now() }; showOwner(); }
+        if (r.body.owner && (!state.owner || state.owner.owner !== r.body.owner)) {
+          state.owner = { owner: r.body.owner, agent: "", queued_ms: Date.now() };
+          save();
+          showOwner();
+        }
         // While a person holds the conversation the bot says nothing.
         if (r.body.text) push({ kind: "bot", reply: r.body });
         follow();
@@ -263,8 +286,7 @@
       else if (r.body && r.body.code === "session_of_another_customer") {
         // The conversation was a logged-in customer's and this page has another
         // (or no longer a valid) token: start a new conversation.
-        state.session = newId();
-        save();
+        restart();
         push({ kind: "note", text: "登录状态已变化，已为您开始新的对话，请重新发送。" });
       }
       else push({ kind: "note", text: (r.body && r.body.message) || "发送失败，请重试。" });
