@@ -17,10 +17,10 @@ pub(crate) fn root() -> &'static Path {
 /// The integration tests run on models/use-multilingual, the smaller of the two
 /// prepared models (about 1 ms a text against about 15 ms for the default
 /// multilingual-e5-small, and every test builds its engines from scratch without
-/// an embedding cache); these are its settings that differ from the defaults.
+/// an embedding cache); these are its settings that differ from the defaults
+/// ([`bizbot_env`] points `model.model_dir` at it with an absolute path).
 /// `tests/integration/model.rs` checks the default model itself.
-pub(crate) const TEST_MODEL_ENV: [(&str, &str); 5] = [
-    ("BIZBOT__MODEL__MODEL_DIR", "models/use-multilingual"),
+pub(crate) const TEST_MODEL_ENV: [(&str, &str); 4] = [
     ("BIZBOT__RETRIEVAL__SEMANTIC_WEIGHT", "0.6"),
     ("BIZBOT__RETRIEVAL__DENSE_FLOOR", "0.3"),
     ("BIZBOT__RETRIEVAL__DENSE_CEILING", "0.9"),
@@ -68,6 +68,9 @@ pub(crate) fn bizbot_env(args: &[&str], env: &[(&str, &str)]) -> Output {
         .current_dir(root())
         .env("BIZBOT__MODEL__CACHE_DIR", "")
         .envs(TEST_MODEL_ENV)
+        // Absolute: a `--config` elsewhere reads relative paths from its own folder.
+        .env("BIZBOT__MODEL__MODEL_DIR", root().join("models/use-multilingual"))
+        .env("BIZBOT__MODEL__RUNTIME_LIBRARY", root().join("models/onnxruntime/libonnxruntime.so"))
         .envs(env.iter().copied())
         .output()
         .expect("run bizbot")
