@@ -49,19 +49,14 @@ pub struct SharedLock {
 const CONNECT_TIMEOUT: Duration = Duration::from_millis(1000);
 const RESPONSE_TIMEOUT: Duration = Duration::from_millis(1000);
 
-/// Saves a session only while its lock still carries our token, then releases it.
-const SAVE_AND_UNLOCK: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0";
-
-/// Saves a session only while its lock still carries our token, keeping the lock.
+/// Saves a session only while its lock still carries our token, then releases
+/// the lock when ARGV[4] is "1".
 const SAVE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+  if ARGV[4] == '1' then
+    redis.call('DEL', KEYS[1])
+  end
   return 1
 end
 return 0";
@@ -82,7 +77,6 @@ pub struct RedisSessions {
     lock_ms: u64,
     tokens: AtomicU64,
     save_script: redis::Script,
-    save_locked_script: redis::Script,
     unlock_script: redis::Script,
 }
 
@@ -104,8 +98,7 @@ impl RedisSessions {
             ttl_secs: config.ttl_secs.max(1),
             lock_ms: config.lock_ms.max(1),
             tokens: AtomicU64::new(0),
-            save_script: redis::Script::new(SAVE_AND_UNLOCK),
-            save_locked_script: redis::Script::new(SAVE),
+            save_script: redis::Script::new(SAVE),
             unlock_script: redis::Script::new(UNLOCK),
         })
     }
@@ -203,6 +196,16 @@ impl RedisSessions {
     /// Save `session` and release `lock`: `false` (and nothing saved) when the
     /// lock had run out, so another turn may have moved the session on.
     pub async fn save_and_unlock(&self, lock: &SharedLock, session: &Session) -> Result<bool, StoreError> {
+        self.save(lock, session, true).await
+    }
+
+    /// Save `session` and keep `lock` (release it with [`unlock`](Self::unlock)):
+    /// `false` (and nothing saved) when the lock had run out.
+    pub async fn save_locked(&self, lock: &SharedLock, session: &Session) -> Result<bool, StoreError> {
+        self.save(lock, session, false).await
+    }
+
+    async fn save(&self, lock: &SharedLock, session: &Session, release: bool) -> Result<bool, StoreError> {
         let mut connection = self.connection().await?;
         let json = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
         let saved: i64 = self
@@ -212,23 +215,7 @@ impl RedisSessions {
             .arg(&lock.token)
             .arg(json)
             .arg(self.ttl_secs)
-            .invoke_async(&mut connection)
-            .await?;
-        Ok(saved == 1)
-    }
-
-    /// Save `session` and keep `lock` (release it with [`unlock`](Self::unlock)):
-    /// `false` (and nothing saved) when the lock had run out.
-    pub async fn save_locked(&self, lock: &SharedLock, session: &Session) -> Result<bool, StoreError> {
-        let mut connection = self.connection().await?;
-        let json = serde_json::to_string(session).map_err(|e| StoreError(e.to_string()))?;
-        let saved: i64 = self
-            .save_locked_script
-            .key(self.lock_key(&lock.session_id))
-            .key(self.session_key(&lock.session_id))
-            .arg(&lock.token)
-            .arg(json)
-            .arg(self.ttl_secs)
+            .arg(if release { "1" } else { "0" })
             .invoke_async(&mut connection)
             .await?;
         Ok(saved == 1)
