@@ -33,6 +33,7 @@
 
 pub mod backend;
 pub mod bot;
+pub mod channels;
 pub mod config;
 pub mod desk;
 pub mod dialogue;

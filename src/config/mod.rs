@@ -58,6 +58,8 @@ pub struct Config {
     pub desk: crate::desk::DeskConfig,
     /// `[identity]`
     pub identity: crate::identity::IdentityConfig,
+    /// `[channels]`: WeChat, WeCom and Feishu.
+    pub channels: crate::channels::ChannelsConfig,
     /// `[backends.NAME]`: systems scenarios look up.
     #[serde(default)]
     pub backends: std::collections::BTreeMap<String, BackendConfig>,

@@ -17,6 +17,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         log: _,
         desk,
         identity,
+        channels,
         backends,
     } = config;
     let mut problems = Vec::new();
@@ -78,6 +79,7 @@ pub fn validate(config: &Config) -> Vec<String> {
         }
     }
     problems.extend(identity.problems());
+    problems.extend(channels.problems());
     if let Err(e) = crate::desk::parse_hours(&desk.hours) {
         problems.push(e);
     }
