@@ -72,6 +72,9 @@ pub struct ChannelsConfig {
     pub suggestions_title: String,
     /// What an image, voice, video, location or file message gets.
     pub non_text_reply: String,
+    /// What a message gets when its turn could not be run (the session store
+    /// down, the session's queue full).
+    pub busy_reply: String,
     /// `[channels.wechat]`
     pub wechat: WechatConfig,
     /// `[channels.wecom]`

@@ -75,7 +75,7 @@ pub(super) async fn customer_events(
     resume: Result<Query<Resume>, QueryRejection>,
 ) -> Result<impl IntoResponse, ApiError> {
     let Query(resume) = counted(&state, resume.map_err(ApiError::from))?;
-    counted(&state, check_session_id(&id))?;
+    counted(&state, super::routes::check_customer_session_id(&id))?;
     let after = counted(&state, resume_after(&headers, &resume))?;
     if !state.bot.session_exists(&id).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));

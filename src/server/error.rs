@@ -56,6 +56,14 @@ pub enum ApiError {
         /// What is wrong.
         message: String,
     },
+    /// A messaging channel that is not enabled (`channels.NAME.enabled`).
+    ChannelDisabled(&'static str),
+    /// A channel callback whose signature, token or timestamp does not check
+    /// out: nothing of it was processed.
+    ChannelSignature(String),
+    /// A channel callback that is not what the platform sends (XML, JSON,
+    /// encryption), with the problem.
+    ChannelMessage(String),
     /// Anything else; details are logged, not sent.
     Internal(String),
 }
@@ -78,6 +86,9 @@ impl ApiError {
             Self::Overloaded => (StatusCode::SERVICE_UNAVAILABLE, "overloaded"),
             Self::SessionStoreUnavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "session_store_unavailable"),
             Self::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            Self::ChannelDisabled(_) => (StatusCode::NOT_FOUND, "channel_disabled"),
+            Self::ChannelSignature(_) => (StatusCode::UNAUTHORIZED, "bad_signature"),
+            Self::ChannelMessage(_) => (StatusCode::BAD_REQUEST, "bad_channel_message"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -134,6 +145,10 @@ impl IntoResponse for ApiError {
                 })
             }
             Self::Conflict { message, .. } => json!({"code": code, "message": message}),
+            Self::ChannelDisabled(name) => {
+                json!({"code": code, "message": format!("the {name} channel is not enabled (channels.{name}.enabled)")})
+            }
+            Self::ChannelSignature(why) | Self::ChannelMessage(why) => json!({"code": code, "message": why}),
             Self::Internal(detail) => {
                 tracing::error!("internal error: {detail}");
                 json!({"code": code, "message": "internal error"})

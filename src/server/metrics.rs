@@ -25,7 +25,46 @@ pub struct Metrics {
     without_model: [AtomicU64; Shortcut::ALL.len()],
     /// Event streams open now: customers' and agents'.
     streams: [std::sync::Arc<AtomicU64>; 2],
+    /// Messaging-channel callbacks by platform and outcome.
+    channels: [[AtomicU64; ChannelOutcome::ALL.len()]; 3],
 }
+
+/// What became of one messaging-channel callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelOutcome {
+    /// Answered in the callback's response.
+    Replied,
+    /// Answered later through the platform's API.
+    SentLater,
+    /// The later answer could not be sent.
+    SendFailed,
+    /// The platform's retry of a message already taken.
+    Duplicate,
+    /// Refused: signature, token, timestamp or format.
+    Refused,
+    /// Acknowledged with nothing to answer (an unsubscribe, a read receipt).
+    Acknowledged,
+}
+
+impl ChannelOutcome {
+    /// Every outcome, in exposition order.
+    pub const ALL: [Self; 6] =
+        [Self::Replied, Self::SentLater, Self::SendFailed, Self::Duplicate, Self::Refused, Self::Acknowledged];
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Replied => "replied",
+            Self::SentLater => "sent_later",
+            Self::SendFailed => "send_failed",
+            Self::Duplicate => "duplicate",
+            Self::Refused => "refused",
+            Self::Acknowledged => "acknowledged",
+        }
+    }
+}
+
+const PLATFORMS: [crate::channels::Platform; 3] =
+    [crate::channels::Platform::Wechat, crate::channels::Platform::Wecom, crate::channels::Platform::Feishu];
 
 /// Whose event stream.
 #[derive(Debug, Clone, Copy)]
@@ -52,6 +91,13 @@ impl Metrics {
         let counter = std::sync::Arc::clone(&self.streams[kind as usize]);
         counter.fetch_add(1, Ordering::Relaxed);
         OpenStream(counter)
+    }
+
+    /// Count one callback of a messaging channel.
+    pub fn channel(&self, platform: crate::channels::Platform, outcome: ChannelOutcome) {
+        let p = PLATFORMS.iter().position(|x| *x == platform).expect("listed");
+        let o = ChannelOutcome::ALL.iter().position(|x| *x == outcome).expect("listed");
+        self.channels[p][o].fetch_add(1, Ordering::Relaxed);
     }
 
     /// Count one turn.
@@ -157,6 +203,18 @@ impl Metrics {
         out.push_str("# HELP bizbot_identity_total Customer requests by identity: verified by a token, claimed (identity.required = false), or why anonymous.\n# TYPE bizbot_identity_total counter\n");
         for (kind, c) in Identity::KINDS.iter().zip(&self.identities) {
             let _ = writeln!(out, "bizbot_identity_total{{kind=\"{kind}\"}} {}", get(c));
+        }
+        out.push_str("# HELP bizbot_channel_messages_total Messaging-channel callbacks by platform and outcome.\n# TYPE bizbot_channel_messages_total counter\n");
+        for (platform, counts) in PLATFORMS.iter().zip(&self.channels) {
+            for (outcome, c) in ChannelOutcome::ALL.iter().zip(counts) {
+                let _ = writeln!(
+                    out,
+                    "bizbot_channel_messages_total{{platform=\"{}\",outcome=\"{}\"}} {}",
+                    platform.as_str(),
+                    outcome.as_str(),
+                    get(c)
+                );
+            }
         }
         out.push_str("# HELP bizbot_sessions Sessions in memory.\n# TYPE bizbot_sessions gauge\n");
         let _ = writeln!(out, "bizbot_sessions {sessions}");

@@ -4,6 +4,7 @@
 //! async runtime, and convert domain values to wire types.
 
 mod agent;
+mod channels;
 mod demo_backend;
 pub mod dto;
 mod error;
@@ -43,11 +44,20 @@ pub struct AppState {
     pub bot: Arc<Bot>,
     /// Counters.
     pub metrics: Arc<Metrics>,
+    /// The messaging channels' clients and the messages they took.
+    pub channels: Arc<channels::Channels>,
+}
+
+impl AppState {
+    fn new(bot: Arc<Bot>) -> Self {
+        let dedup = bot.snapshot().config.channels.dedup_secs;
+        Self { bot, metrics: Arc::new(Metrics::default()), channels: Arc::new(channels::Channels::new(dedup)) }
+    }
 }
 
 /// The router with every route (`/metrics` included).
 pub fn router(bot: Arc<Bot>) -> Router {
-    app(AppState { bot, metrics: Arc::new(Metrics::default()) }, true, None)
+    app(AppState::new(bot), true, None)
 }
 
 /// Only `/metrics`, for `server.metrics_bind`.
@@ -99,6 +109,11 @@ fn app(state: AppState, with_metrics: bool, in_flight: Option<Arc<AtomicUsize>>)
         .route("/v1/agent/sessions/{id}/transfer", post(agent::transfer))
         .route("/v1/agent/sessions/{id}/close", post(agent::close))
         .route("/agent", get(agent::agent_page))
+        // The platforms' callbacks: signed, answered within their window, not
+        // shed with the JSON API (a refused callback is a lost message).
+        .route("/channels/wechat", get(channels::wechat_verify).post(channels::wechat_message))
+        .route("/channels/wecom", get(channels::wecom_verify).post(channels::wecom_message))
+        .route("/channels/feishu", post(channels::feishu_event))
         .route("/healthz", get(routes::health))
         .route("/openapi.json", get(routes::openapi))
         .fallback(routes::not_found)
@@ -161,7 +176,7 @@ pub async fn serve_until(
     stop: impl Future<Output = ()>,
 ) -> std::io::Result<()> {
     let server = bot.snapshot().config.server.clone();
-    let state = AppState { bot: Arc::clone(&bot), metrics: Arc::new(Metrics::default()) };
+    let state = AppState::new(Arc::clone(&bot));
     let separate_metrics = !server.metrics_bind.is_empty();
     if separate_metrics {
         // Scrapers reach the counters on an address customers do not.

@@ -43,10 +43,24 @@ pub(super) fn check_session_id(id: &str) -> Result<(), ApiError> {
     check_name("session_id", id, MAX_ID)
 }
 
+/// A session id a customer may use on the JSON API: not one of a messaging
+/// channel's (`wechat:…`, `wecom:…`, `feishu:…`), whose conversations only the
+/// platform's signed callbacks write into.
+pub(super) fn check_customer_session_id(id: &str) -> Result<(), ApiError> {
+    check_session_id(id)?;
+    match crate::channels::Platform::of_session(id) {
+        Some(platform) => Err(ApiError::InvalidField {
+            field: "session_id",
+            message: format!("session ids starting with \"{}:\" belong to that channel", platform.as_str()),
+        }),
+        None => Ok(()),
+    }
+}
+
 /// Every string field of a chat request is bounded, so no request can grow the
 /// turn log or a session beyond a known size.
 fn check_chat(req: &ChatRequest, max_text: usize) -> Result<(), ApiError> {
-    check_session_id(&req.session_id)?;
+    check_customer_session_id(&req.session_id)?;
     check_text(&req.text, max_text)?;
     check_customer(req.channel.as_deref(), req.user.as_ref())
 }
@@ -116,40 +130,60 @@ pub(super) async fn chat(
     counted(&state, check_chat(&req, max))?;
     let started = Instant::now();
     let (user, owner) = customer(&state, req.user);
-    // Wait for an earlier turn of this session without holding a thread; the turn
-    // itself (model, back-end look-up) runs on the blocking pool.
-    let mut locked = state.bot.lock_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
-    let Some(since) = locked.admit(owner.as_deref(), true) else {
-        state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
-        return counted(&state, Err(ApiError::SessionOfAnotherCustomer));
-    };
+    let (mut reply, since) = take_turn(&state, &req.session_id, req.text, user, owner.as_deref(), req.channel).await?;
     // What of the conversation the reply may show: a verified customer the turns
     // since they own it; a believed claim (identity.required = false) all; nobody
     // else anything. The desk always gets the whole transcript.
-    let shown_from = match (&owner, &user.id) {
-        (Some(_), _) => since,
-        (None, Some(_)) => 0,
-        (None, None) => u64::MAX,
+    let shown_from = match (&owner, since.believed) {
+        (Some(_), _) => since.from,
+        (None, true) => 0,
+        (None, false) => u64::MAX,
     };
-    let bot = state.bot.clone();
-    let (text, channel) = (req.text, req.channel);
-    let (locked, turn) = tokio::task::spawn_blocking(move || {
-        let turn = bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|t| (t.reply, t.shortcut));
-        (locked, turn)
-    })
-    .await
-    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
-    let (mut reply, shortcut) = turn.map_err(|e| ApiError::Internal(e.to_string()))?;
-    if let Some(shortcut) = shortcut {
-        state.metrics.without_model(shortcut);
-    }
-    state.bot.finish(locked).await.map_err(|e| session_error(&state, e))?;
     if let Some(handoff) = &mut reply.handoff {
         handoff.transcript.retain(|line| line.turn >= shown_from);
     }
     let reason = reply.handoff.as_ref().map(|h| h.reason);
     state.metrics.turn(reply.action, reason, started.elapsed().as_micros() as u64);
     Ok(Json(ChatResponse::new(req.session_id, reply)))
+}
+
+/// The first transcript turn a customer may see, and whether their id was believed.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Since {
+    from: u64,
+    believed: bool,
+}
+
+/// One turn of session `session_id` for `user` (bound to `owner` when verified):
+/// the session locked without holding a thread, the turn (model, back-end
+/// look-up) on the blocking pool, the session saved and its events sent.
+pub(super) async fn take_turn(
+    state: &AppState,
+    session_id: &str,
+    text: String,
+    user: crate::dialogue::UserInfo,
+    owner: Option<&str>,
+    channel: Option<String>,
+) -> Result<(crate::dialogue::Reply, Since), ApiError> {
+    let mut locked = state.bot.lock_session(session_id).await.map_err(|e| session_error(state, e))?;
+    let Some(from) = locked.admit(owner, true) else {
+        state.bot.finish(locked).await.map_err(|e| session_error(state, e))?;
+        return counted(state, Err(ApiError::SessionOfAnotherCustomer));
+    };
+    let since = Since { from, believed: user.id.is_some() };
+    let bot = state.bot.clone();
+    let (locked, turn) = tokio::task::spawn_blocking(move || {
+        let turn = bot.turn_locked(&mut locked, &text, &user, channel.as_deref()).map(|t| (t.reply, t.shortcut));
+        (locked, turn)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("turn task failed: {e}")))?;
+    let (reply, shortcut) = turn.map_err(|e| ApiError::Internal(e.to_string()))?;
+    if let Some(shortcut) = shortcut {
+        state.metrics.without_model(shortcut);
+    }
+    state.bot.finish(locked).await.map_err(|e| session_error(state, e))?;
+    Ok((reply, since))
 }
 
 /// A session that could not be had: busy (429) or its store down (503).
@@ -200,7 +234,8 @@ pub(super) async fn welcome(
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
     counted(
         &state,
-        check_session_id(&req.session_id).and_then(|()| check_customer(req.channel.as_deref(), req.user.as_ref())),
+        check_customer_session_id(&req.session_id)
+            .and_then(|()| check_customer(req.channel.as_deref(), req.user.as_ref())),
     )?;
     let (user, _) = customer(&state, req.user);
     state.bot.open_session(&req.session_id).await.map_err(|e| session_error(&state, e))?;
@@ -242,7 +277,7 @@ pub(super) async fn rating(
     body: Result<Json<RatingRequest>, JsonRejection>,
 ) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
-    counted(&state, check_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
+    counted(&state, check_customer_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
     if !(1..=5).contains(&req.score) {
         return counted(&state, Err(ApiError::InvalidField { field: "score", message: "score must be 1 to 5".into() }));
     }
@@ -273,7 +308,7 @@ pub(super) async fn feedback(
     body: Result<Json<FeedbackRequest>, JsonRejection>,
 ) -> Result<Json<dto::Ok>, ApiError> {
     let Json(req) = counted(&state, body.map_err(ApiError::from))?;
-    counted(&state, check_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
+    counted(&state, check_customer_session_id(&req.session_id).and_then(|()| check_customer(None, req.user.as_ref())))?;
     if !state.bot.session_exists(&req.session_id).await.map_err(|e| session_error(&state, e))? {
         return counted(&state, Err(ApiError::UnknownSession));
     }

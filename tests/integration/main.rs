@@ -5,6 +5,7 @@
 mod abuse;
 mod agents;
 mod cases;
+mod channels;
 mod cli;
 mod common;
 mod desk;
