@@ -254,6 +254,21 @@ impl RedisSessions {
         Ok(())
     }
 
+    /// Whether this is the first claim of `key` in the last `ttl_secs` (across
+    /// every replica): a message id a platform may send again.
+    pub async fn first_claim(&self, key: &str, ttl_secs: u64) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let set: Option<String> = redis::cmd("SET")
+            .arg(format!("{}once:{key}", self.prefix))
+            .arg(1)
+            .arg("NX")
+            .arg("EX")
+            .arg(ttl_secs.max(1))
+            .query_async(&mut connection)
+            .await?;
+        Ok(set.is_some())
+    }
+
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection().await?;

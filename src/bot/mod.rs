@@ -452,6 +452,16 @@ impl Bot {
         }
     }
 
+    /// Whether `key` (a platform's message id) is claimed here first: always with
+    /// sessions in memory (the caller remembers its own), once across replicas
+    /// with Redis sessions.
+    pub async fn first_claim(&self, key: &str, ttl_secs: u64) -> Result<bool, SessionError> {
+        match &self.shared {
+            Some(store) => Ok(store.first_claim(key, ttl_secs).await?),
+            None => Ok(true),
+        }
+    }
+
     /// The problem session `session_id` is working on, if any.
     pub async fn session_problem(&self, session_id: &str) -> Result<Option<Problem>, SessionError> {
         match &self.shared {

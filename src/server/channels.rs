@@ -368,7 +368,12 @@ async fn wx_message(
         Some(id) if !id.trim().is_empty() => format!("{}:m:{}", platform.as_str(), id.trim()),
         _ => format!("{}:e:{customer}:{}:{}", platform.as_str(), fields.text("CreateTime"), fields.text("Event")),
     };
-    let (attempt, fresh) = state.channels.take(key);
+    let (attempt, mut fresh) = state.channels.take(key.clone());
+    if fresh && !claimed_first(&state, &key, config.dedup_secs).await {
+        // Another replica took it: that one answers.
+        attempt.finish(None);
+        fresh = false;
+    }
     if fresh {
         let (state, attempt, customer) = (state.clone(), Arc::clone(&attempt), customer.clone());
         tokio::spawn(async move {
@@ -391,6 +396,15 @@ async fn wx_message(
         }
         Waited::Now(None) | Waited::Later => Ok(success()),
     }
+}
+
+/// Whether no other replica took message `key` (with Redis sessions); a store
+/// that does not answer lets the message through (its turn then says so).
+async fn claimed_first(state: &AppState, key: &str, ttl_secs: u64) -> bool {
+    state.bot.first_claim(key, ttl_secs).await.unwrap_or_else(|e| {
+        tracing::warn!("message {key} not checked across replicas: {e}");
+        true
+    })
 }
 
 /// `reply` encrypted when the message was.
@@ -530,8 +544,9 @@ pub(super) async fn feishu_event(
     if !crate::channels::valid_user_id(&message.open_id) {
         return Err(refused(&state, platform, ApiError::ChannelMessage("sender open_id is not a user id".into())));
     }
-    let (_, fresh_event) = state.channels.take(format!("feishu:{}", message.event_id));
-    if !fresh_event {
+    let key = format!("feishu:{}", message.event_id);
+    let (_, fresh_event) = state.channels.take(key.clone());
+    if !fresh_event || !claimed_first(&state, &key, config.dedup_secs).await {
         state.metrics.channel(platform, ChannelOutcome::Duplicate);
         return Ok(empty_ok());
     }

@@ -391,3 +391,29 @@ async fn a_disabled_channel_is_not_there() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["code"], "channel_disabled");
 }
+
+#[tokio::test]
+async fn behind_two_replicas_a_message_sent_again_to_the_other_is_answered_once() {
+    use crate::common::redis::{RedisServer, redis_server};
+    if redis_server().is_none() {
+        return;
+    }
+    let redis = RedisServer::start();
+    let shared = format!("[session]\nstore = \"redis\"\nredis_url = \"{}\"\nredis_prefix = \"ch:\"\n", redis.url());
+    let (a, _) = channel_server(&shared).await;
+    let (b, _) = channel_server(&shared).await;
+    let message = text_message("oTwo", "9901", "宽带怎么办理");
+    let (_, reply) = wechat_plain(&a, &message, WX_TOKEN).await;
+    assert!(xml::parse(&reply).unwrap().text("Content").contains("宽带"), "{reply}");
+    // WeChat's retry reaches the other replica: it does not answer again.
+    let (status, again) = wechat_plain(&b, &message, WX_TOKEN).await;
+    assert_eq!((status, again.as_str()), (200, "success"));
+    assert_eq!(turns_logged(&a, "宽带怎么办理") + turns_logged(&b, "宽带怎么办理"), 1);
+    // The next message, on the other replica, continues the same conversation.
+    let (_, next) = wechat_plain(&b, &text_message("oTwo", "9902", "多少钱"), WX_TOKEN).await;
+    assert!(!xml::parse(&next).unwrap().text("Content").is_empty(), "{next}");
+    let log = std::fs::read_to_string(b.dir.path().join("turns.jsonl")).unwrap();
+    let line: Value = serde_json::from_str(log.lines().find(|l| l.contains("多少钱")).unwrap()).unwrap();
+    assert_eq!(line["turn"], 2, "{line}");
+    assert_eq!(line["channel"], "wechat", "{line}");
+}
