@@ -493,9 +493,6 @@ impl Bot {
 
         let snapshot = self.snapshot();
         let config = &snapshot.config;
-        // A channel's customer cannot see the /agent workspace's messages: their
-        // hand-offs go to the desk webhook only.
-        let on_channel = crate::channels::Platform::of_session(session_id).is_some();
         let ctx = TurnContext {
             engine: &snapshot.engine,
             templates: &snapshot.templates,
@@ -506,8 +503,8 @@ impl Bot {
             user,
             channel,
             backends: &snapshot.backends,
-            agent_desk: self.desk.is_some() || (config.desk.takes_handoffs() && !on_channel),
-            live_agents: config.desk.live_agents && !on_channel,
+            agent_desk: self.desk.is_some() || config.desk.takes_handoffs(),
+            live_agents: config.desk.live_agents,
             agents_available: config.desk.agents_available(now_ms() / 1000),
             now_ms: now_ms(),
         };

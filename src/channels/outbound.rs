@@ -99,21 +99,31 @@ impl Outbound {
         let body = super::feishu::text_body(text);
         self.with_token(
             Platform::Feishu,
-            |agent| {
-                let url = format!("{base}/open-apis/auth/v3/tenant_access_token/internal");
-                let reply =
-                    post_json(agent.post(&url), &json!({ "app_id": config.app_id, "app_secret": config.app_secret }))?;
-                match (code(&reply, "code"), reply.get("tenant_access_token").and_then(Value::as_str)) {
-                    (0, Some(token)) => {
-                        Ok((token.to_owned(), reply.get("expire").and_then(Value::as_u64).unwrap_or(7200)))
-                    }
-                    (code, _) => Err(format!("code {code}: {}", message(&reply))),
-                }
-            },
+            |agent| feishu_token(agent, base, config),
             |agent, token| {
                 let url = format!("{base}/open-apis/im/v1/messages/{message_id}/reply");
                 post_json(agent.post(&url).header("authorization", &format!("Bearer {token}")), &body)
                     .map(|r| code(&r, "code"))
+            },
+        )
+    }
+
+    /// Send `text` to the Feishu user `open_id` (a message not answering one of
+    /// theirs: an agent's, or the service's).
+    pub fn send_feishu(&self, config: &FeishuConfig, open_id: &str, text: &str) -> Result<(), OutboundError> {
+        let base = config.api_base.trim_end_matches('/');
+        let mut body = super::feishu::text_body(text);
+        body["receive_id"] = json!(open_id);
+        self.with_token(
+            Platform::Feishu,
+            |agent| feishu_token(agent, base, config),
+            |agent, token| {
+                let url = format!("{base}/open-apis/im/v1/messages");
+                let request = agent
+                    .post(&url)
+                    .query("receive_id_type", "open_id")
+                    .header("authorization", &format!("Bearer {token}"));
+                post_json(request, &body).map(|r| code(&r, "code"))
             },
         )
     }
@@ -155,6 +165,15 @@ impl Outbound {
             }
         }
         Err(error("send", "the access token was refused twice".into()))
+    }
+}
+
+fn feishu_token(agent: &ureq::Agent, base: &str, config: &FeishuConfig) -> Result<(String, u64), String> {
+    let url = format!("{base}/open-apis/auth/v3/tenant_access_token/internal");
+    let reply = post_json(agent.post(&url), &json!({ "app_id": config.app_id, "app_secret": config.app_secret }))?;
+    match (code(&reply, "code"), reply.get("tenant_access_token").and_then(Value::as_str)) {
+        (0, Some(token)) => Ok((token.to_owned(), reply.get("expire").and_then(Value::as_u64).unwrap_or(7200))),
+        (code, _) => Err(format!("code {code}: {}", message(&reply))),
     }
 }
 

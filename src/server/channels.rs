@@ -486,7 +486,10 @@ async fn send_later(state: &AppState, platform: Platform, user: String, message_
         match platform {
             Platform::Wechat => outbound.send_wechat(&channels.wechat, &user, &text),
             Platform::Wecom => outbound.send_wecom(&channels.wecom, &user, &text),
-            Platform::Feishu => outbound.reply_feishu(&channels.feishu, message_id.as_deref().unwrap_or(""), &text),
+            Platform::Feishu => match message_id {
+                Some(id) => outbound.reply_feishu(&channels.feishu, &id, &text),
+                None => outbound.send_feishu(&channels.feishu, &user, &text),
+            },
         }
     })
     .await;
@@ -500,6 +503,54 @@ async fn send_later(state: &AppState, platform: Platform, user: String, message_
             tracing::error!("{} send task failed: {e}", platform.as_str());
             state.metrics.channel(platform, ChannelOutcome::SendFailed);
         }
+    }
+}
+
+/// While it runs, agents' and the service's messages to a channel's customers
+/// (`desk.live_agents`: the agent writes in the /agent workspace) go out through
+/// the platform's API. Every replica follows the agents' events; each message
+/// is sent by the one replica that claims it first.
+pub(super) async fn relay(state: AppState) {
+    use crate::live::{Author, EventBody, Stream};
+    use futures_util::StreamExt as _;
+    let hub = Arc::clone(state.bot.events());
+    // From now on: what was sent before this replica started is not sent again.
+    let start = match hub.after(&Stream::Agents, None).await {
+        Ok(events) => events.last().map(|e| e.id),
+        Err(e) => {
+            tracing::warn!("channel relay starts without the agents' history: {e}");
+            None
+        }
+    };
+    let mut events = std::pin::pin!(hub.follow(Stream::Agents, start));
+    while let Some(event) = events.next().await {
+        let Some(platform) = Platform::of_session(&event.session_id) else { continue };
+        let text = match &event.body {
+            EventBody::Message { from: Author::Agent, text, agent } => match agent {
+                Some(name) => format!("【{name}】{text}"),
+                None => text.clone(),
+            },
+            EventBody::Message { from: Author::System, text, .. } => text.clone(),
+            EventBody::State { owner: crate::dialogue::Holder::Agent, agent: Some(name), closed: false, .. } => {
+                format!("人工客服{name}正在为您服务。")
+            }
+            _ => continue,
+        };
+        let snapshot = state.bot.snapshot();
+        let channels = &snapshot.config.channels;
+        let enabled = match platform {
+            Platform::Wechat => channels.wechat.enabled,
+            Platform::Wecom => channels.wecom.enabled,
+            Platform::Feishu => channels.feishu.enabled,
+        };
+        let key = format!("relay:{}:{}", event.session_id, event.id);
+        if !enabled || !claimed_first(&state, &key, channels.dedup_secs).await {
+            continue;
+        }
+        let user = event.session_id.split_once(':').map_or("", |(_, user)| user).to_owned();
+        let text = render::fit(&text, channels.style(platform).max_bytes);
+        // In order: a customer reads the agent's messages as they were written.
+        send_later(&state, platform, user, None, text).await;
     }
 }
 

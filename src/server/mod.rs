@@ -205,6 +205,9 @@ pub async fn serve_until(
             }
         })
     });
+    // Agents' messages reach customers on messaging channels.
+    let relay = (bot.snapshot().config.desk.live_agents && bot.snapshot().config.channels.any_enabled())
+        .then(|| tokio::spawn(channels::relay(state.clone())));
     // Requests being handled, so shutdown can wait for them and not for idle or
     // half-sent connections.
     let in_flight = Arc::new(AtomicUsize::new(0));
@@ -278,8 +281,8 @@ pub async fn serve_until(
     if finished.is_err() {
         tracing::warn!("shutdown: requests still open after {} s were cut off", grace.as_secs());
     }
-    if let Some(sweeper) = sweeper {
-        sweeper.abort();
+    for task in [sweeper, relay].into_iter().flatten() {
+        task.abort();
     }
     bot.flush();
     Ok(())

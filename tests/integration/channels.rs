@@ -417,3 +417,45 @@ async fn behind_two_replicas_a_message_sent_again_to_the_other_is_answered_once(
     assert_eq!(line["turn"], 2, "{line}");
     assert_eq!(line["channel"], "wechat", "{line}");
 }
+
+#[tokio::test]
+async fn an_agent_in_the_workspace_answers_a_wechat_customer_through_the_api() {
+    use crate::common::server::AGENT_TOKEN;
+    let (s, sent) = channel_server("[desk]\nlive_agents = true\n").await;
+    let (_, reply) = wechat_plain(&s, &text_message("oPerson", "5001", "转人工"), WX_TOKEN).await;
+    assert!(xml::parse(&reply).unwrap().text("Content").contains("人工"), "{reply}");
+    let (status, queue) = s
+        .client
+        .get(format!("{}/v1/agent/queue", s.base))
+        .bearer_auth(AGENT_TOKEN)
+        .send()
+        .await
+        .map(|r| (r.status().as_u16(), r))
+        .unwrap();
+    assert_eq!(status, 200);
+    let queue: Value = queue.json().await.unwrap();
+    assert_eq!(queue["conversations"][0]["session_id"], "wechat:oPerson", "{queue}");
+    assert_eq!(queue["conversations"][0]["seat"]["channel"], "wechat", "{queue}");
+
+    let path = "/v1/agent/sessions/wechat:oPerson";
+    let (status, body) = s.post_as(&format!("{path}/claim"), &json!({"agent": "王芳"}), AGENT_TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) =
+        s.post_as(&format!("{path}/messages"), &json!({"text": "您好，我来帮您看看"}), AGENT_TOKEN).await;
+    assert_eq!(status, 200, "{body}");
+    let got = wait_for(&sent, "wechat", 3).await;
+    let texts: Vec<&str> =
+        got.iter().filter(|(t, _)| t != "T1").map(|(_, b)| b["text"]["content"].as_str().unwrap()).collect();
+    assert!(texts.iter().any(|t| t.contains("王芳") && t.contains("服务")), "{texts:?}");
+    assert!(texts.contains(&"【王芳】您好，我来帮您看看"), "{texts:?}");
+    assert!(got.iter().all(|(_, b)| b["touser"] == "oPerson"));
+
+    // While the agent holds it, the customer's messages reach the agent and the
+    // bot says nothing in WeChat.
+    let (_, quiet) = wechat_plain(&s, &text_message("oPerson", "5002", "我的宽带一直断"), WX_TOKEN).await;
+    assert_eq!(quiet, "success");
+    let (status, _) = s.post_as(&format!("{path}/close"), &json!({"resolved": true}), AGENT_TOKEN).await;
+    assert_eq!(status, 200);
+    let got = wait_for(&sent, "wechat", 4).await;
+    assert!(got.last().unwrap().1["text"]["content"].as_str().unwrap().contains("结束"), "{got:?}");
+}
