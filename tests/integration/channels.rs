@@ -225,6 +225,12 @@ async fn wechat_checks_the_url_answers_signed_messages_once_and_refuses_forged_o
     let (status, body) = s.post("/v1/chat", &json!({"session_id": "wechat:oCustomer_1", "text": "我的订单"})).await;
     assert_eq!(status, 422, "{body}");
 
+    // `bizbot report` breaks the turns down by channel.
+    let log = s.dir.path().join("turns.jsonl");
+    let out = crate::common::bizbot(&["report", "--json", "--log", log.to_str().unwrap()]);
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["by_channel"]["wechat"]["turns"], 1, "{report}");
+
     let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("bizbot_channel_messages_total{platform=\"wechat\",outcome=\"replied\"} 1"), "{metrics}");
     assert!(
