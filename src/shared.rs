@@ -269,6 +269,24 @@ impl RedisSessions {
         Ok(set.is_some())
     }
 
+    /// Hold (take or renew) the lease `key` as `holder` for `ttl_ms`: `true` while
+    /// this holder has it. One replica at a time does a job that must run once.
+    pub async fn lease(&self, key: &str, holder: &str, ttl_ms: u64) -> Result<bool, StoreError> {
+        let mut connection = self.connection().await?;
+        let held: i64 = redis::Script::new(
+            "local v = redis.call('GET', KEYS[1]) \
+             if v == false then redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2]) return 1 end \
+             if v == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end \
+             return 0",
+        )
+        .key(format!("{}lease:{key}", self.prefix))
+        .arg(holder)
+        .arg(ttl_ms.max(1))
+        .invoke_async(&mut connection)
+        .await?;
+        Ok(held == 1)
+    }
+
     /// Whether Redis answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let mut connection = self.connection().await?;

@@ -462,6 +462,16 @@ impl Bot {
         }
     }
 
+    /// Whether `holder` holds the lease `key` (taken or renewed for `ttl_ms`):
+    /// always with sessions in memory (one replica), one holder across replicas
+    /// with Redis.
+    pub async fn lease(&self, key: &str, holder: &str, ttl_ms: u64) -> Result<bool, SessionError> {
+        match &self.shared {
+            Some(store) => Ok(store.lease(key, holder, ttl_ms).await?),
+            None => Ok(true),
+        }
+    }
+
     /// The problem session `session_id` is working on, if any.
     pub async fn session_problem(&self, session_id: &str) -> Result<Option<Problem>, SessionError> {
         match &self.shared {

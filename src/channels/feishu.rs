@@ -66,7 +66,7 @@ pub fn read(body: &[u8], encrypt_key: &str, verification_token: &str) -> Result<
     } else {
         str_at("/header/token")
     };
-    if !verification_token.is_empty() && token != verification_token {
+    if !verification_token.is_empty() && !crypto::same_secret(&token, verification_token) {
         return Err(FeishuError::WrongToken);
     }
     if event.get("type").and_then(Value::as_str) == Some("url_verification") {

@@ -162,6 +162,8 @@ impl ChannelsConfig {
         required(c.enabled, "wecom.token", &c.token);
         required(c.enabled, "wecom.encoding_aes_key", &c.encoding_aes_key);
         required(c.enabled, "wecom.corp_id", &c.corp_id);
+        required(c.enabled, "wecom.agent_id", &c.agent_id);
+        required(c.enabled, "wecom.secret", &c.secret);
         required(f.enabled, "feishu.app_id", &f.app_id);
         required(f.enabled, "feishu.app_secret", &f.app_secret);
         if f.enabled && f.verification_token.trim().is_empty() && f.encrypt_key.trim().is_empty() {
@@ -189,6 +191,12 @@ impl ChannelsConfig {
             if max < 64 {
                 problems.push(format!("channels.{key}.max_reply_bytes = {max} must be at least 64"));
             }
+        }
+        if self.max_clock_skew_secs > 0 && self.dedup_secs < 2 * self.max_clock_skew_secs {
+            problems.push(format!(
+                "channels.dedup_secs = {} must be at least twice channels.max_clock_skew_secs = {}: a message sent again within the accepted clock skew must still be known",
+                self.dedup_secs, self.max_clock_skew_secs
+            ));
         }
         if self.reply_within_ms == 0 || self.reply_within_ms > 4800 {
             problems.push(format!(

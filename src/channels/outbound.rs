@@ -49,22 +49,18 @@ impl Outbound {
         Self { agent, tokens: Mutex::new(HashMap::new()) }
     }
 
-    /// Send `text` to the follower `open_id` as a customer-service message.
+    /// Send `text` to the follower `open_id` as a customer-service message. The
+    /// token comes from `stable_token`, which does not invalidate the one other
+    /// replicas hold (a refresh is forced only after the platform refused it).
     pub fn send_wechat(&self, config: &WechatConfig, open_id: &str, text: &str) -> Result<(), OutboundError> {
         let base = config.api_base.trim_end_matches('/');
         let body = json!({ "touser": open_id, "msgtype": "text", "text": { "content": text } });
         self.with_token(
             Platform::Wechat,
-            |agent| {
-                let url = format!("{base}/cgi-bin/token");
-                let reply = get_json(
-                    agent
-                        .get(&url)
-                        .query("grant_type", "client_credential")
-                        .query("appid", &config.app_id)
-                        .query("secret", &config.app_secret),
-                )?;
-                wechat_token(&reply)
+            |agent, forced| {
+                let url = format!("{base}/cgi-bin/stable_token");
+                let request = json!({ "grant_type": "client_credential", "appid": config.app_id, "secret": config.app_secret, "force_refresh": forced });
+                wechat_token(&post_json(agent.post(&url), &request)?)
             },
             |agent, token| {
                 let url = format!("{base}/cgi-bin/message/custom/send");
@@ -80,7 +76,7 @@ impl Outbound {
         let body = json!({ "touser": user_id, "msgtype": "text", "agentid": agent_id, "text": { "content": text } });
         self.with_token(
             Platform::Wecom,
-            |agent| {
+            |agent, _| {
                 let url = format!("{base}/cgi-bin/gettoken");
                 let reply =
                     get_json(agent.get(&url).query("corpid", &config.corp_id).query("corpsecret", &config.secret))?;
@@ -99,7 +95,7 @@ impl Outbound {
         let body = super::feishu::text_body(text);
         self.with_token(
             Platform::Feishu,
-            |agent| feishu_token(agent, base, config),
+            |agent, _| feishu_token(agent, base, config),
             |agent, token| {
                 let url = format!("{base}/open-apis/im/v1/messages/{message_id}/reply");
                 post_json(agent.post(&url).header("authorization", &format!("Bearer {token}")), &body)
@@ -116,7 +112,7 @@ impl Outbound {
         body["receive_id"] = json!(open_id);
         self.with_token(
             Platform::Feishu,
-            |agent| feishu_token(agent, base, config),
+            |agent, _| feishu_token(agent, base, config),
             |agent, token| {
                 let url = format!("{base}/open-apis/im/v1/messages");
                 let request = agent
@@ -133,7 +129,7 @@ impl Outbound {
     fn with_token(
         &self,
         platform: Platform,
-        fetch: impl Fn(&ureq::Agent) -> Result<(String, u64), String>,
+        fetch: impl Fn(&ureq::Agent, bool) -> Result<(String, u64), String>,
         send: impl Fn(&ureq::Agent, &str) -> Result<i64, String>,
     ) -> Result<(), OutboundError> {
         let error = |step, reason| OutboundError { platform: platform.as_str(), step, reason };
@@ -145,9 +141,9 @@ impl Outbound {
             let token = match cached {
                 Some(token) => token,
                 None => {
-                    let (token, expires_in) = fetch(&self.agent).map_err(|e| error("token", e))?;
+                    let (token, expires_in) = fetch(&self.agent, attempt > 0).map_err(|e| error("token", e))?;
                     // Refreshed five minutes before the platform says it expires.
-                    let until = Instant::now() + Duration::from_secs(expires_in.saturating_sub(300).max(60));
+                    let until = Instant::now() + Duration::from_secs(expires_in.clamp(360, 86_400) - 300);
                     if let Ok(mut tokens) = self.tokens.lock() {
                         tokens.insert(platform, (token.clone(), until));
                     }
@@ -202,11 +198,22 @@ fn post_json(request: ureq::RequestBuilder<ureq::typestate::WithBody>, body: &Va
     read(request.send_json(body))
 }
 
+/// The JSON answer; an error status counts as an answer when its body carries
+/// the platform's error code (Feishu answers an expired token with HTTP 400 and
+/// code 99991663).
 fn read(response: Result<ureq::http::Response<ureq::Body>, ureq::Error>) -> Result<Value, String> {
     let mut response = response.map_err(|e| e.to_string())?;
     let status = response.status().as_u16();
-    if !(200..300).contains(&status) {
-        return Err(format!("HTTP {status}"));
+    let body = response.body_mut().read_json::<Value>();
+    match body {
+        Ok(value) if (200..300).contains(&status) => Ok(value),
+        Ok(value)
+            if ["code", "errcode"].iter().any(|k| value.get(*k).and_then(Value::as_i64).is_some_and(|c| c != 0)) =>
+        {
+            Ok(value)
+        }
+        _ if !(200..300).contains(&status) => Err(format!("HTTP {status}")),
+        Err(e) => Err(e.to_string()),
+        Ok(value) => Ok(value),
     }
-    response.body_mut().read_json::<Value>().map_err(|e| e.to_string())
 }

@@ -298,6 +298,25 @@ impl EventHub {
         Ok(id)
     }
 
+    /// The id of the newest event of `stream`, if it has any.
+    pub async fn last_id(&self, stream: &Stream) -> Result<Option<EventId>, StoreError> {
+        match &self.log {
+            Log::Memory(log) => Ok(log.after(&stream.key(), None).last().map(|e| e.id)),
+            Log::Redis(store) => {
+                let mut connection = store.connection().await?;
+                let entries: Vec<(String, Vec<String>)> = redis::cmd("XREVRANGE")
+                    .arg(Self::redis_key(store, stream))
+                    .arg("+")
+                    .arg("-")
+                    .arg("COUNT")
+                    .arg(1)
+                    .query_async(&mut connection)
+                    .await?;
+                Ok(entries.first().and_then(|(id, _)| id.parse().ok()))
+            }
+        }
+    }
+
     /// The events of `stream` after `after` (all it keeps for `None`), oldest first.
     pub async fn after(&self, stream: &Stream, after: Option<EventId>) -> Result<Vec<Event>, StoreError> {
         match &self.log {

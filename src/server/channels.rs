@@ -28,22 +28,39 @@ use crate::channels::crypto::{self, WechatKey};
 use crate::channels::outbound::Outbound;
 use crate::channels::{Platform, feishu, render, xml};
 
-/// What the callbacks share: the platforms' API clients and the messages taken.
+/// What the callbacks share: the platforms' API clients, the messages taken and
+/// the plain-mode signatures seen.
 #[derive(Debug)]
 pub struct Channels {
     outbound: Arc<Outbound>,
     taken: moka::sync::Cache<String, Arc<Attempt>>,
+    signatures: moka::sync::Cache<String, [u8; 32]>,
 }
 
 impl Channels {
-    /// Remember message ids for `dedup_secs`.
-    pub fn new(dedup_secs: u64) -> Self {
+    /// Remember message ids for `dedup_secs`, plain-mode signatures while their
+    /// timestamp is accepted.
+    pub fn new(dedup_secs: u64, max_skew_secs: u64) -> Self {
+        let ttl = |secs: u64| Duration::from_secs(secs.max(1));
         Self {
             outbound: Arc::new(Outbound::default()),
-            taken: moka::sync::Cache::builder()
+            taken: moka::sync::Cache::builder().max_capacity(100_000).time_to_live(ttl(dedup_secs)).build(),
+            signatures: moka::sync::Cache::builder()
                 .max_capacity(100_000)
-                .time_to_live(Duration::from_secs(dedup_secs.max(1)))
+                .time_to_live(ttl(2 * max_skew_secs.max(dedup_secs)))
                 .build(),
+        }
+    }
+
+    /// Refuse a plain-mode signature seen before with another body.
+    fn bind_signature(&self, signature: &str, body: &[u8]) -> Result<(), ApiError> {
+        use sha2::Digest as _;
+        let digest: [u8; 32] = sha2::Sha256::digest(body).into();
+        let entry = self.signatures.entry(signature.to_ascii_lowercase()).or_insert(digest);
+        if entry.is_fresh() || *entry.value() == digest {
+            Ok(())
+        } else {
+            Err(ApiError::ChannelSignature("this signature was already used for another message".into()))
         }
     }
 
@@ -80,7 +97,8 @@ enum Waited {
 }
 
 impl Attempt {
-    /// Wait for the answer until `deadline`.
+    /// Wait for the answer until `deadline`. A waiter dropped on the way (its
+    /// client gone, shutdown) stops counting, so the answer goes out later.
     async fn wait(&self, deadline: tokio::time::Instant) -> Waited {
         {
             let mut state = self.state.lock().expect("attempt lock");
@@ -89,6 +107,7 @@ impl Attempt {
             }
             state.waiting += 1;
         }
+        let mut counted = Counted { attempt: self, armed: true };
         loop {
             let notified = self.done.notified();
             tokio::pin!(notified);
@@ -97,23 +116,29 @@ impl Attempt {
                 let mut state = self.state.lock().expect("attempt lock");
                 if state.finished {
                     state.waiting -= 1;
+                    counted.armed = false;
                     return Waited::Now(state.text.clone());
                 }
             }
             if tokio::time::timeout_at(deadline, notified).await.is_err() {
+                // Decided under the lock finish takes: either it already saw this
+                // waiter (the answer is here) or it will see none and send it.
                 let mut state = self.state.lock().expect("attempt lock");
                 state.waiting -= 1;
-                // Finished while the timer fired: nobody sends it later, so here.
+                counted.armed = false;
                 return if state.finished { Waited::Now(state.text.clone()) } else { Waited::Later };
             }
         }
     }
 
     /// The turn ended with `text`: `true` when no callback is waiting for it,
-    /// so the caller sends it through the API.
+    /// so the caller sends it through the API. Only the first call counts.
     fn finish(&self, text: Option<String>) -> bool {
         let later = {
             let mut state = self.state.lock().expect("attempt lock");
+            if state.finished {
+                return false;
+            }
             state.finished = true;
             state.sent_later = state.waiting == 0 && text.is_some();
             state.text = text;
@@ -121,6 +146,32 @@ impl Attempt {
         };
         self.done.notify_waiters();
         later
+    }
+}
+
+/// A waiter counted in its attempt until it decides or is dropped.
+struct Counted<'a> {
+    attempt: &'a Attempt,
+    armed: bool,
+}
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        if self.armed
+            && let Ok(mut state) = self.attempt.state.lock()
+        {
+            state.waiting -= 1;
+        }
+    }
+}
+
+/// Finishes its attempt with nothing when dropped unfinished (a turn task that
+/// panicked): waiters answer `success` instead of waiting for nothing.
+struct Unfinished(Arc<Attempt>);
+
+impl Drop for Unfinished {
+    fn drop(&mut self) {
+        self.0.finish(None);
     }
 }
 
@@ -295,21 +346,42 @@ struct Opened {
     nonce: String,
 }
 
-fn open(side: &WxSide<'_>, max_skew: u64, raw: Option<String>, body: &[u8]) -> Result<Opened, ApiError> {
+fn open(
+    channels: &Channels,
+    side: &WxSide<'_>,
+    max_skew: u64,
+    raw: Option<String>,
+    body: &[u8],
+) -> Result<Opened, ApiError> {
     let q = parse_query(raw)?;
     let (ts, nonce) = (q.timestamp.unwrap_or_default(), q.nonce.unwrap_or_default());
     fresh(&ts, max_skew)?;
-    let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
-    let outer = xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
     // WeCom always encrypts; WeChat says so with encrypt_type=aes (safe mode, or
     // the compatible mode's encrypted copy).
     let encrypted = side.platform == Platform::Wecom || q.encrypt_type.as_deref() == Some("aes");
     if !encrypted {
-        if !crypto::wechat_signature_ok(&[side.token, &ts, &nonce], q.signature.as_deref().unwrap_or("")) {
+        // The plain signature does not cover the body: with a key configured
+        // (safe mode) plain messages are refused, so nobody holding a seen
+        // signature can post their own words as a customer ...
+        if side.key.is_some() {
+            return Err(ApiError::ChannelSignature(
+                "safe mode is configured (encoding_aes_key): messages must be encrypted".into(),
+            ));
+        }
+        let given = q.signature.as_deref().unwrap_or("");
+        if !crypto::wechat_signature_ok(&[side.token, &ts, &nonce], given) {
             return Err(ApiError::ChannelSignature("signature does not match".into()));
         }
-        return Ok(Opened { fields: outer, encrypted, nonce });
+        // ... and in plain mode a signature carries one body only (the
+        // platform's retries send the same body).
+        channels.bind_signature(given, body)?;
+        let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
+        let fields = xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
+        return Ok(Opened { fields, encrypted, nonce });
     }
+    // The signature covers the Encrypt text, which is inside the XML.
+    let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
+    let outer = xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
     let sealed = outer.text("Encrypt");
     if !crypto::wechat_signature_ok(&[side.token, &ts, &nonce, sealed], q.msg_signature.as_deref().unwrap_or("")) {
         return Err(ApiError::ChannelSignature("msg_signature does not match".into()));
@@ -352,7 +424,8 @@ async fn wx_message(
     let started = tokio::time::Instant::now();
     let deadline = started + Duration::from_millis(config.reply_within_ms);
     let side = wx_side(config, platform)?;
-    let opened = open(&side, config.max_clock_skew_secs, raw, body).map_err(|e| refused(&state, platform, e))?;
+    let opened = open(&state.channels, &side, config.max_clock_skew_secs, raw, body)
+        .map_err(|e| refused(&state, platform, e))?;
     let fields = &opened.fields;
     let customer = fields.text("FromUserName").to_owned();
     if !crate::channels::valid_user_id(&customer) {
@@ -361,22 +434,27 @@ async fn wx_message(
     let inbound = inbound_of(fields);
     if inbound == Inbound::Nothing {
         state.metrics.channel(platform, ChannelOutcome::Acknowledged);
-        return Ok(success());
+        return Ok(success_for(platform));
     }
     // WeChat's advice: messages by MsgId, events by sender and time.
     let key = match fields.get("MsgId") {
         Some(id) if !id.trim().is_empty() => format!("{}:m:{}", platform.as_str(), id.trim()),
         _ => format!("{}:e:{customer}:{}:{}", platform.as_str(), fields.text("CreateTime"), fields.text("Event")),
     };
-    let (attempt, mut fresh) = state.channels.take(key.clone());
-    if fresh && !claimed_first(&state, &key, config.dedup_secs).await {
-        // Another replica took it: that one answers.
-        attempt.finish(None);
-        fresh = false;
-    }
+    let (attempt, fresh) = state.channels.take(key.clone());
     if fresh {
+        // The claim across replicas and the turn run in a task of their own: a
+        // callback dropped meanwhile loses neither.
         let (state, attempt, customer) = (state.clone(), Arc::clone(&attempt), customer.clone());
+        let dedup_secs = config.dedup_secs;
         tokio::spawn(async move {
+            let _unfinished = Unfinished(Arc::clone(&attempt));
+            if !claimed_first(&state, &key, dedup_secs).await {
+                // Another replica took it: that one answers.
+                state.metrics.channel(platform, ChannelOutcome::Duplicate);
+                attempt.finish(None);
+                return;
+            }
             let text = respond(&state, platform, &customer, inbound).await;
             if attempt.finish(text.clone()) {
                 let text = text.expect("finish says later only with a text");
@@ -394,7 +472,7 @@ async fn wx_message(
             let reply = xml::text_reply(&customer, fields.text("ToUserName"), now_secs(), &text);
             Ok(xml_response(seal(&side, &opened, reply)))
         }
-        Waited::Now(None) | Waited::Later => Ok(success()),
+        Waited::Now(None) | Waited::Later => Ok(success_for(platform)),
     }
 }
 
@@ -420,9 +498,11 @@ fn seal(side: &WxSide<'_>, opened: &Opened, reply: String) -> String {
     }
 }
 
-/// What the platforms take as "received, nothing to say now".
-fn success() -> Response {
-    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], "success").into_response()
+/// What the platforms take as "received, nothing to say now": `success` for
+/// WeChat, an empty body for WeCom.
+fn success_for(platform: Platform) -> Response {
+    let body = if platform == Platform::Wecom { "" } else { "success" };
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 fn xml_response(body: String) -> Response {
@@ -507,20 +587,25 @@ async fn send_later(state: &AppState, platform: Platform, user: String, message_
 
 /// While it runs, agents' and the service's messages to a channel's customers
 /// (`desk.live_agents`: the agent writes in the /agent workspace) go out through
-/// the platform's API. Every replica follows the agents' events; each message
-/// is sent by the one replica that claims it first.
+/// the platform's API, in order. Every replica follows the agents' events; the
+/// one holding the relay lease sends (with Redis sessions; alone, the only one),
+/// and each event is claimed once, so a lease changing hands repeats nothing.
 pub(super) async fn relay(state: AppState) {
     use crate::live::{Author, EventBody, Stream};
     use futures_util::StreamExt as _;
     let hub = Arc::clone(state.bot.events());
-    // From now on: what was sent before this replica started is not sent again.
-    let start = match hub.after(&Stream::Agents, None).await {
-        Ok(events) => events.last().map(|e| e.id),
-        Err(e) => {
-            tracing::warn!("channel relay starts without the agents' history: {e}");
-            None
+    // From the newest event on: what was sent before this replica started is not
+    // sent again. Retried until the store answers.
+    let start = loop {
+        match hub.last_id(&Stream::Agents).await {
+            Ok(id) => break id,
+            Err(e) => {
+                tracing::warn!("channel relay waits for the event store: {e}");
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
         }
     };
+    let holder = format!("{:032x}", u128::from_le_bytes(crypto::random16()));
     let mut events = std::pin::pin!(hub.follow(Stream::Agents, start));
     while let Some(event) = events.next().await {
         let Some(platform) = Platform::of_session(&event.session_id) else { continue };
@@ -542,8 +627,11 @@ pub(super) async fn relay(state: AppState) {
             Platform::Wecom => channels.wecom.enabled,
             Platform::Feishu => channels.feishu.enabled,
         };
+        if !enabled || !state.bot.lease("channel-relay", &holder, RELAY_LEASE_MS).await.unwrap_or(false) {
+            continue;
+        }
         let key = format!("relay:{}:{}", event.session_id, event.id);
-        if !enabled || !claimed_first(&state, &key, channels.dedup_secs).await {
+        if !claimed_first(&state, &key, channels.dedup_secs.max(86_400)).await {
             continue;
         }
         let user = event.session_id.split_once(':').map_or("", |(_, user)| user).to_owned();
@@ -552,6 +640,10 @@ pub(super) async fn relay(state: AppState) {
         send_later(&state, platform, user, None, text).await;
     }
 }
+
+/// How long the relay lease lasts without being renewed (a replica that stops
+/// hands over after this; every relayed event renews it).
+const RELAY_LEASE_MS: u64 = 30_000;
 
 /// `POST /channels/feishu`: the URL challenge, or an event (signature checked
 /// when an encrypt key is set); a message's answer goes through the reply API.
@@ -567,25 +659,34 @@ pub(super) async fn feishu_event(
         return Err(ApiError::ChannelDisabled("feishu"));
     }
     let platform = Platform::Feishu;
-    let callback = feishu::read(&body, &f.encrypt_key, &f.verification_token).map_err(|e| match e {
-        feishu::FeishuError::WrongToken => refused(&state, platform, ApiError::ChannelSignature(e.to_string())),
-        other => refused(&state, platform, ApiError::ChannelMessage(other.to_string())),
-    })?;
-    if let feishu::Callback::Challenge(challenge) = callback {
-        return Ok(axum::Json(serde_json::json!({ "challenge": challenge })).into_response());
-    }
-    if !f.encrypt_key.is_empty() {
+    // With an encrypt key, a signed request is checked before its body is
+    // decrypted or read; only the URL challenge comes unsigned.
+    let signature = headers.get("x-lark-signature").and_then(|v| v.to_str().ok()).unwrap_or("");
+    let signed = !f.encrypt_key.is_empty() && !signature.is_empty();
+    if signed {
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
-        let (ts, nonce, given) =
-            (header("x-lark-request-timestamp"), header("x-lark-request-nonce"), header("x-lark-signature"));
+        let (ts, nonce) = (header("x-lark-request-timestamp"), header("x-lark-request-nonce"));
         let checked = fresh(&ts, config.max_clock_skew_secs).and_then(|()| {
-            if crypto::feishu_signature_ok(&ts, &nonce, &f.encrypt_key, &body, &given) {
+            if crypto::feishu_signature_ok(&ts, &nonce, &f.encrypt_key, &body, signature) {
                 Ok(())
             } else {
                 Err(ApiError::ChannelSignature("X-Lark-Signature does not match".into()))
             }
         });
         checked.map_err(|e| refused(&state, platform, e))?;
+    }
+    let callback = feishu::read(&body, &f.encrypt_key, &f.verification_token).map_err(|e| match e {
+        feishu::FeishuError::WrongToken => refused(&state, platform, ApiError::ChannelSignature(e.to_string())),
+        // Unsigned, one answer for every failure: whether a ciphertext decrypts
+        // is not told to whoever sent it.
+        _ if !signed => refused(&state, platform, ApiError::ChannelMessage("not a Feishu event this URL takes".into())),
+        other => refused(&state, platform, ApiError::ChannelMessage(other.to_string())),
+    })?;
+    if let feishu::Callback::Challenge(challenge) = callback {
+        return Ok(axum::Json(serde_json::json!({ "challenge": challenge })).into_response());
+    }
+    if !f.encrypt_key.is_empty() && !signed {
+        return Err(refused(&state, platform, ApiError::ChannelSignature("the event is not signed".into())));
     }
     let feishu::Callback::Message(message) = callback else {
         state.metrics.channel(platform, ChannelOutcome::Acknowledged);

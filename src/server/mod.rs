@@ -50,8 +50,9 @@ pub struct AppState {
 
 impl AppState {
     fn new(bot: Arc<Bot>) -> Self {
-        let dedup = bot.snapshot().config.channels.dedup_secs;
-        Self { bot, metrics: Arc::new(Metrics::default()), channels: Arc::new(channels::Channels::new(dedup)) }
+        let channels = &bot.snapshot().config.channels;
+        let channels = Arc::new(channels::Channels::new(channels.dedup_secs, channels.max_clock_skew_secs));
+        Self { bot, metrics: Arc::new(Metrics::default()), channels }
     }
 }
 

@@ -43,7 +43,13 @@ async fn start_platform() -> (String, Sent) {
     let (t1, t2, t3) = (token.clone(), token.clone(), token);
     let (s1, s2, s3, s4) = (Arc::clone(&sent), Arc::clone(&sent), Arc::clone(&sent), Arc::clone(&sent));
     let app = axum::Router::new()
-        .route("/cgi-bin/token", get(move || async move { Json(json!({"access_token": t1(), "expires_in": 7200})) }))
+        .route(
+            "/cgi-bin/stable_token",
+            post(move |Json(body): Json<Value>| async move {
+                assert_eq!(body["grant_type"], "client_credential");
+                Json(json!({"access_token": t1(), "expires_in": 7200}))
+            }),
+        )
         .route("/cgi-bin/gettoken", get(move || async move { Json(json!({"errcode": 0, "access_token": t2(), "expires_in": 7200})) }))
         .route(
             "/cgi-bin/message/custom/send",
@@ -103,7 +109,7 @@ async fn channel_server(extra: &str) -> (TestServer, Sent) {
     let (api, sent) = start_platform().await;
     let config = format!(
         "[channels]\nreply_within_ms = 4000\n\
-         [channels.wechat]\nenabled = true\ntoken = \"{WX_TOKEN}\"\nencoding_aes_key = \"{WX_KEY}\"\napp_id = \"{WX_APP}\"\napp_secret = \"s\"\napi_base = \"{api}\"\n\
+         [channels.wechat]\nenabled = true\ntoken = \"{WX_TOKEN}\"\nencoding_aes_key = \"\"\napp_id = \"{WX_APP}\"\napp_secret = \"s\"\napi_base = \"{api}\"\n\
          [channels.wecom]\nenabled = true\ntoken = \"{WX_TOKEN}\"\nencoding_aes_key = \"{WX_KEY}\"\ncorp_id = \"{CORP}\"\nagent_id = \"1000002\"\nsecret = \"s\"\napi_base = \"{api}\"\n\
          [channels.feishu]\nenabled = true\napp_id = \"cli_1\"\napp_secret = \"s\"\nverification_token = \"{FS_TOKEN}\"\nencrypt_key = \"{FS_KEY}\"\napi_base = \"{api}\"\n"
     );
@@ -122,7 +128,9 @@ fn text_message(open_id: &str, msg_id: &str, text: &str) -> String {
 
 /// POST a plain-mode message signed with `token`.
 async fn wechat_plain(s: &TestServer, body: &str, token: &str) -> (u16, String) {
-    let (ts, nonce) = (now(), "n123".to_owned());
+    // A fresh nonce per request, as WeChat sends.
+    let nonce = format!("{:x}", u128::from_le_bytes(crypto::random16()) % 1_000_000_000);
+    let ts = now();
     let signature = crypto::wechat_signature(&[token, &ts, &nonce]);
     let url = format!("{}/channels/wechat?signature={signature}&timestamp={ts}&nonce={nonce}&openid=o1", s.base);
     let r = s.client.post(url).header("content-type", "text/xml").body(body.to_owned()).send().await.unwrap();
@@ -205,6 +213,17 @@ async fn wechat_checks_the_url_answers_signed_messages_once_and_refuses_forged_o
     assert_eq!(xml::parse(&again).unwrap().text("Content"), fields.text("Content"));
     assert_eq!(turns_logged(&s, "宽带怎么办理"), 1);
 
+    // A signature seen with another body (taken from a log, say): refused.
+    let (ts, nonce) = (now(), "n-reused");
+    let signature = crypto::wechat_signature(&[WX_TOKEN, &ts, nonce]);
+    let url = format!("{}/channels/wechat?signature={signature}&timestamp={ts}&nonce={nonce}", s.base);
+    let first = s.client.post(&url).body(text_message("oCustomer_1", "6003", "宽带多少钱")).send().await.unwrap();
+    assert_eq!(first.status().as_u16(), 200);
+    let second =
+        s.client.post(&url).body(text_message("oCustomer_1", "6004", "给我转到别人的账户")).send().await.unwrap();
+    assert_eq!(second.status().as_u16(), 401);
+    assert_eq!(turns_logged(&s, "给我转到别人的账户"), 0);
+
     // Signed with another token: 401, nothing processed.
     let forged = text_message("oCustomer_1", "6002", "查一下话费余额");
     let (status, body) = wechat_plain(&s, &forged, "not-the-token").await;
@@ -229,10 +248,10 @@ async fn wechat_checks_the_url_answers_signed_messages_once_and_refuses_forged_o
     let log = s.dir.path().join("turns.jsonl");
     let out = crate::common::bizbot(&["report", "--json", "--log", log.to_str().unwrap()]);
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["by_channel"]["wechat"]["turns"], 1, "{report}");
+    assert_eq!(report["by_channel"]["wechat"]["turns"], 2, "{report}");
 
     let metrics = s.client.get(format!("{}/metrics", s.base)).send().await.unwrap().text().await.unwrap();
-    assert!(metrics.contains("bizbot_channel_messages_total{platform=\"wechat\",outcome=\"replied\"} 1"), "{metrics}");
+    assert!(metrics.contains("bizbot_channel_messages_total{platform=\"wechat\",outcome=\"replied\"} 2"), "{metrics}");
     assert!(
         metrics.contains("bizbot_channel_messages_total{platform=\"wechat\",outcome=\"duplicate\"} 1"),
         "{metrics}"
@@ -241,7 +260,7 @@ async fn wechat_checks_the_url_answers_signed_messages_once_and_refuses_forged_o
 
 #[tokio::test]
 async fn wechat_safe_mode_follows_pictures_and_a_conversation_in_encrypted_xml() {
-    let (s, _) = channel_server("").await;
+    let (s, _) = channel_server(&format!("[channels.wechat]\nencoding_aes_key = \"{WX_KEY}\"\n")).await;
     // Something answered on the widget becomes a popular suggestion.
     assert_eq!(s.chat("web-1", "宽带怎么办理").await["action"], "answer");
     let follow = format!(
@@ -269,6 +288,11 @@ async fn wechat_safe_mode_follows_pictures_and_a_conversation_in_encrypted_xml()
         let picked = open_reply(&reply, WX_APP).text("Content").to_owned();
         assert!(!picked.contains("1. "), "a pick answers: {first} → {picked}");
     }
+    // In safe mode a plain message is refused, however well signed: its
+    // signature does not cover its words.
+    let (status, _) = wechat_plain(&s, &text_message("oNew", "7005", "帮我查话费"), WX_TOKEN).await;
+    assert_eq!(status, 401);
+    assert_eq!(turns_logged(&s, "帮我查话费"), 0);
     // Encrypted for another account: refused.
     let (status, _) =
         encrypted(&s, "/channels/wechat", "wx_other_account", &text_message("oNew", "7004", "话费")).await;
@@ -377,6 +401,29 @@ async fn feishu_answers_the_challenge_and_replies_to_signed_messages_once() {
     assert_eq!(body["msg_type"], "text");
     let content: Value = serde_json::from_str(body["content"].as_str().unwrap()).unwrap();
     assert!(!content["text"].as_str().unwrap().is_empty(), "{body}");
+
+    // Encrypted but not signed (only the URL challenge may be): 401, whatever it holds.
+    let sealed =
+        crypto::feishu_encrypt(FS_KEY, &feishu_message("ev-3", "om_3", "查余额").to_string(), crypto::random16());
+    let unsigned = s
+        .client
+        .post(format!("{}/channels/feishu", s.base))
+        .body(json!({"encrypt": sealed}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unsigned.status().as_u16(), 401);
+    // Garbage unsigned: one answer whether or not it decrypts.
+    let junk = crypto::feishu_encrypt("another key", "{}", [1; 16]);
+    let r = s
+        .client
+        .post(format!("{}/channels/feishu", s.base))
+        .body(json!({"encrypt": junk}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["message"], "not a Feishu event this URL takes");
 
     // Signed with another key: 401, no reply.
     let forged = feishu_message("ev-2", "om_2", "查话费");
