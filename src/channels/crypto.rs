@@ -225,6 +225,17 @@ mod tests {
     }
 
     #[test]
+    fn wecoms_own_documentation_example_of_the_url_check_verifies_and_decrypts() {
+        // WeCom's developer guide (回调配置 / 加解密方案), its sample app:
+        // token QDG6eK, CorpID wx5823bf96d3bd56c7.
+        let echo = "P9nAzCzyDtyTWESHep1vC5X9xho/qYX3Zpb4yKa9SKld1DsH3Iyt3tP3zNdtp+4RPcs8TgAE7OaBO+FZXvnaqQ==";
+        let parts = ["QDG6eK", "1409659589", "263014780", echo];
+        assert!(wechat_signature_ok(&parts, "5c45ff5e21c57e6ad56bac8758b79b1d9ac89fd3"));
+        let key = WechatKey::new("jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C").unwrap();
+        assert_eq!(key.decrypt(echo, "wx5823bf96d3bd56c7").unwrap(), "1616140317555161061");
+    }
+
+    #[test]
     fn the_published_message_decrypts_to_its_text() {
         let encrypt = "RgqEoJj5A4EMYlLvWO1F86ioRjZfaex/gePD0gOXTxpsq5Yj4GNglrBb8I2BAJVODGajiFnXBu7mCPatfjsu6IHCrsTyeDXzF6Bv283dGymzxh6ydJRvZsryDyZbLTE7rhnus50qGPMfp2wASFlzEgMW9z1ef/RD8XzaFYgm7iTdaXpXaG4+BiYyolBug/gYNx410cvkKR2/nPwBiT+P4hIiOAQqGp/TywZBtDh1yCF2KOd0gpiMZ5jSw3e29mTvmUHzkVQiMS6td7vXUaWOMZnYZlF3So2SjHnwh4jYFxdgpkHHqIrH/54SNdshoQgWYEvccTKe7FS709/5t6NMxuGhcUGAPOQipvWTT4dShyqio7mlsl5noTrb++x6En749zCpQVhDpbV6GDnTbcX2e8K9QaNWHp91eBdCRxthuL0=";
         let parts = [TOKEN, "1411525903", "461056294", encrypt];
