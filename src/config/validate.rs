@@ -32,6 +32,7 @@ pub fn validate(config: &Config) -> Vec<String> {
     unit("retrieval.hub_penalty", retrieval.hub_penalty);
     unit("thresholds.answer", thresholds.answer);
     unit("thresholds.answer_alone", thresholds.answer_alone);
+    unit("thresholds.answer_confirmed", thresholds.answer_confirmed);
     unit("thresholds.clarify", thresholds.clarify);
     unit("thresholds.clarify_others", thresholds.clarify_others);
     unit("thresholds.ambiguity_margin", thresholds.ambiguity_margin);

@@ -205,6 +205,18 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
             );
         }
         FaqOutcome::Answer(_) => clarify_candidates(&signals.faqs, policy.thresholds),
+        FaqOutcome::Clarify(candidates)
+            if !foreign && !signals.repeated && confirmed(state, &candidates, policy.thresholds) =>
+        {
+            let best = candidates[0];
+            return answer_entry(
+                state,
+                kb,
+                (best.id.clone(), best.score, best.matched.clone()),
+                signals.repeated,
+                policy,
+            );
+        }
         FaqOutcome::Clarify(candidates) => candidates,
         // A follow-up the bot does not understand: the problem's own and related
         // entries are offered rather than a blind fallback.
@@ -230,6 +242,21 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     let pending = Pending::Choice { faqs, scenario: offered.map(|(s, _)| s.id.clone()) };
     let next = DialogueState { pending, unresolved, lost: state.lost && unresolved > 0, ..state.clone() };
     settle(next, Some(problem), Progress::Stuck, decision, policy)
+}
+
+/// Rule 5b: the customer wrote past a clarification (picked none of it, and did
+/// not just say the same again), and the new message's best entry is that clarification's first choice again, at
+/// `thresholds.answer_confirmed` (capped by `answer`) and clear of the runner-up by
+/// the ambiguity margin: two readings in a row agree, so it is answered rather than
+/// offered a second time ("网上能办不" after "这个号不打算用了 怎么弄掉" offered closing
+/// the account first).
+fn confirmed(state: &DialogueState, candidates: &[&FaqCandidate], thresholds: &ThresholdConfig) -> bool {
+    let Pending::Choice { faqs, .. } = &state.pending else { return false };
+    let Some(best) = candidates.first() else { return false };
+    let runner_up = candidates.get(1).map_or(0.0, |c| c.score);
+    faqs.first() == Some(&best.id)
+        && best.score >= thresholds.answer_confirmed.min(thresholds.answer)
+        && best.score - runner_up > thresholds.ambiguity_margin
 }
 
 /// Whether a message of only calling-off phrases ("算了 不查了") calls something off:

@@ -26,6 +26,11 @@ pub struct ThresholdConfig {
     /// when lower.
     #[serde(default = "default_answer_alone")]
     pub answer_alone: f32,
+    /// Confidence at or above which the best entry is answered when it was also
+    /// the first choice of the clarification the customer just wrote past: two
+    /// readings in a row agree on it (1 = off; `answer` when lower).
+    #[serde(default = "default_answer_confirmed")]
+    pub answer_confirmed: f32,
     /// Confidence at or above which candidates are offered ("您是不是想问").
     #[serde(default = "default_clarify")]
     pub clarify: f32,
@@ -51,6 +56,9 @@ fn default_answer() -> f32 {
 fn default_answer_alone() -> f32 {
     0.65
 }
+fn default_answer_confirmed() -> f32 {
+    0.5
+}
 fn default_clarify() -> f32 {
     0.15
 }
@@ -72,6 +80,7 @@ impl Default for ThresholdConfig {
         Self {
             answer: default_answer(),
             answer_alone: default_answer_alone(),
+            answer_confirmed: default_answer_confirmed(),
             clarify: default_clarify(),
             ambiguity_margin: default_margin(),
             clarify_candidates: default_candidates(),

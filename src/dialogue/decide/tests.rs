@@ -192,13 +192,38 @@ fn a_clarification_about_a_new_question_starts_its_count_afresh() {
     let d = run(&[
         signals("退", vec![faq("refund", 0.5), faq("refund-late", 0.49)]),
         // None of the entries on screen: the customer's next question.
-        signals("宽带", vec![faq("cancel", 0.5)]),
-        signals("宽带呢", vec![faq("cancel", 0.5)]),
-        signals("宽带啊", vec![faq("cancel", 0.5)]),
+        signals("宽带", vec![faq("cancel", 0.45)]),
+        signals("宽带呢", vec![faq("cancel", 0.45)]),
+        signals("宽带啊", vec![faq("cancel", 0.45)]),
     ]);
     assert!(matches!(d[1], Decision::Clarify { .. }), "{d:?}");
     assert!(matches!(d[2], Decision::Clarify { .. }), "the new question's second stuck turn: {d:?}");
     assert_eq!(reason(&d[3]), Some(HandoffReason::Unresolved), "its third: {d:?}");
+}
+
+#[test]
+fn a_second_reading_agreeing_with_the_clarifications_first_choice_is_answered() {
+    // Offered first, the customer writes on without picking, and the new message
+    // ranks it first again at `answer_confirmed`: answered.
+    let d = run(&[
+        signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]),
+        signals("网上能办不", vec![faq("refund", 0.55), faq("refund-late", 0.08)]),
+    ]);
+    assert!(matches!(&d[1], Decision::Answer { faq, .. } if faq == "refund"), "{d:?}");
+    // Another first choice, a near tie, or too unsure: offered again.
+    for second in [
+        vec![faq("refund-late", 0.55), faq("refund", 0.3)],
+        vec![faq("refund", 0.55), faq("refund-late", 0.54)],
+        vec![faq("refund", 0.4), faq("refund-late", 0.08)],
+    ] {
+        let d = run(&[signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]), signals("嗯", second)]);
+        assert!(matches!(&d[1], Decision::Clarify { .. }), "{d:?}");
+    }
+    // The same words again are the same reading, not a second one.
+    let mut again = signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]);
+    again.repeated = true;
+    let d = run(&[signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]), again]);
+    assert!(matches!(&d[1], Decision::Clarify { .. }), "{d:?}");
 }
 
 #[test]
