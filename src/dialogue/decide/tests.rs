@@ -216,7 +216,8 @@ fn a_second_reading_agreeing_with_the_clarifications_first_choice_is_answered() 
         vec![faq("refund", 0.55), faq("refund-late", 0.54)],
         vec![faq("refund", 0.4), faq("refund-late", 0.08)],
     ] {
-        let d = run(&[signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]), signals("嗯", second)]);
+        let d =
+            run(&[signals("这个号不用了", vec![faq("refund", 0.62), faq("refund-late", 0.09)]), signals("嗯", second)]);
         assert!(matches!(&d[1], Decision::Clarify { .. }), "{d:?}");
     }
     // The same words again are the same reading, not a second one.
