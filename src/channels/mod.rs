@@ -207,11 +207,6 @@ impl ChannelsConfig {
         problems
     }
 
-    /// Whether any channel is served.
-    pub fn any_enabled(&self) -> bool {
-        self.wechat.enabled || self.wecom.enabled || self.feishu.enabled
-    }
-
     /// The text style of `platform`.
     pub fn style(&self, platform: Platform) -> render::Style<'_> {
         let max_bytes = match platform {

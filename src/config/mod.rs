@@ -101,6 +101,9 @@ impl Config {
             ("session", self.session != new.session),
             ("log", self.log != new.log),
             ("desk", self.desk != new.desk),
+            // The channels' memory of message ids and signatures is sized at start.
+            ("channels.dedup_secs", self.channels.dedup_secs != new.channels.dedup_secs),
+            ("channels.max_clock_skew_secs", self.channels.max_clock_skew_secs != new.channels.max_clock_skew_secs),
         ];
         changed.into_iter().filter(|(_, c)| *c).map(|(key, _)| key).collect()
     }

@@ -206,9 +206,9 @@ pub async fn serve_until(
             }
         })
     });
-    // Agents' messages reach customers on messaging channels.
-    let relay = (bot.snapshot().config.desk.live_agents && bot.snapshot().config.channels.any_enabled())
-        .then(|| tokio::spawn(channels::relay(state.clone())));
+    // Agents' messages reach customers on messaging channels (a channel enabled
+    // by a reload too: the relay checks per message).
+    let relay = bot.snapshot().config.desk.live_agents.then(|| tokio::spawn(channels::relay(state.clone())));
     // Requests being handled, so shutdown can wait for them and not for idle or
     // half-sent connections.
     let in_flight = Arc::new(AtomicUsize::new(0));
