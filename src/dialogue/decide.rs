@@ -195,27 +195,12 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     }
     let offered = offered_scenario(signals, kb, policy);
     let candidates = match faq_outcome(&signals.faqs, &signals.normalized, policy.thresholds) {
-        FaqOutcome::Answer(best) if !foreign => {
-            return answer_entry(
-                state,
-                kb,
-                (best.id.clone(), best.score, best.matched.clone()),
-                signals.repeated,
-                policy,
-            );
-        }
+        FaqOutcome::Answer(best) if !foreign => return answer_best(state, kb, best, signals.repeated, policy),
         FaqOutcome::Answer(_) => clarify_candidates(&signals.faqs, policy.thresholds),
         FaqOutcome::Clarify(candidates)
             if !foreign && !signals.repeated && confirmed(state, &candidates, policy.thresholds) =>
         {
-            let best = candidates[0];
-            return answer_entry(
-                state,
-                kb,
-                (best.id.clone(), best.score, best.matched.clone()),
-                signals.repeated,
-                policy,
-            );
+            return answer_best(state, kb, candidates[0], signals.repeated, policy);
         }
         FaqOutcome::Clarify(candidates) => candidates,
         // A follow-up the bot does not understand: the problem's own and related
@@ -242,6 +227,17 @@ fn decide_for_bot(state: &DialogueState, signals: &Signals, kb: &KnowledgeBase, 
     let pending = Pending::Choice { faqs, scenario: offered.map(|(s, _)| s.id.clone()) };
     let next = DialogueState { pending, unresolved, lost: state.lost && unresolved > 0, ..state.clone() };
     settle(next, Some(problem), Progress::Stuck, decision, policy)
+}
+
+/// Answer the ranked candidate `best`.
+fn answer_best(
+    state: &DialogueState,
+    kb: &KnowledgeBase,
+    best: &FaqCandidate,
+    repeated: bool,
+    policy: Policy<'_>,
+) -> Outcome {
+    answer_entry(state, kb, (best.id.clone(), best.score, best.matched.clone()), repeated, policy)
 }
 
 /// Rule 5b: the customer wrote past a clarification (picked none of it, and did

@@ -221,14 +221,9 @@ fn fresh(timestamp: &str, max_skew: u64) -> Result<(), ApiError> {
     Ok(())
 }
 
-fn parse_query(raw: Option<String>) -> Result<SignedQuery, ApiError> {
-    let raw = raw.unwrap_or_default();
-    serde_urlencoded_like(&raw)
-}
-
 /// The query string's fields (percent-decoded; `+` is a space only in forms, and
 /// signatures and base64 `echostr` arrive percent-encoded).
-fn serde_urlencoded_like(raw: &str) -> Result<SignedQuery, ApiError> {
+fn parse_query(raw: &str) -> Result<SignedQuery, ApiError> {
     let mut q = SignedQuery::default();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -281,16 +276,16 @@ pub(super) async fn wechat_verify(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    wx_verify(&state, Platform::Wechat, raw)
+    wx_verify(&state, Platform::Wechat, raw.as_deref().unwrap_or(""))
 }
 
 /// `GET /channels/wecom`: the URL check (`msg_signature` over the encrypted
 /// `echostr`) answered with the decrypted `echostr`.
 pub(super) async fn wecom_verify(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Result<Response, ApiError> {
-    wx_verify(&state, Platform::Wecom, raw)
+    wx_verify(&state, Platform::Wecom, raw.as_deref().unwrap_or(""))
 }
 
-fn wx_verify(state: &AppState, platform: Platform, raw: Option<String>) -> Result<Response, ApiError> {
+fn wx_verify(state: &AppState, platform: Platform, raw: &str) -> Result<Response, ApiError> {
     let snapshot = state.bot.snapshot();
     let config = &snapshot.config.channels;
     let side = wx_side(config, platform)?;
@@ -346,13 +341,7 @@ struct Opened {
     nonce: String,
 }
 
-fn open(
-    channels: &Channels,
-    side: &WxSide<'_>,
-    max_skew: u64,
-    raw: Option<String>,
-    body: &[u8],
-) -> Result<Opened, ApiError> {
+fn open(channels: &Channels, side: &WxSide<'_>, max_skew: u64, raw: &str, body: &[u8]) -> Result<Opened, ApiError> {
     let q = parse_query(raw)?;
     let (ts, nonce) = (q.timestamp.unwrap_or_default(), q.nonce.unwrap_or_default());
     fresh(&ts, max_skew)?;
@@ -375,13 +364,10 @@ fn open(
         // ... and in plain mode a signature carries one body only (the
         // platform's retries send the same body).
         channels.bind_signature(given, body)?;
-        let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
-        let fields = xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
-        return Ok(Opened { fields, encrypted, nonce });
+        return Ok(Opened { fields: parse_body(body)?, encrypted, nonce });
     }
     // The signature covers the Encrypt text, which is inside the XML.
-    let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
-    let outer = xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
+    let outer = parse_body(body)?;
     let sealed = outer.text("Encrypt");
     if !crypto::wechat_signature_ok(&[side.token, &ts, &nonce, sealed], q.msg_signature.as_deref().unwrap_or("")) {
         return Err(ApiError::ChannelSignature("msg_signature does not match".into()));
@@ -394,6 +380,12 @@ fn open(
     let inner = key.decrypt(sealed, side.receive_id).map_err(|e| ApiError::ChannelMessage(e.to_string()))?;
     let fields = xml::parse(&inner).map_err(|e| ApiError::ChannelMessage(format!("decrypted message: {e}")))?;
     Ok(Opened { fields, encrypted, nonce })
+}
+
+/// The fields of a callback's XML body.
+fn parse_body(body: &[u8]) -> Result<xml::Fields, ApiError> {
+    let body = std::str::from_utf8(body).map_err(|_| ApiError::ChannelMessage("the body is not UTF-8".into()))?;
+    xml::parse(body).map_err(|e| ApiError::ChannelMessage(e.to_string()))
 }
 
 /// What a WeChat / WeCom message asks for.
@@ -424,7 +416,7 @@ async fn wx_message(
     let started = tokio::time::Instant::now();
     let deadline = started + Duration::from_millis(config.reply_within_ms);
     let side = wx_side(config, platform)?;
-    let opened = open(&state.channels, &side, config.max_clock_skew_secs, raw, body)
+    let opened = open(&state.channels, &side, config.max_clock_skew_secs, raw.as_deref().unwrap_or(""), body)
         .map_err(|e| refused(&state, platform, e))?;
     let fields = &opened.fields;
     let customer = fields.text("FromUserName").to_owned();
@@ -745,11 +737,10 @@ mod tests {
 
     #[test]
     fn query_fields_are_percent_decoded_and_plus_kept() {
-        let q =
-            serde_urlencoded_like("signature=ab&timestamp=1&nonce=2&echostr=a%2Bb%3D%3D&x=y&encrypt_type=aes").unwrap();
+        let q = parse_query("signature=ab&timestamp=1&nonce=2&echostr=a%2Bb%3D%3D&x=y&encrypt_type=aes").unwrap();
         assert_eq!(q.echostr.as_deref(), Some("a+b=="));
         assert_eq!(q.encrypt_type.as_deref(), Some("aes"));
-        let raw = serde_urlencoded_like("echostr=a+b").unwrap();
+        let raw = parse_query("echostr=a+b").unwrap();
         assert_eq!(raw.echostr.as_deref(), Some("a+b"));
     }
 
